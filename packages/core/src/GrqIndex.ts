@@ -1,0 +1,31 @@
+/**
+ * Port: GRQ, the HySDS product index (Elasticsearch or OpenSearch in production).
+ * One document per product, `_id` = product id, in `grq_<version>_<dataset>`
+ * under the alias `grq`.
+ */
+import { Context, type Effect, type Option } from "effect"
+import type { IndexError } from "./Errors.ts"
+
+export interface DocRef {
+  readonly index: string
+  readonly id: string
+}
+
+export interface GrqRecord extends DocRef {
+  readonly doc: Readonly<Record<string, unknown>>
+}
+
+export interface GrqIndexShape {
+  /** The document with this `_id` in any index under the alias `grq` (HySDS's "exists" check). */
+  readonly find: (id: string) => Effect.Effect<Option.Option<GrqRecord>, IndexError>
+  /**
+   * Indexes (creates or replaces) every record. When any is rejected it fails naming
+   * the document and the reason; the others may or may not have been written.
+   */
+  readonly bulkIndex: (records: ReadonlyArray<GrqRecord>) => Effect.Effect<void, IndexError>
+  /** Deletes documents; deleting a missing one succeeds, so undo can be repeated. */
+  readonly remove: (refs: ReadonlyArray<DocRef>) => Effect.Effect<void, IndexError>
+  readonly list: (filter: { readonly dataset?: string }) => Effect.Effect<ReadonlyArray<GrqRecord>, IndexError>
+}
+
+export class GrqIndex extends Context.Tag("@hysds-stac/core/GrqIndex")<GrqIndex, GrqIndexShape>() {}

@@ -1,0 +1,348 @@
+/**
+ * The ingest workflow. Plan first (reads only), then, inside one Scope, each
+ * side effect as a Step: claim each product, set aside what it replaces,
+ * publish files, register STAC collections then items, index GRQ documents,
+ * write `_datasets.json`. If anything fails or the fiber is interrupted, the
+ * scope closes with that exit and every step is undone in reverse order; the
+ * run then fails with the ORIGINAL error and a report of the rollback.
+ */
+import { FileSystem, Path } from "@effect/platform"
+import { Chunk, Data, Effect, Exit, Option, Ref } from "effect"
+import * as DatasetConfig from "./DatasetConfig.ts"
+import { ConflictError, type PublishError, StorageError, ValidationError } from "./Errors.ts"
+import { GrqIndex, type GrqRecord } from "./GrqIndex.ts"
+import * as JobInfo from "./JobInfo.ts"
+import { Journal } from "./Journal.ts"
+import { ObjectStore } from "./ObjectStore.ts"
+import * as Plan from "./Plan.ts"
+import { Progress } from "./Progress.ts"
+import { type StacJson, StacRegistry } from "./StacRegistry.ts"
+import * as Step from "./Step.ts"
+import { Action } from "./Action.ts"
+
+export interface IngestOptions {
+  readonly jobDir: string
+  readonly datasetsFile: string
+  /** Replace what is already published (HySDS `_force_ingest`); restored if the run fails. */
+  readonly force: boolean
+  /** Plan and report, touching nothing. */
+  readonly dryRun: boolean
+  /** Process STAC catalogs; when off, the job is handled exactly as classic HySDS would. */
+  readonly stac: boolean
+  /** Files copied at the same time. */
+  readonly concurrency: number
+  /** Items or documents per registry/index request. */
+  readonly batchSize: number
+  readonly hostname: string
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Transaction id; generated when absent. */
+  readonly tx?: string
+  readonly now?: Date
+}
+
+export interface ProductResult {
+  readonly id: string
+  readonly kind: "classic" | "stac"
+  readonly dataset: string
+  readonly location: string
+  readonly files: number
+  readonly bytes: number
+  readonly collections: number
+  readonly items: number
+  readonly documents: number
+}
+
+export interface IngestResult {
+  readonly tx: string
+  readonly jobDir: string
+  readonly dryRun: boolean
+  readonly products: ReadonlyArray<ProductResult>
+  readonly skipped: ReadonlyArray<{ readonly dir: string; readonly reason: string }>
+  readonly totals: Plan.Totals
+  /** Where `_datasets.json` was written (absent in a dry run). */
+  readonly datasetsJson?: string
+}
+
+/** The run failed: `error` is the original failure, `rollback` what was undone because of it. */
+export class IngestFailed extends Data.TaggedError("IngestFailed")<{
+  readonly tx: string
+  readonly error: PublishError
+  readonly rollback: Step.RollbackReport
+}> {}
+
+export type IngestContext =
+  | ObjectStore
+  | GrqIndex
+  | StacRegistry
+  | Journal
+  | Progress
+  | FileSystem.FileSystem
+  | Path.Path
+
+const newTxId = (now: Date): string =>
+  `ingest-${now.toISOString().replace(/[-:.]/g, "").replace("T", "-").slice(0, 15)}-${crypto.randomUUID().slice(0, 8)}`
+
+const chunks = <A>(list: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> =>
+  Chunk.toReadonlyArray(Chunk.chunksOf(Chunk.fromIterable(list), Math.max(1, size))).map(Chunk.toReadonlyArray)
+
+const productResult = (p: Plan.PlannedProduct): ProductResult => ({
+  id: p.id,
+  kind: p.kind,
+  dataset: p.dataset,
+  location: p.location,
+  files: p.files.length,
+  bytes: p.bytes,
+  collections: p.collections.length,
+  items: p.items.reduce((n, c) => n + c.items.length, 0),
+  documents: p.documents.length
+})
+
+/** Reads and checks everything, writes nothing. */
+export const plan = (options: IngestOptions) =>
+  Effect.gen(function* () {
+    const job = yield* JobInfo.read(options.jobDir)
+    if (job.failure !== undefined) {
+      return yield* Effect.fail(
+        new ValidationError({
+          message: `${options.jobDir}: ${job.failure}, so nothing is published`,
+          problems: [],
+          hint: "a failed job publishes nothing; fix the job and run it again"
+        })
+      )
+    }
+    const datasets = yield* DatasetConfig.load(options.datasetsFile, options.env)
+    return yield* Plan.make({
+      jobDir: options.jobDir,
+      job,
+      datasets,
+      stac: options.stac,
+      hostname: options.hostname,
+      now: options.now ?? new Date()
+    })
+  })
+
+/** Fails before any side effect when a location cannot hold the bytes planned for it. */
+const preflight = (plan: Plan.Plan) =>
+  Effect.gen(function* () {
+    const store = yield* ObjectStore
+    const byLocation = new Map<string, number>()
+    for (const p of plan.products) byLocation.set(p.location, (byLocation.get(p.location) ?? 0) + p.bytes)
+    for (const [location, bytes] of byLocation) yield* store.preflight(location, bytes)
+  })
+
+/** What is already there for a product, and whether it may be replaced. */
+const claim = (p: Plan.PlannedProduct, tx: string, force: boolean, job: JobInfo.JobInfo) =>
+  Effect.gen(function* () {
+    const store = yield* ObjectStore
+    const index = yield* GrqIndex
+    const marker = new TextEncoder().encode(
+      JSON.stringify({ tx, product: p.id, payload_task_id: job.payloadTaskId, payload_hash: job.payloadHash, task_id: job.taskId }, null, 2)
+    )
+    yield* Step.run(
+      Action.ClaimProduct({ product: p.id, marker: p.marker, tx }),
+      Effect.gen(function* () {
+        const created = yield* store.create(p.marker, marker)
+        if (!created) {
+          return yield* Effect.fail(
+            new ConflictError({
+              id: p.id,
+              message: `${p.id} is being published by another ingest (marker ${p.marker} exists)`,
+              hint: "wait for the other ingest; if none is running, an earlier one crashed: run `hysds-stac recover`, or remove the marker"
+            })
+          )
+        }
+      })
+    )
+    const previous: Array<GrqRecord> = []
+    for (const d of p.documents) {
+      const found = yield* index.find(d.id)
+      if (Option.isSome(found)) previous.push(found.value)
+    }
+    if (previous.length > 0 && !force) {
+      return yield* Effect.fail(
+        new ConflictError({
+          id: previous[0]!.id,
+          message: `${p.id}: dataset already exists (GRQ has ${previous[0]!.id} in ${previous[0]!.index})`,
+          hint: "it was published before; use --force to publish it again"
+        })
+      )
+    }
+    // Objects without an index record are orphans of an earlier failed publish. They
+    // are set aside like what --force replaces, so a failing run can still put them back.
+    const existing = (yield* store.list(p.location)).filter((o) => o.url !== p.marker)
+    if (existing.length > 0) {
+      const objects = existing.map((o) => ({ url: o.url, backup: store.backupUrl(o.url, tx) }))
+      yield* Step.run(
+        Action.BackupObjects({ product: p.id, objects }),
+        Effect.gen(function* () {
+          for (const o of objects) yield* store.copy(o.url, o.backup)
+          yield* store.remove(objects.map((o) => o.url))
+        })
+      )
+    }
+    return previous
+  })
+
+const publishFiles = (p: Plan.PlannedProduct, concurrency: number) =>
+  Effect.gen(function* () {
+    const store = yield* ObjectStore
+    const progress = yield* Progress
+    yield* Step.run(
+      Action.PutObjects({ product: p.id, urls: p.files.map((f) => f.url) }),
+      Effect.forEach(
+        p.files,
+        (f) =>
+          (f.source._tag === "File"
+            ? store.putFile(f.url, f.source.path, f.size)
+            : store.putBytes(f.url, f.source.bytes, f.source.contentType)
+          ).pipe(Effect.zipRight(progress.emit({ _tag: "FilePublished", url: f.url, bytes: f.size }))),
+        { concurrency, discard: true }
+      )
+    )
+  })
+
+const registerCollection = (collection: StacJson, force: boolean) =>
+  Effect.gen(function* () {
+    const registry = yield* StacRegistry
+    const id = String(collection.id)
+    const existing = yield* registry.getCollection(id)
+    // A collection is shared by many jobs: one that exists is used as is, and
+    // replaced only on --force (then put back if the run fails).
+    if (Option.isNone(existing)) {
+      yield* Step.run(Action.RegisterCollection({ id }), registry.putCollection(collection, "create"))
+    } else if (force) {
+      yield* Step.run(
+        Action.RegisterCollection({ id, previous: existing.value }),
+        registry.putCollection(collection, "replace")
+      )
+    }
+  })
+
+const registerItems = (
+  collection: string,
+  items: ReadonlyArray<StacJson>,
+  force: boolean,
+  indexed: ReadonlySet<string>
+) =>
+  Effect.gen(function* () {
+    const registry = yield* StacRegistry
+    const progress = yield* Progress
+    const previous = yield* registry.findItems(collection, items.map((i) => String(i.id)))
+    // An item present in the registry but absent from GRQ is an orphan of a failed run;
+    // one present in both was caught by the claim unless --force.
+    const blocking = previous.find((i) => indexed.has(String(i.id)) && !force)
+    if (blocking) {
+      return yield* Effect.fail(
+        new ConflictError({ id: String(blocking.id), message: `STAC item ${String(blocking.id)} already exists in ${collection}`, hint: "use --force to replace it" })
+      )
+    }
+    yield* Step.run(
+      Action.RegisterItems({ collection, ids: items.map((i) => String(i.id)), previous }),
+      registry.putItems(collection, items, previous.length > 0 ? "replace" : "create")
+    )
+    yield* progress.emit({ _tag: "ItemsRegistered", collection, count: items.length })
+  })
+
+const indexDocuments = (records: ReadonlyArray<GrqRecord>, previous: ReadonlyArray<GrqRecord>) =>
+  Effect.gen(function* () {
+    const index = yield* GrqIndex
+    const progress = yield* Progress
+    const ids = new Set(records.map((r) => r.id))
+    const replaced = previous.filter((r) => ids.has(r.id))
+    yield* Step.run(
+      Action.IndexDocuments({ refs: records.map((r) => ({ index: r.index, id: r.id })), previous: replaced }),
+      Effect.gen(function* () {
+        // A forced re-ingest under another version would leave the old document in its
+        // own index next to the new one: remove it (the undo puts it back).
+        const moved = replaced.filter((r) => !records.some((n) => n.id === r.id && n.index === r.index))
+        if (moved.length > 0) yield* index.remove(moved)
+        yield* index.bulkIndex(records)
+      })
+    )
+    yield* progress.emit({ _tag: "DocumentsIndexed", count: records.length })
+  })
+
+/** `_datasets.json`: the sorted documents sent to GRQ, as HySDS writes it. */
+const writeDatasetsJson = (plan: Plan.Plan) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const file = path.join(plan.jobDir, "_datasets.json")
+    const previous = yield* fs.readFileString(file).pipe(Effect.option)
+    const docs = plan.products.flatMap((p) => p.documents.map((d) => d.doc))
+    docs.sort((a, b) => String(a.id).localeCompare(String(b.id)))
+    yield* Step.run(
+      Action.WriteJobFile(Option.isSome(previous) ? { path: file, previous: previous.value } : { path: file }),
+      fs.writeFileString(file, JSON.stringify(docs, null, 2) + "\n").pipe(
+        Effect.mapError((cause) => new StorageError({ message: `cannot write ${file}`, url: file, cause }))
+      )
+    )
+    return file
+  })
+
+const execute = (plan: Plan.Plan, options: IngestOptions, tx: string) =>
+  Effect.gen(function* () {
+    const force = options.force || plan.job.forceIngest
+    const previous = yield* Effect.forEach(plan.products, (p) => claim(p, tx, force, plan.job))
+    const replacedDocs = previous.flat()
+    for (const p of plan.products) yield* publishFiles(p, options.concurrency)
+    const indexed = new Set(replacedDocs.map((r) => r.id))
+    for (const p of plan.products) {
+      for (const c of p.collections) yield* registerCollection(c, force)
+      for (const group of p.items) {
+        for (const batch of chunks(group.items, options.batchSize)) {
+          yield* registerItems(group.collection, batch, force, indexed)
+        }
+      }
+    }
+    const records = plan.products.flatMap((p) => p.documents)
+    for (const batch of chunks(records, options.batchSize)) yield* indexDocuments(batch, replacedDocs)
+    return yield* writeDatasetsJson(plan)
+  })
+
+export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestFailed, IngestContext> =>
+  Effect.gen(function* () {
+    const now = options.now ?? new Date()
+    const tx = options.tx ?? newTxId(now)
+    const journal = yield* Journal
+    const progress = yield* Progress
+    const transaction = yield* Step.makeTransaction(tx)
+    const fail = (error: PublishError) =>
+      Effect.flatMap(Ref.get(transaction.report), (rollback) => Effect.fail(new IngestFailed({ tx, error, rollback })))
+
+    const planned = yield* plan({ ...options, now }).pipe(Effect.catchAll(fail))
+    yield* progress.emit({ _tag: "Planned", ...planned.totals })
+    const result = (datasetsJson?: string): IngestResult => ({
+      tx,
+      jobDir: options.jobDir,
+      dryRun: options.dryRun,
+      products: planned.products.map(productResult),
+      skipped: planned.skipped,
+      totals: planned.totals,
+      ...(datasetsJson ? { datasetsJson } : {})
+    })
+    if (options.dryRun) return result()
+    yield* preflight(planned).pipe(Effect.catchAll(fail))
+
+    yield* journal
+      .append({ _tag: "Begin", tx, at: now.toISOString(), jobDir: options.jobDir, products: planned.products.map((p) => p.id) })
+      .pipe(Effect.catchAll(fail))
+    // The rollback, and recording how it ended, must finish even when the ingest
+    // is interrupted (Ctrl-C, SIGTERM): only the work itself is interruptible.
+    return yield* Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function* () {
+        const exit = yield* restore(execute(planned, options, tx)).pipe(
+          Effect.onError(() => progress.emit({ _tag: "RollingBack", steps: 0 })),
+          Effect.provideService(Step.Transaction, transaction),
+          Effect.scoped,
+          Effect.exit
+        )
+        const report = yield* Ref.get(transaction.report)
+        const outcome = Exit.isSuccess(exit) ? "committed" : report.failed.length > 0 ? "abort-incomplete" : "aborted"
+        yield* journal.append({ _tag: "End", tx, at: new Date().toISOString(), outcome }).pipe(Effect.ignoreLogged)
+        if (Exit.isSuccess(exit)) return result(exit.value)
+        // Interruption stays interruption; a failure becomes IngestFailed with the report.
+        return yield* Effect.failCause(exit.cause).pipe(Effect.catchAll(fail))
+      })
+    )
+  })

@@ -1,0 +1,68 @@
+/**
+ * What `_job.json` and `_context.json` tell an ingest: whether the job failed
+ * (then nothing is published), the provenance to stamp on every document, and
+ * whether the job asked for a forced ingest.
+ */
+import { FileSystem, Path } from "@effect/platform"
+import { Effect } from "effect"
+import { ValidationError } from "./Errors.ts"
+import * as JsonFile from "./JsonFile.ts"
+
+export interface JobInfo {
+  /** Why the job counts as failed, when it does. */
+  readonly failure?: string
+  readonly taskId?: string
+  readonly payloadTaskId?: string
+  readonly payloadHash?: string
+  /** `_context.json._prov`, copied into each document's `prov`. */
+  readonly prov?: unknown
+  /** `_context.json._force_ingest`. */
+  readonly forceIngest: boolean
+}
+
+const str = (u: unknown): string | undefined => (typeof u === "string" && u !== "" ? u : undefined)
+const field = (o: unknown, key: string): unknown => (JsonFile.isObject(o) ? o[key] : undefined)
+
+const failureOf = (jobInfo: unknown): string | undefined => {
+  const exitCode = field(jobInfo, "exit_code")
+  if (typeof exitCode === "number" && exitCode !== 0) return `the job exited with code ${exitCode}`
+  const status = str(field(jobInfo, "status"))
+  if (status !== undefined && /fail|offline|revoked/i.test(status)) return `the job status is "${status}"`
+  return undefined
+}
+
+/** Optional files: a job dir without `_job.json` is a plain directory of products. */
+const readOptional = (file: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const exists = yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false))
+    if (!exists) return undefined
+    return yield* JsonFile.read(file).pipe(
+      Effect.mapError(
+        (p) => new ValidationError({ message: `cannot read ${file}`, problems: [p], hint: "fix or remove the file" })
+      )
+    )
+  })
+
+export const read = (jobDir: string): Effect.Effect<JobInfo, ValidationError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const job = yield* readOptional(path.join(jobDir, "_job.json"))
+    const context = yield* readOptional(path.join(jobDir, "_context.json"))
+    const jobInfo = field(job, "job_info")
+    const payload = field(jobInfo, "job_payload")
+    const failure = failureOf(jobInfo)
+    const info: {
+      -readonly [K in keyof JobInfo]: JobInfo[K]
+    } = { forceIngest: field(context, "_force_ingest") === true }
+    if (failure !== undefined) info.failure = failure
+    const taskId = str(field(job, "task_id")) ?? str(field(jobInfo, "id"))
+    if (taskId !== undefined) info.taskId = taskId
+    const payloadTaskId = str(field(payload, "payload_task_id"))
+    if (payloadTaskId !== undefined) info.payloadTaskId = payloadTaskId
+    const payloadHash = str(field(jobInfo, "payload_hash")) ?? str(field(job, "payload_hash"))
+    if (payloadHash !== undefined) info.payloadHash = payloadHash
+    const prov = field(context, "_prov")
+    if (prov !== undefined) info.prov = prov
+    return info
+  })

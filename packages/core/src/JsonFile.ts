@@ -1,0 +1,40 @@
+/**
+ * Reading the small JSON documents a job writes (catalogs, items, dataset.json,
+ * met.json, _job.json). Every failure becomes a `Problem` naming the file, so a
+ * caller can gather all of them before reporting.
+ */
+import { FileSystem } from "@effect/platform"
+import { Effect } from "effect"
+import type { Problem } from "./Errors.ts"
+
+/** Metadata documents larger than this are refused rather than parsed: a multi-GB
+ * "JSON" file is a mistake (or an attack), and parsing it would exhaust memory. */
+export const MAX_JSON_BYTES = 32 * 1024 * 1024
+
+const problem = (file: string, message: string): Problem => ({ file, path: "", message })
+
+/** Reads and parses `file`; fails with a Problem (never a defect) on any error. */
+export const read = (file: string): Effect.Effect<unknown, Problem, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const info = yield* fs.stat(file).pipe(Effect.mapError(() => problem(file, "file not found or unreadable")))
+    if (info.type !== "File") return yield* Effect.fail(problem(file, "not a regular file"))
+    if (Number(info.size) > MAX_JSON_BYTES) {
+      return yield* Effect.fail(
+        problem(file, `JSON file is ${info.size} bytes, over the ${MAX_JSON_BYTES}-byte limit for metadata`)
+      )
+    }
+    const text = yield* fs.readFileString(file).pipe(Effect.mapError(() => problem(file, "file unreadable")))
+    return yield* parse(file, text)
+  })
+
+/** Parses JSON text, turning a syntax error into a Problem that keeps the parser's position. */
+export const parse = (file: string, text: string): Effect.Effect<unknown, Problem> =>
+  Effect.try({
+    try: () => JSON.parse(text) as unknown,
+    catch: (e) => problem(file, `malformed JSON: ${e instanceof Error ? e.message : String(e)}`)
+  })
+
+/** True for a plain JSON object (not an array, not null). */
+export const isObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)

@@ -1,0 +1,34 @@
+/**
+ * Port: where product files are published. Addressed by URL (`s3://bucket/key`,
+ * `s3://host:port/bucket/key`, `file:///abs/path`) because HySDS configs speak
+ * in such locations; each adapter decides which schemes it serves.
+ */
+import { Context, type Effect } from "effect"
+import type { StorageError } from "./Errors.ts"
+
+export interface StoredObject {
+  readonly url: string
+  readonly size: number
+}
+
+export interface ObjectStoreShape {
+  /** Fails with a clear StorageError when `bytes` cannot fit at `location` (disk space, quota). */
+  readonly preflight: (location: string, bytes: number) => Effect.Effect<void, StorageError>
+  /** Every object whose URL starts with `prefix + "/"`; empty when none. */
+  readonly list: (prefix: string) => Effect.Effect<ReadonlyArray<StoredObject>, StorageError>
+  /** Streams a local file to `url`, replacing any object there. */
+  readonly putFile: (url: string, file: string, size: number) => Effect.Effect<void, StorageError>
+  /** Writes small content (JSON we generate) to `url`, replacing any object there. */
+  readonly putBytes: (url: string, bytes: Uint8Array, contentType: string) => Effect.Effect<void, StorageError>
+  /** Writes `bytes` only if nothing is at `url` yet, atomically; false when something was. */
+  readonly create: (url: string, bytes: Uint8Array) => Effect.Effect<boolean, StorageError>
+  readonly read: (url: string) => Effect.Effect<Uint8Array, StorageError>
+  /** Server-side copy; used to keep what `--force` replaces until the run commits. */
+  readonly copy: (from: string, to: string) => Effect.Effect<void, StorageError>
+  /** Removes objects; removing what is already gone succeeds, so undo can be repeated. */
+  readonly remove: (urls: ReadonlyArray<string>) => Effect.Effect<void, StorageError>
+  /** Where a copy of `url` is kept while transaction `tx` may still roll back. */
+  readonly backupUrl: (url: string, tx: string) => string
+}
+
+export class ObjectStore extends Context.Tag("@hysds-stac/core/ObjectStore")<ObjectStore, ObjectStoreShape>() {}

@@ -1,0 +1,377 @@
+/**
+ * The plan of an ingest: everything it will write, computed before writing
+ * anything. Planning reads the job dir only, so every problem (bad config,
+ * invalid catalog, escaping href, missing version) is found and reported
+ * together while nothing has been published yet. A dry run stops here.
+ */
+import { FileSystem, Path } from "@effect/platform"
+import { Effect, Either, Option } from "effect"
+import * as DatasetConfig from "./DatasetConfig.ts"
+import { type ConfigError, type Problem, ValidationError } from "./Errors.ts"
+import * as GrqDocument from "./GrqDocument.ts"
+import type { GrqRecord } from "./GrqIndex.ts"
+import type { JobInfo } from "./JobInfo.ts"
+import * as JsonFile from "./JsonFile.ts"
+import * as Location from "./Location.ts"
+import * as ProductFiles from "./ProductFiles.ts"
+import type { StacJson } from "./StacRegistry.ts"
+import * as StacPublish from "./StacPublish.ts"
+import * as StacTree from "./StacTree.ts"
+import * as Discovery from "./Discovery.ts"
+
+export const MARKER_NAME = "_publish.context.json"
+
+export type FileSource =
+  | { readonly _tag: "File"; readonly path: string }
+  | { readonly _tag: "Bytes"; readonly bytes: Uint8Array; readonly contentType: string }
+
+export interface PlannedFile {
+  readonly url: string
+  readonly size: number
+  readonly source: FileSource
+}
+
+export interface PlannedProduct {
+  readonly kind: "classic" | "stac"
+  readonly id: string
+  readonly dir: string
+  /** The datasets.json entry (its ipath) that matched. */
+  readonly entry: string
+  readonly dataset: string
+  readonly location: string
+  readonly urls: ReadonlyArray<string>
+  /** The publish marker that one ingest at a time may hold. */
+  readonly marker: string
+  readonly files: ReadonlyArray<PlannedFile>
+  readonly bytes: number
+  readonly documents: ReadonlyArray<GrqRecord>
+  /** Absolute-published STAC collections (STAC products only). */
+  readonly collections: ReadonlyArray<StacJson>
+  readonly items: ReadonlyArray<{ readonly collection: string; readonly items: ReadonlyArray<StacJson> }>
+}
+
+export interface Totals {
+  readonly products: number
+  readonly collections: number
+  readonly items: number
+  readonly documents: number
+  readonly files: number
+  readonly bytes: number
+}
+
+export interface Plan {
+  readonly jobDir: string
+  readonly job: JobInfo
+  readonly products: ReadonlyArray<PlannedProduct>
+  readonly skipped: ReadonlyArray<{ readonly dir: string; readonly reason: string }>
+  readonly totals: Totals
+}
+
+export interface PlanInput {
+  readonly jobDir: string
+  readonly job: JobInfo
+  readonly datasets: DatasetConfig.DatasetsConfig
+  readonly stac: boolean
+  readonly hostname: string
+  readonly now: Date
+}
+
+type Json = Record<string, unknown>
+
+const jsonBytes = (json: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n")
+
+const prov = (job: JobInfo): unknown => job.prov ?? {}
+
+const entryFields = (m: DatasetConfig.CompiledEntry): GrqDocument.EntryFields => {
+  const suffix = (m.entry as { index?: { suffix?: unknown } }).index?.suffix
+  return {
+    ipath: m.name,
+    dataset: m.dataset,
+    type: String(m.entry.type),
+    level: String(m.entry.level),
+    ...(typeof suffix === "string" && suffix !== "" ? { indexSuffix: suffix } : {})
+  }
+}
+
+const problemAt = (file: string, message: string, path = ""): Problem => ({ file, path, message })
+
+/** Matches a product directory to its datasets.json entry and renders its publish settings. */
+const settle = (
+  input: PlanInput,
+  dir: string,
+  names: ReadonlyArray<string>,
+  values: (entry: DatasetConfig.CompiledEntry) => Record<string, string>,
+  dataset: Json,
+  met: Json
+) =>
+  Effect.gen(function* () {
+    const matched = DatasetConfig.match(input.datasets, dir, names)
+    if (Option.isNone(matched)) {
+      return yield* Effect.fail(
+        problemAt(dir, `no entry of ${input.datasets.file} matches this product directory`)
+      )
+    }
+    const { entry, groups } = matched.value
+    const publish = DatasetConfig.renderPublish(matched.value, {
+      values: { ...values(entry), ...groups },
+      dataset,
+      met
+    })
+    if (Either.isLeft(publish)) return yield* Effect.fail(publish.left)
+    return { entry, groups, publish: publish.right }
+  })
+
+const classicProduct = (input: PlanInput, dir: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const id = path.basename(dir)
+    const problems: Array<Problem> = []
+    const datasetFile = path.join(dir, `${id}.dataset.json`)
+    const datasetJson = yield* JsonFile.read(datasetFile).pipe(
+      Effect.catchAll((p) => Effect.sync(() => (problems.push(p), undefined)))
+    )
+    let dataset: Json & { version: string } = { version: "" }
+    if (datasetJson !== undefined) {
+      if (!JsonFile.isObject(datasetJson)) problems.push(problemAt(datasetFile, "must be a JSON object"))
+      else if (typeof datasetJson.version !== "string" || datasetJson.version === "") {
+        problems.push(problemAt(datasetFile, "required field missing: version (a non-empty string)", "$.version"))
+      } else dataset = datasetJson as Json & { version: string }
+    }
+    const metFile = path.join(dir, `${id}.met.json`)
+    let met: Json = {}
+    if (yield* fs.exists(metFile).pipe(Effect.orElseSucceed(() => false))) {
+      const m = yield* JsonFile.read(metFile).pipe(Effect.catchAll((p) => Effect.sync(() => (problems.push(p), {}))))
+      if (JsonFile.isObject(m)) met = m
+      else problems.push(problemAt(metFile, "must be a JSON object"))
+    }
+    const listing = yield* ProductFiles.list(dir)
+    problems.push(...listing.problems)
+    if (problems.length > 0) return yield* Effect.fail(problems)
+
+    const names = listing.files.map((f) => f.relPath).filter((n) => !n.includes("/"))
+    const settled = yield* settle(
+      input,
+      dir,
+      names,
+      (e) => ({ id, version: dataset.version, type: String(e.entry.type), level: String(e.entry.level), hostname: input.hostname }),
+      dataset,
+      met
+    ).pipe(Effect.mapError((e) => ("_tag" in e ? e : [e])))
+    const { entry, publish } = settled
+    if (entry.entry.extractor !== undefined && Object.keys(met).length === 0) {
+      return yield* Effect.fail([
+        problemAt(dir, `entry ${entry.name} names an extractor, which hysds-stac does not run: write ${id}.met.json in the job instead`)
+      ])
+    }
+
+    const files: Array<PlannedFile> = listing.files.map((f) => ({
+      url: Location.join(publish.location, f.relPath),
+      size: f.size,
+      source: { _tag: "File", path: f.absPath }
+    }))
+    // Browse images go to the browse location as well, as HySDS does.
+    const browse = listing.files.filter((f) => !f.relPath.includes("/") && /\.browse(_small)?\.png$/.test(f.relPath))
+    if (publish.browse) {
+      for (const f of browse) {
+        files.push({ url: Location.join(publish.browse.location, f.relPath), size: f.size, source: { _tag: "File", path: f.absPath } })
+      }
+    }
+    const browseUrls = publish.browse ? publish.browse.urls : publish.urls
+    const browseBase = browseUrls[0] ?? publish.location
+    const images = browse
+      .filter((f) => f.relPath.endsWith(".browse.png"))
+      .map((f) => {
+        const small = f.relPath.replace(/\.browse\.png$/, ".browse_small.png")
+        return {
+          img: Location.join(browseBase, f.relPath),
+          small_img: Location.join(browseBase, browse.some((b) => b.relPath === small) ? small : f.relPath),
+          tooltip: f.relPath.replace(/\.browse\.png$/, "")
+        }
+      })
+    const document = GrqDocument.classic({
+      id,
+      entry: entryFields(entry),
+      datasetJson: dataset,
+      met,
+      urls: publish.urls,
+      browseUrls,
+      images,
+      prov: prov(input.job),
+      now: input.now
+    })
+    return product("classic", id, dir, entry, publish, files, [document], [], [])
+  })
+
+const product = (
+  kind: "classic" | "stac",
+  id: string,
+  dir: string,
+  entry: DatasetConfig.CompiledEntry,
+  publish: { readonly location: string; readonly urls: ReadonlyArray<string> },
+  files: ReadonlyArray<PlannedFile>,
+  documents: ReadonlyArray<GrqRecord>,
+  collections: ReadonlyArray<StacJson>,
+  items: PlannedProduct["items"]
+): PlannedProduct => ({
+  kind,
+  id,
+  dir,
+  entry: entry.name,
+  dataset: entry.dataset,
+  location: publish.location,
+  urls: publish.urls,
+  marker: Location.join(publish.location, MARKER_NAME),
+  files,
+  bytes: files.reduce((n, f) => n + f.size, 0),
+  documents,
+  collections,
+  items
+})
+
+/** The published JSON plus a `canonical` link to it: STAC APIs regenerate structural links. */
+const withCanonical = (json: Json, url: string): Json => ({
+  ...json,
+  links: [
+    ...(Array.isArray(json.links) ? (json.links as Array<Json>).filter((l) => l.rel !== "canonical") : []),
+    { rel: "canonical", href: url, type: "application/json" }
+  ]
+})
+
+const stacProduct = (input: PlanInput, rootFile: string) =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const tree = yield* StacTree.readTree(rootFile).pipe(Effect.mapError((e) => [...e.problems]))
+    const dir = tree.rootDir
+    const id = path.basename(dir)
+    const names = tree.files.map((f) => f.relPath).filter((n) => !n.includes("/"))
+    const rootVersion = String(tree.root.json.stac_version ?? "")
+    const settled = yield* settle(
+      input,
+      dir,
+      names,
+      (e) => ({
+        id,
+        version: typeof e.entry.version === "string" ? e.entry.version : rootVersion,
+        type: String(e.entry.type),
+        level: String(e.entry.level),
+        hostname: input.hostname
+      }),
+      {},
+      {}
+    ).pipe(Effect.mapError((e) => ("_tag" in e ? e : [e])))
+    const { entry, publish } = settled
+    const baseUrl = publish.urls[0] ?? publish.location
+    const published = StacPublish.publish(tree, baseUrl)
+    const files: Array<PlannedFile> = tree.files.map((f) => {
+      const json = published.get(f.relPath)
+      const url = Location.join(publish.location, f.relPath)
+      if (json === undefined) return { url, size: f.size, source: { _tag: "File", path: f.absPath } }
+      const bytes = jsonBytes(json)
+      return { url, size: bytes.length, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
+    })
+    const canonical = (node: StacTree.StacNode): Json =>
+      withCanonical(published.get(node.relPath) ?? node.json, StacPublish.canonicalUrl(baseUrl, node.relPath))
+
+    const problems: Array<Problem> = []
+    const byCollection = new Map<string, Array<StacJson>>()
+    const documents: Array<GrqRecord> = []
+    for (const node of tree.items) {
+      if (node.collection === undefined) {
+        problems.push(problemAt(node.file, "item belongs to no collection; a STAC API can only hold items of a collection", "$.collection"))
+        continue
+      }
+      const item = canonical(node)
+      byCollection.set(node.collection, [...(byCollection.get(node.collection) ?? []), item])
+      const properties = (item.properties ?? {}) as Json
+      const version =
+        typeof properties.version === "string" && properties.version !== ""
+          ? properties.version
+          : typeof entry.entry.version === "string" && entry.entry.version !== ""
+            ? entry.entry.version
+            : rootVersion
+      const itemDir = StacPublish.canonicalUrl(baseUrl, path.dirname(node.relPath) === "." ? "" : path.dirname(node.relPath))
+      documents.push(
+        GrqDocument.stacItem({
+          item,
+          collection: node.collection,
+          entry: entryFields(entry),
+          version,
+          urls: [itemDir],
+          prov: prov(input.job),
+          now: input.now
+        })
+      )
+    }
+    if (problems.length > 0) return yield* Effect.fail(problems)
+    const items = [...byCollection].map(([collection, list]) => ({ collection, items: list }))
+    return product("stac", id, dir, entry, publish, files, documents, tree.collections.map(canonical), items)
+  })
+
+const sum = (products: ReadonlyArray<PlannedProduct>, f: (p: PlannedProduct) => number) =>
+  products.reduce((n, p) => n + f(p), 0)
+
+/** Checks across products: ids GRQ needs unique, locations two products would both write. */
+const crossChecks = (products: ReadonlyArray<PlannedProduct>): Array<Problem> => {
+  const problems: Array<Problem> = []
+  const ids = new Map<string, string>()
+  const locations = new Map<string, string>()
+  const collections = new Map<string, string>()
+  for (const p of products) {
+    for (const d of p.documents) {
+      const other = ids.get(d.id)
+      if (other !== undefined) problems.push(problemAt(p.dir, `GRQ id ${d.id} is also produced by ${other}; ids must be unique`))
+      ids.set(d.id, p.dir)
+    }
+    const clash = [...locations].find(([loc]) => loc === p.location || loc.startsWith(p.location + "/") || p.location.startsWith(loc + "/"))
+    if (clash) problems.push(problemAt(p.dir, `publish location ${p.location} overlaps that of ${clash[1]} (${clash[0]})`))
+    locations.set(p.location, p.dir)
+    for (const c of p.collections) {
+      const other = collections.get(String(c.id))
+      if (other !== undefined) problems.push(problemAt(p.dir, `STAC collection ${String(c.id)} is also defined by ${other}`))
+      collections.set(String(c.id), p.dir)
+    }
+  }
+  return problems
+}
+
+export const make = (input: PlanInput): Effect.Effect<Plan, ConfigError | ValidationError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const found = yield* Discovery.discover(input.jobDir, { stac: input.stac })
+    const problems: Array<Problem> = [...found.problems]
+    const products: Array<PlannedProduct> = []
+    const plans = [
+      ...found.catalogs.map((f) => stacProduct(input, f)),
+      ...found.products.map((d) => classicProduct(input, d))
+    ]
+    for (const planned of plans) {
+      const outcome = yield* Effect.either(planned)
+      if (Either.isRight(outcome)) products.push(outcome.right)
+      else if (Array.isArray(outcome.left)) problems.push(...outcome.left)
+      else return yield* Effect.fail(outcome.left as ConfigError)
+    }
+    problems.push(...crossChecks(products))
+    if (problems.length > 0) {
+      return yield* Effect.fail(
+        new ValidationError({
+          message: `the job in ${input.jobDir} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was published`,
+          problems,
+          hint: "fix the files named above and run the ingest again"
+        })
+      )
+    }
+    return {
+      jobDir: input.jobDir,
+      job: input.job,
+      products,
+      skipped: found.skipped,
+      totals: {
+        products: products.length,
+        collections: sum(products, (p) => p.collections.length),
+        items: sum(products, (p) => p.items.reduce((n, c) => n + c.items.length, 0)),
+        documents: sum(products, (p) => p.documents.length),
+        files: sum(products, (p) => p.files.length),
+        bytes: sum(products, (p) => p.bytes)
+      }
+    }
+  })

@@ -1,0 +1,314 @@
+/**
+ * The STAC 1.0.0 / 1.1.0 documents a job writes (Catalog, Collection, Item) as
+ * `effect/Schema` schemas, plus how a link or asset `href` is interpreted.
+ *
+ * The schemas check only what ingest depends on (types, ids, links, assets,
+ * geometry/bbox, datetimes). Every struct carries an index signature so fields we
+ * do not model — extensions, user properties — survive decoding unchanged: we
+ * never drop user data. Failures become `Issue`s with a JSON path
+ * (`$.properties.datetime`, `$.links[2].href`) so a user can find them.
+ */
+import { Either, ParseResult, Schema } from "effect"
+import { isObject } from "./JsonFile.ts"
+
+// ---------------------------------------------------------------------------
+// Building blocks
+
+/** Keeps every field a struct does not name, untouched. */
+const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+export const SUPPORTED_VERSIONS = ["1.0.0", "1.1.0"] as const
+
+/** 1.1.0 is current; 1.0.0 is still what many writers emit, so both are accepted on input. */
+export const StacVersion = Schema.Literal(...SUPPORTED_VERSIONS).annotations({
+  message: (issue) => ({
+    message: `unsupported stac_version ${JSON.stringify(issue.actual)} (supported: ${SUPPORTED_VERSIONS.join(", ")})`,
+    override: true
+  })
+})
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i
+
+/** STAC requires RFC 3339 date-times; anything else is rejected by the catalog APIs later,
+ * so it is cheaper to say so now, with the path. */
+export const DateTime = Schema.String.pipe(
+  Schema.filter((s) => (RFC3339.test(s) && !Number.isNaN(Date.parse(s))) || `expected an RFC 3339 date-time, got ${JSON.stringify(s)}`)
+)
+
+/** 2D (4 numbers) or 3D (6 numbers) bounding box. */
+export const Bbox = Schema.Array(Schema.Number).pipe(
+  Schema.filter((a) => a.length === 4 || a.length === 6 || `a bbox has 4 or 6 numbers, got ${a.length}`)
+)
+
+export const Link = Schema.Struct(
+  {
+    href: Schema.NonEmptyString,
+    rel: Schema.NonEmptyString,
+    type: Schema.optional(Schema.String),
+    title: Schema.optional(Schema.String)
+  },
+  Rest
+)
+export type Link = typeof Link.Type
+
+export const Asset = Schema.Struct(
+  {
+    href: Schema.NonEmptyString,
+    type: Schema.optional(Schema.String),
+    title: Schema.optional(Schema.String),
+    description: Schema.optional(Schema.String),
+    roles: Schema.optional(Schema.Array(Schema.String))
+  },
+  Rest
+)
+export type Asset = typeof Asset.Type
+
+// ---------------------------------------------------------------------------
+// GeoJSON geometry (RFC 7946)
+
+const Position = Schema.Array(Schema.Number).pipe(Schema.minItems(2))
+const geometry = <T extends string, C extends Schema.Schema.Any>(type: T, coordinates: C) =>
+  Schema.Struct({ type: Schema.Literal(type), coordinates }, Rest)
+
+export const Point = geometry("Point", Position)
+export const MultiPoint = geometry("MultiPoint", Schema.Array(Position))
+export const LineString = geometry("LineString", Schema.Array(Position).pipe(Schema.minItems(2)))
+export const MultiLineString = geometry("MultiLineString", Schema.Array(Schema.Array(Position)))
+/** Rings are closed, so a valid ring has at least four positions. */
+const LinearRing = Schema.Array(Position).pipe(Schema.minItems(4))
+export const Polygon = geometry("Polygon", Schema.Array(LinearRing))
+export const MultiPolygon = geometry("MultiPolygon", Schema.Array(Schema.Array(LinearRing)))
+
+export interface GeometryCollection {
+  readonly type: "GeometryCollection"
+  readonly geometries: ReadonlyArray<Geometry>
+  readonly [key: string]: unknown
+}
+export type Geometry =
+  | typeof Point.Type
+  | typeof MultiPoint.Type
+  | typeof LineString.Type
+  | typeof MultiLineString.Type
+  | typeof Polygon.Type
+  | typeof MultiPolygon.Type
+  | GeometryCollection
+
+export const GeometryCollection: Schema.Schema<GeometryCollection> = Schema.Struct(
+  {
+    type: Schema.Literal("GeometryCollection"),
+    geometries: Schema.Array(Schema.suspend((): Schema.Schema<Geometry> => Geometry))
+  },
+  Rest
+)
+
+export const Geometry: Schema.Schema<Geometry> = Schema.Union(
+  Point,
+  MultiPoint,
+  LineString,
+  MultiLineString,
+  Polygon,
+  MultiPolygon,
+  GeometryCollection
+)
+
+// ---------------------------------------------------------------------------
+// Catalog, Collection, Item
+
+const common = {
+  stac_version: StacVersion,
+  stac_extensions: Schema.optional(Schema.Array(Schema.String)),
+  id: Schema.NonEmptyString,
+  links: Schema.Array(Link)
+}
+
+export const Catalog = Schema.Struct(
+  {
+    type: Schema.Literal("Catalog"),
+    ...common,
+    title: Schema.optional(Schema.String),
+    description: Schema.String
+  },
+  Rest
+)
+export type Catalog = typeof Catalog.Type
+
+const Interval = Schema.Tuple(Schema.NullOr(DateTime), Schema.NullOr(DateTime))
+
+export const Extent = Schema.Struct(
+  {
+    spatial: Schema.Struct({ bbox: Schema.Array(Bbox).pipe(Schema.minItems(1)) }, Rest),
+    temporal: Schema.Struct({ interval: Schema.Array(Interval).pipe(Schema.minItems(1)) }, Rest)
+  },
+  Rest
+)
+
+export const Collection = Schema.Struct(
+  {
+    type: Schema.Literal("Collection"),
+    ...common,
+    title: Schema.optional(Schema.String),
+    description: Schema.String,
+    license: Schema.String,
+    extent: Extent,
+    assets: Schema.optional(Schema.Record({ key: Schema.String, value: Asset }))
+  },
+  Rest
+)
+export type Collection = typeof Collection.Type
+
+/** Pure cross-field rule for item properties, shared by the schema and by `decode`. */
+const datetimeRule = (properties: unknown): ReadonlyArray<Issue> => {
+  if (!isObject(properties) || properties["datetime"] !== null) return []
+  const missing = ["start_datetime", "end_datetime"].filter((k) => properties[k] === undefined || properties[k] === null)
+  return missing.length === 0
+    ? []
+    : [{ path: "$.properties.datetime", message: `is null, so start_datetime and end_datetime are required (missing: ${missing.join(", ")})` }]
+}
+
+export const ItemProperties = Schema.Struct(
+  {
+    datetime: Schema.NullOr(DateTime),
+    start_datetime: Schema.optional(DateTime),
+    end_datetime: Schema.optional(DateTime)
+  },
+  Rest
+).pipe(
+  Schema.filter((p) => datetimeRule(p).map((i) => ({ path: ["datetime"], message: i.message })))
+)
+
+/** Pure cross-field rule for items: GeoJSON makes `bbox` mandatory once there is a geometry. */
+const bboxRule = (item: unknown): ReadonlyArray<Issue> =>
+  isObject(item) && item["geometry"] !== null && item["geometry"] !== undefined && item["bbox"] === undefined
+    ? [{ path: "$.bbox", message: "is required when geometry is not null" }]
+    : []
+
+export const Item = Schema.Struct(
+  {
+    type: Schema.Literal("Feature"),
+    ...common,
+    geometry: Schema.NullOr(Geometry),
+    bbox: Schema.optional(Bbox),
+    properties: ItemProperties,
+    assets: Schema.Record({ key: Schema.String, value: Asset }),
+    collection: Schema.optional(Schema.NonEmptyString)
+  },
+  Rest
+).pipe(Schema.filter((item) => bboxRule(item).map((i) => ({ path: ["bbox"], message: i.message }))))
+export type Item = typeof Item.Type
+
+export type StacObject = Catalog | Collection | Item
+export type StacType = StacObject["type"]
+export const STAC_TYPES: ReadonlyArray<StacType> = ["Catalog", "Collection", "Feature"]
+
+// ---------------------------------------------------------------------------
+// Decoding with JSON paths
+
+/** One thing wrong inside a document; `path` is a JSON path such as `$.links[0].href`. */
+export interface Issue {
+  readonly path: string
+  readonly message: string
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+
+/** `["links", 2, "href"]` → `$.links[2].href`; odd keys use bracket notation (`$.assets["a b"]`). */
+export const jsonPath = (segments: ReadonlyArray<PropertyKey>): string =>
+  "$" +
+  segments
+    .map((s) =>
+      typeof s === "number" ? `[${s}]` : typeof s === "string" && IDENTIFIER.test(s) ? `.${s}` : `[${JSON.stringify(String(s))}]`
+    )
+    .join("")
+
+const decoders = {
+  Catalog: Schema.decodeUnknownEither(Catalog, { errors: "all", onExcessProperty: "preserve" }),
+  Collection: Schema.decodeUnknownEither(Collection, { errors: "all", onExcessProperty: "preserve" }),
+  Feature: Schema.decodeUnknownEither(Item, { errors: "all", onExcessProperty: "preserve" })
+} as const
+
+const isStacType = (u: unknown): u is StacType => typeof u === "string" && (STAC_TYPES as ReadonlyArray<string>).includes(u)
+
+/**
+ * Validates a parsed JSON document against the schema its `type` names. All issues are
+ * returned, not just the first. Cross-field rules (bbox, null datetime) are also run on
+ * the raw input when the schema fails elsewhere, because schema refinements only run
+ * once the rest of the struct is valid and we want every problem in one report.
+ */
+export const decode = (json: unknown): Either.Either<StacObject, ReadonlyArray<Issue>> => {
+  if (!isObject(json)) return Either.left([{ path: "$", message: "expected a JSON object" }])
+  const type = json["type"]
+  if (!isStacType(type)) {
+    return Either.left([
+      {
+        path: "$.type",
+        message:
+          type === undefined
+            ? `is missing (expected "Catalog", "Collection" or "Feature")`
+            : `unknown STAC type ${JSON.stringify(type)} (expected "Catalog", "Collection" or "Feature")`
+      }
+    ])
+  }
+  const result: Either.Either<StacObject, ParseResult.ParseError> = decoders[type](json)
+  if (Either.isRight(result)) return Either.right(result.right)
+  const raw = ParseResult.ArrayFormatter.formatErrorSync(result.left).map((i) => ({
+    path: jsonPath(i.path),
+    message: i.message === "is missing" ? "required field is missing" : i.message
+  }))
+  // A `NullOr(X)` failure also reports "Expected null" next to X's own issue; that half
+  // only adds noise, so it is kept only when it is the sole issue at or below its path.
+  const issues = raw.filter(
+    (i) =>
+      !i.message.startsWith("Expected null, actual") ||
+      !raw.some((o) => o !== i && (o.path === i.path || o.path.startsWith(i.path + ".") || o.path.startsWith(i.path + "[")))
+  )
+  if (type === "Feature") {
+    for (const extra of [...bboxRule(json), ...datetimeRule(json["properties"])]) {
+      if (!issues.some((i) => i.path === extra.path && i.message === extra.message)) issues.push(extra)
+    }
+  }
+  return Either.left(issues)
+}
+
+// ---------------------------------------------------------------------------
+// Hrefs
+
+/** Schemes an asset may use to point at data we do not ship (metadata only). */
+export const REMOTE_ASSET_SCHEMES: ReadonlyArray<string> = ["http", "https", "s3", "gs"]
+
+/** Links that make up the catalog tree; `child` and `item` are followed when reading. */
+export const STRUCTURAL_RELS: ReadonlyArray<string> = ["root", "parent", "child", "item", "collection", "self"]
+
+export type Href =
+  /** `scheme:...` other than `file:`; `scheme` is lower-case without the colon. */
+  | { readonly _tag: "Url"; readonly scheme: string }
+  /** `file:` URL: points at the local machine. */
+  | { readonly _tag: "FileUrl" }
+  /** `/x`, `\x`, `//host/x` or `C:\x`: a path on the local machine, not relative to the catalog. */
+  | { readonly _tag: "AbsolutePath" }
+  /** A path relative to the document, percent-decoded (`a%20b.tif` → `a b.tif`), `/`-separated. */
+  | { readonly _tag: "Relative"; readonly path: string }
+
+const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/
+
+/**
+ * How an href is interpreted. Relative hrefs are URI references, so they are
+ * percent-decoded to find the file; publishing re-encodes the same path, so the two
+ * sides agree. A malformed escape (`100%.tif`) is taken literally rather than refused.
+ */
+export const classifyHref = (href: string): Href => {
+  const m = SCHEME.exec(href)
+  if (m) {
+    const scheme = m[1]!.toLowerCase()
+    // A one-letter "scheme" is a Windows drive letter.
+    if (scheme.length === 1) return { _tag: "AbsolutePath" }
+    return scheme === "file" ? { _tag: "FileUrl" } : { _tag: "Url", scheme }
+  }
+  if (href.startsWith("/") || href.startsWith("\\")) return { _tag: "AbsolutePath" }
+  let path = href
+  try {
+    path = decodeURIComponent(href)
+  } catch {
+    // keep it literal
+  }
+  return { _tag: "Relative", path }
+}

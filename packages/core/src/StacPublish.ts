@@ -1,0 +1,87 @@
+/**
+ * Turning a validated, self-contained catalog tree into its "absolute-published"
+ * form: every href an absolute URL under the location the catalog directory is
+ * uploaded to, and a `self` link on every document (STAC 1.1.0 wants `self`
+ * absolute). Readers of the published JSON — STAC APIs, browsers, GRQ — then never
+ * have to guess what a relative href was relative to.
+ *
+ * Pure: the tree's JSON is deep-copied, never mutated, so the same tree can be
+ * published to several places (or compared against what was read).
+ */
+import { isObject } from "./JsonFile.ts"
+import * as Stac from "./Stac.ts"
+import type { StacNode, StacTree } from "./StacTree.ts"
+
+/** `baseUrl` without trailing slashes, so both `.../cat` and `.../cat/` work. */
+const trimBase = (baseUrl: string): string => baseUrl.replace(/\/+$/, "")
+
+/**
+ * The published URL of the file at `relPath` (relative to the catalog directory,
+ * `/`-separated). Each segment is percent-encoded, so a file named `a b#1.tif` gets a
+ * URL that resolves back to exactly that object key.
+ */
+export const canonicalUrl = (baseUrl: string, relPath: string): string =>
+  `${trimBase(baseUrl)}/${relPath.split("/").map(encodeURIComponent).join("/")}`
+
+/**
+ * Resolves a percent-decoded relative path against the directory of `fromRelPath`,
+ * giving a path relative to the catalog directory. Returns undefined when it would
+ * climb above it (which `readTree` already refuses; this is only a safety net).
+ */
+const resolveRel = (fromRelPath: string, path: string): string | undefined => {
+  const parts = fromRelPath.split("/").slice(0, -1)
+  for (const seg of path.split("/")) {
+    if (seg === "" || seg === ".") continue
+    if (seg === "..") {
+      if (parts.length === 0) return undefined
+      parts.pop()
+    } else parts.push(seg)
+  }
+  return parts.join("/")
+}
+
+/** Absolute URL for an href found in `node`; absolute URLs (and anything unresolvable) are kept. */
+const absolutize = (baseUrl: string, node: StacNode, href: string): string => {
+  const kind = Stac.classifyHref(href)
+  if (kind._tag !== "Relative") return href
+  const target = resolveRel(node.relPath, kind.path)
+  return target === undefined ? href : canonicalUrl(baseUrl, target)
+}
+
+/** One document in published form; `node.json` is left untouched. */
+export const publishNode = (node: StacNode, baseUrl: string): Record<string, unknown> => {
+  const json = structuredClone(node.json)
+  const selfHref = canonicalUrl(baseUrl, node.relPath)
+
+  const links: Array<unknown> = []
+  let hasSelf = false
+  for (const link of Array.isArray(json["links"]) ? json["links"] : []) {
+    if (!isObject(link) || typeof link["href"] !== "string") {
+      links.push(link)
+    } else if (link["rel"] === "self") {
+      // Replace the first self link in place (keeping its other fields); drop any extra.
+      if (!hasSelf) links.push({ ...link, href: selfHref })
+      hasSelf = true
+    } else {
+      links.push({ ...link, href: absolutize(baseUrl, node, link["href"]) })
+    }
+  }
+  if (!hasSelf) links.push({ rel: "self", href: selfHref, type: node.type === "Feature" ? "application/geo+json" : "application/json" })
+  json["links"] = links
+
+  const assets = json["assets"]
+  if (isObject(assets)) {
+    for (const asset of Object.values(assets)) {
+      if (isObject(asset) && typeof asset["href"] === "string") asset["href"] = absolutize(baseUrl, node, asset["href"])
+    }
+  }
+  return json
+}
+
+/**
+ * The absolute-published version of every STAC document of `tree`, keyed by its
+ * path relative to the catalog directory. `baseUrl` is where the directory's
+ * content will live, e.g. `https://data.example.com/catalogs/stac_catalog_1`.
+ */
+export const publish = (tree: StacTree, baseUrl: string): ReadonlyMap<string, Record<string, unknown>> =>
+  new Map(tree.nodes.map((node) => [node.relPath, publishNode(node, baseUrl)] as const))

@@ -1,0 +1,75 @@
+/**
+ * `validate`: every problem of a catalog or a job dir, without publishing. With a
+ * datasets.json it runs the full ingest planning (templates, matching, all
+ * checks); without one it checks what needs no configuration: catalogs, paths
+ * and the classic products' JSON files.
+ */
+import { FileSystem, Path } from "@effect/platform"
+import { Effect, Either } from "effect"
+import type * as DatasetConfig from "./DatasetConfig.ts"
+import * as Discovery from "./Discovery.ts"
+import { type ConfigError, type Problem, ValidationError } from "./Errors.ts"
+import * as JobInfo from "./JobInfo.ts"
+import * as JsonFile from "./JsonFile.ts"
+import * as Plan from "./Plan.ts"
+import * as ProductFiles from "./ProductFiles.ts"
+import * as StacTree from "./StacTree.ts"
+
+export interface Validated {
+  readonly catalogs: number
+  readonly items: number
+  readonly products: number
+}
+
+const fail = (target: string, problems: ReadonlyArray<Problem>) =>
+  new ValidationError({
+    message: `${target} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"})`,
+    problems,
+    hint: "fix the files named above"
+  })
+
+const classicProblems = (dir: string) =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const id = path.basename(dir)
+    const problems: Array<Problem> = []
+    const file = path.join(dir, `${id}.dataset.json`)
+    const json = yield* JsonFile.read(file).pipe(Effect.either)
+    if (Either.isLeft(json)) problems.push(json.left)
+    else if (!JsonFile.isObject(json.right) || typeof json.right.version !== "string") {
+      problems.push({ file, path: "$.version", message: "required field missing: version (a non-empty string)" })
+    }
+    problems.push(...(yield* ProductFiles.list(dir)).problems)
+    return problems
+  })
+
+export const validate = (
+  target: string,
+  datasets?: DatasetConfig.DatasetsConfig
+): Effect.Effect<Validated, ValidationError | ConfigError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const info = yield* fs.stat(target).pipe(
+      Effect.mapError(() => fail(target, [{ file: target, path: "", message: "no such file or directory" }]))
+    )
+    if (info.type === "File") {
+      const tree = yield* StacTree.readTree(target)
+      return { catalogs: 1, items: tree.items.length, products: 0 }
+    }
+    if (datasets) {
+      const job = yield* JobInfo.read(target)
+      const plan = yield* Plan.make({ jobDir: target, job, datasets, stac: true, hostname: "validate", now: new Date() })
+      return { catalogs: plan.products.filter((p) => p.kind === "stac").length, items: plan.totals.items, products: plan.totals.products }
+    }
+    const found = yield* Discovery.discover(target, { stac: true })
+    const problems: Array<Problem> = [...found.problems]
+    let items = 0
+    for (const root of found.catalogs) {
+      const tree = yield* StacTree.readTree(root).pipe(Effect.either)
+      if (Either.isLeft(tree)) problems.push(...tree.left.problems)
+      else items += tree.right.items.length
+    }
+    for (const dir of found.products) problems.push(...(yield* classicProblems(dir)))
+    if (problems.length > 0) return yield* Effect.fail(fail(target, problems))
+    return { catalogs: found.catalogs.length, items, products: found.catalogs.length + found.products.length }
+  })
