@@ -1,0 +1,7 @@
+export * as Database from "./sqlite/Database.ts"
+export * as DynamicMapping from "./sqlite/DynamicMapping.ts"
+export * as Embedded from "./Embedded.ts"
+export * as LocalStore from "./local/LocalStore.ts"
+export * as SqliteIndex from "./sqlite/SqliteIndex.ts"
+export * as SqliteRegistry from "./sqlite/SqliteRegistry.ts"
+export * as Backends from "./Backends.ts"
