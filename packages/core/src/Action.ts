@@ -53,8 +53,11 @@ export const summary = Action.$match({
 const writeOrRemove = (path: string, previous: string | undefined) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    if (previous === undefined) yield* fs.remove(path, { force: true })
-    else yield* fs.writeFileString(path, previous)
+    if (previous !== undefined) return yield* fs.writeFileString(path, previous)
+    // Only a file this run wrote is removed; whatever else sits at that path
+    // (a directory that made the write fail, say) was there before the run.
+    const info = yield* fs.stat(path).pipe(Effect.option)
+    if (info._tag === "Some" && info.value.type === "File") yield* fs.remove(path)
   }).pipe(Effect.mapError((cause) => new InternalError({ message: `cannot restore ${path}`, cause })))
 
 /**

@@ -169,7 +169,8 @@ const claim = (p: Plan.PlannedProduct, tx: string, force: boolean, job: JobInfo.
     }
     // Objects without an index record are orphans of an earlier failed publish. They
     // are set aside like what --force replaces, so a failing run can still put them back.
-    const existing = (yield* store.list(p.location)).filter((o) => o.url !== p.marker)
+    const listed = yield* Effect.forEach(p.roots, (root) => store.list(root))
+    const existing = listed.flat().filter((o) => o.url !== p.marker)
     if (existing.length > 0) {
       const objects = existing.map((o) => ({ url: o.url, backup: store.backupUrl(o.url, tx) }))
       yield* Step.run(

@@ -40,6 +40,8 @@ export interface PlannedProduct {
   readonly dataset: string
   readonly location: string
   readonly urls: ReadonlyArray<string>
+  /** Every location the product writes under (publish, and browse when set). */
+  readonly roots: ReadonlyArray<string>
   /** The publish marker that one ingest at a time may hold. */
   readonly marker: string
   readonly files: ReadonlyArray<PlannedFile>
@@ -208,7 +210,7 @@ const product = (
   id: string,
   dir: string,
   entry: DatasetConfig.CompiledEntry,
-  publish: { readonly location: string; readonly urls: ReadonlyArray<string> },
+  publish: DatasetConfig.Rendered,
   files: ReadonlyArray<PlannedFile>,
   documents: ReadonlyArray<GrqRecord>,
   collections: ReadonlyArray<StacJson>,
@@ -221,6 +223,7 @@ const product = (
   dataset: entry.dataset,
   location: publish.location,
   urls: publish.urls,
+  roots: publish.browse ? [publish.location, publish.browse.location] : [publish.location],
   marker: Location.join(publish.location, MARKER_NAME),
   files,
   bytes: files.reduce((n, f) => n + f.size, 0),
@@ -323,9 +326,11 @@ const crossChecks = (products: ReadonlyArray<PlannedProduct>): Array<Problem> =>
       if (other !== undefined) problems.push(problemAt(p.dir, `GRQ id ${d.id} is also produced by ${other}; ids must be unique`))
       ids.set(d.id, p.dir)
     }
-    const clash = [...locations].find(([loc]) => loc === p.location || loc.startsWith(p.location + "/") || p.location.startsWith(loc + "/"))
-    if (clash) problems.push(problemAt(p.dir, `publish location ${p.location} overlaps that of ${clash[1]} (${clash[0]})`))
-    locations.set(p.location, p.dir)
+    for (const root of p.roots) {
+      const clash = [...locations].find(([loc]) => loc === root || loc.startsWith(root + "/") || root.startsWith(loc + "/"))
+      if (clash) problems.push(problemAt(p.dir, `location ${root} overlaps ${clash[0]} of ${clash[1]}`))
+    }
+    for (const root of p.roots) locations.set(root, p.dir)
     for (const c of p.collections) {
       const other = collections.get(String(c.id))
       if (other !== undefined) problems.push(problemAt(p.dir, `STAC collection ${String(c.id)} is also defined by ${other}`))

@@ -1,0 +1,145 @@
+/**
+ * The workflow's promise, tested in-process on the real embedded backends:
+ * a failure at any step, or an interruption, undoes every finished step in
+ * reverse order, the run fails with the original error, and the state is
+ * exactly what it was before.
+ */
+import { describe, expect, test } from "bun:test"
+import { Cause, Effect, Exit, Fiber } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { copyJob, type Fault, ingest, options, snapshot, tempDir, undoneSteps } from "./Harness.ts"
+
+const T = 30_000
+
+const failWith = async (stateDir: string, jobDir: string, faults: ReadonlyArray<Fault>, force = false) => {
+  const { effect, run } = ingest(stateDir, options(jobDir, { force }), faults)
+  const exit = await Effect.runPromiseExit(effect)
+  if (Exit.isSuccess(exit)) throw new Error("the ingest succeeded although a fault was injected")
+  const failure = Cause.failureOption(exit.cause)
+  if (failure._tag === "None" || failure.value._tag !== "IngestFailed") throw new Error(`unexpected cause: ${Cause.pretty(exit.cause)}`)
+  return { failure: failure.value, run }
+}
+
+const intents = (run: { journal: ReadonlyArray<{ _tag: string }> }) => run.journal.filter((r) => r._tag === "Intent").length
+
+const strictlyDecreasing = (steps: ReadonlyArray<number>) => steps.every((s, i) => i === 0 || s < steps[i - 1]!)
+
+describe("rollback on the embedded backends", () => {
+  test("a successful run commits: every intent done, markers gone, journal ends committed", async () => {
+    const state = tempDir("state")
+    const job = copyJob("mixed-job")
+    const { effect, run } = ingest(state, options(job))
+    const result = await Effect.runPromise(effect)
+    expect(result.totals).toMatchObject({ products: 3, items: 3, documents: 5 })
+    const ends = run.journal.filter((r) => r._tag === "End")
+    expect(ends).toEqual([expect.objectContaining({ outcome: "committed" })])
+    expect(run.journal.filter((r) => r._tag === "Done")).toHaveLength(intents(run))
+    const after = await snapshot(state)
+    expect(after.files.some(([f]) => f.endsWith("_publish.context.json"))).toBe(false)
+    expect(after.documents).toHaveLength(5)
+  }, T)
+
+  test("failure at the first step (the first claim) undoes it and publishes nothing", async () => {
+    const state = tempDir("state")
+    const { failure, run } = await failWith(state, copyJob("mixed-job"), [{ port: "store", method: "create", nth: 1 }])
+    expect(failure.error._tag).toBe("StorageError")
+    expect(failure.error.message).toContain("store.create call 1")
+    expect(undoneSteps(run.journal)).toEqual([1])
+    expect(failure.rollback.undone.map((u) => u.step)).toEqual([1])
+    expect(await snapshot(state)).toEqual({ files: [], documents: [], collections: [], items: [] })
+  }, T)
+
+  test("failure in the middle (the 5th file upload) undoes the finished steps in reverse order", async () => {
+    const state = tempDir("state")
+    const { failure, run } = await failWith(state, copyJob("mixed-job"), [{ port: "store", method: "putFile", nth: 5 }])
+    expect(failure.error.message).toContain("store.putFile call 5")
+    const undone = undoneSteps(run.journal)
+    expect(undone.length).toBe(intents(run))
+    expect(strictlyDecreasing(undone)).toBe(true)
+    expect(undone.at(-1)).toBe(1)
+    expect(await snapshot(state)).toEqual({ files: [], documents: [], collections: [], items: [] })
+  }, T)
+
+  test("failure at the last step (_datasets.json cannot be written) undoes everything, the index included", async () => {
+    const state = tempDir("state")
+    const job = copyJob("mixed-job")
+    fs.mkdirSync(path.join(job, "_datasets.json")) // a directory where the file must go
+    const { failure, run } = await failWith(state, job, [])
+    expect(failure.error._tag).toBe("StorageError")
+    expect(failure.error.message).toContain("_datasets.json")
+    const kinds = run.journal.flatMap((r) => (r._tag === "Intent" ? [r.action._tag] : []))
+    expect(kinds.at(-1)).toBe("WriteJobFile")
+    expect(kinds).toContain("IndexDocuments")
+    expect(undoneSteps(run.journal)).toEqual([...Array(kinds.length).keys()].map((i) => kinds.length - i))
+    expect(await snapshot(state)).toEqual({ files: [], documents: [], collections: [], items: [] })
+    expect(fs.statSync(path.join(job, "_datasets.json")).isDirectory()).toBe(true)
+  }, T)
+
+  test("interruption mid-upload undoes what was started, including the upload in flight", async () => {
+    const state = tempDir("state")
+    const { effect, run } = ingest(state, options(copyJob("mixed-job")), [{ port: "store", method: "putFile", nth: 7, hang: true }])
+    const fiber = Effect.runFork(effect)
+    const deadline = Date.now() + 10_000
+    while (!run.probe.hung && Date.now() < deadline) await Bun.sleep(5)
+    expect(run.probe.hung).toBe(true)
+    const exit = await Effect.runPromise(Fiber.interrupt(fiber))
+    expect(Exit.isInterrupted(exit)).toBe(true)
+    expect(run.journal.filter((r) => r._tag === "End")).toEqual([expect.objectContaining({ outcome: "aborted" })])
+    expect(strictlyDecreasing(undoneSteps(run.journal))).toBe(true)
+    expect(await snapshot(state)).toEqual({ files: [], documents: [], collections: [], items: [] })
+  }, T)
+
+  test("a compensation that fails is reported, the others still run, and the ORIGINAL error is kept", async () => {
+    const state = tempDir("state")
+    const { failure, run } = await failWith(state, copyJob("failing-job"), [
+      { port: "registry", method: "deleteCollection" } // every attempt to undo the collection fails
+    ])
+    expect(failure.error._tag).toBe("IndexError") // the mapping conflict, not the undo failure
+    expect(failure.error.message).toContain("AOI_zz_beta")
+    expect(failure.rollback.failed).toHaveLength(1)
+    expect(failure.rollback.failed[0]!.summary).toContain("STAC collection fail-scenes")
+    expect(failure.rollback.undone.length).toBe(intents(run) - 1)
+    expect(run.journal.filter((r) => r._tag === "End")).toEqual([expect.objectContaining({ outcome: "abort-incomplete" })])
+    const after = await snapshot(state)
+    expect(after.files).toEqual([])
+    expect(after.documents).toEqual([])
+    expect(after.items).toEqual([]) // undone before the collection, in reverse order
+    expect(after.collections.map((c) => (c as { id: string }).id)).toEqual(["fail-scenes"]) // left, and reported
+  }, T)
+
+  test("a failed --force re-ingest restores the earlier publication exactly", async () => {
+    const state = tempDir("state")
+    await Effect.runPromise(ingest(state, options(copyJob("mixed-job"))).effect)
+    const before = await snapshot(state)
+    const { failure } = await failWith(state, copyJob("mixed-job"), [{ port: "index", method: "bulkIndex", nth: 1 }], true)
+    expect(failure.error._tag).toBe("IndexError")
+    expect(await snapshot(state)).toEqual(before)
+  }, T)
+
+  test("a collection that existed before the run is never deleted by its rollback", async () => {
+    const state = tempDir("state")
+    await Effect.runPromise(ingest(state, options(copyJob("mixed-job"))).effect)
+    const before = await snapshot(state)
+    // A second job adds items to the same collection, then fails at the index.
+    const job = copyJob("mixed-job")
+    for (const p of ["AOI_volcano_etna", "S1-IFG_RM_20240115T103000_20240116T103000_etna"]) fs.rmSync(path.join(job, p), { recursive: true })
+    const catalogDir = path.join(job, "stac_catalog_20240115_etna")
+    fs.renameSync(catalogDir, path.join(job, "stac_catalog_20240116_more"))
+    for (const n of ["001", "002", "003"]) {
+      const items = path.join(job, "stac_catalog_20240116_more", "etna-scenes", "items")
+      const itemDir = path.join(items, `etna-more-${n}`)
+      fs.renameSync(path.join(items, `etna-scene-${n}`), itemDir)
+      const file = path.join(itemDir, `etna-scene-${n}.json`)
+      const item = JSON.parse(fs.readFileSync(file, "utf8"))
+      item.id = `etna-more-${n}`
+      fs.writeFileSync(path.join(itemDir, `etna-more-${n}.json`), JSON.stringify(item))
+      fs.rmSync(file)
+    }
+    const collFile = path.join(job, "stac_catalog_20240116_more", "etna-scenes", "collection.json")
+    fs.writeFileSync(collFile, fs.readFileSync(collFile, "utf8").replaceAll("etna-scene-", "etna-more-"))
+    const { failure } = await failWith(state, job, [{ port: "index", method: "bulkIndex", nth: 1 }])
+    expect(failure.error._tag).toBe("IndexError")
+    expect(await snapshot(state)).toEqual(before)
+  }, T)
+})
