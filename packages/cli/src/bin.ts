@@ -1,0 +1,40 @@
+#!/usr/bin/env bun
+/**
+ * The `hysds-stac` executable. Errors were already printed by the commands; this
+ * only maps how the program ended to an exit code (see ExitCode.ts) and keeps
+ * stack traces out of sight unless --verbose.
+ */
+import { BunContext, BunRuntime } from "@effect/platform-bun"
+import { Cause, Console, Effect, Exit, Option } from "effect"
+import * as ExitCode from "./ExitCode.ts"
+import { run } from "./Main.ts"
+
+const verbose = process.argv.includes("--verbose")
+const argv = process.argv.filter((a) => a !== "--verbose")
+
+const main = run(argv).pipe(
+  Effect.catchAllCause((cause) => {
+    if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
+    const known = Cause.failureOption(cause).pipe(Option.filter((e): e is ExitCode.Exit => (e as { _tag?: string })?._tag === "CliExit"))
+    if (Option.isSome(known)) return Effect.fail(known.value)
+    // @effect/cli's own usage errors were printed by it already.
+    const isCliValidation = Cause.failureOption(cause).pipe(
+      Option.exists((e) => typeof e === "object" && e !== null && "_tag" in e && ["CommandMismatch", "CorrectedFlag", "HelpRequested", "InvalidArgument", "InvalidValue", "MissingValue", "MissingFlag", "MultipleValuesDetected", "MissingSubcommand", "NoBuiltInMatch", "UnclusteredFlag"].includes((e as { _tag: string })._tag))
+    )
+    if (isCliValidation) return Effect.fail(new ExitCode.Exit({ code: ExitCode.codes.usage }))
+    return Console.error(
+      verbose ? Cause.pretty(cause) : `internal error: ${Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : String(Cause.squash(cause))}\n(run again with --verbose for details)`
+    ).pipe(Effect.zipRight(Effect.fail(new ExitCode.Exit({ code: ExitCode.codes.internal }))))
+  }),
+  Effect.provide(BunContext.layer)
+)
+
+BunRuntime.runMain(main, {
+  disableErrorReporting: true,
+  teardown: (exit, onExit) => {
+    if (Exit.isSuccess(exit)) return onExit(0)
+    if (Cause.isInterruptedOnly(exit.cause)) return onExit(ExitCode.codes.interrupted)
+    const failure = Cause.failureOption(exit.cause)
+    onExit(Option.isSome(failure) && failure.value instanceof ExitCode.Exit ? failure.value.code : ExitCode.codes.internal)
+  }
+})
