@@ -16,6 +16,10 @@ export interface GrqRecord extends DocRef {
 }
 
 export interface GrqIndexShape {
+  /** Reachable, the right engine, and the `grq_*` index template installed; fails saying which. */
+  readonly check: () => Effect.Effect<void, IndexError>
+  /** Installs (or updates) the `grq_*` index template and the alias `grq`, like grq2 does. */
+  readonly init: () => Effect.Effect<void, IndexError>
   /** The document with this `_id` in any index under the alias `grq` (HySDS's "exists" check). */
   readonly find: (id: string) => Effect.Effect<Option.Option<GrqRecord>, IndexError>
   /**

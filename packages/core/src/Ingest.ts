@@ -121,10 +121,14 @@ export const plan = (options: IngestOptions) =>
     })
   })
 
-/** Fails before any side effect when a location cannot hold the bytes planned for it. */
+/**
+ * Before any side effect: hands each location its entry's credentials, and fails
+ * when a location cannot hold the bytes planned for it.
+ */
 const preflight = (plan: Plan.Plan) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
+    for (const p of plan.products) for (const c of p.credentials) yield* store.authorize(c.location, c.credentials)
     const byLocation = new Map<string, number>()
     for (const p of plan.products) byLocation.set(p.location, (byLocation.get(p.location) ?? 0) + p.bytes)
     for (const [location, bytes] of byLocation) yield* store.preflight(location, bytes)

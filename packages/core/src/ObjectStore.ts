@@ -11,7 +11,22 @@ export interface StoredObject {
   readonly size: number
 }
 
+/** Credentials a datasets.json entry gives for its locations (`s3-profile-name`, keys). */
+export interface StoreCredentials {
+  readonly profile?: string
+  readonly accessKeyId?: string
+  readonly secretAccessKey?: string
+}
+
 export interface ObjectStoreShape {
+  /**
+   * Uses `credentials` for every URL under `location` from now on (HySDS lets each
+   * datasets.json entry name its own profile or keys). Backends without
+   * credentials ignore it.
+   */
+  readonly authorize: (location: string, credentials: StoreCredentials) => Effect.Effect<void, StorageError>
+  /** Writes and removes a small probe object under `location`: proves it is writable. */
+  readonly probe: (location: string) => Effect.Effect<void, StorageError>
   /** Fails with a clear StorageError when `bytes` cannot fit at `location` (disk space, quota). */
   readonly preflight: (location: string, bytes: number) => Effect.Effect<void, StorageError>
   /** Every object whose URL starts with `prefix + "/"`; empty when none. */

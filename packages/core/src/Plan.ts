@@ -14,6 +14,7 @@ import type { JobInfo } from "./JobInfo.ts"
 import * as JsonFile from "./JsonFile.ts"
 import * as Location from "./Location.ts"
 import * as ProductFiles from "./ProductFiles.ts"
+import type { StoreCredentials } from "./ObjectStore.ts"
 import type { StacJson } from "./StacRegistry.ts"
 import * as StacPublish from "./StacPublish.ts"
 import * as StacTree from "./StacTree.ts"
@@ -40,8 +41,9 @@ export interface PlannedProduct {
   readonly dataset: string
   readonly location: string
   readonly urls: ReadonlyArray<string>
-  /** Every location the product writes under (publish, and browse when set). */
+  /** Every location the product writes under (publish, and browse when set), with the entry's credentials for it. */
   readonly roots: ReadonlyArray<string>
+  readonly credentials: ReadonlyArray<{ readonly location: string; readonly credentials: StoreCredentials }>
   /** The publish marker that one ingest at a time may hold. */
   readonly marker: string
   readonly files: ReadonlyArray<PlannedFile>
@@ -205,6 +207,15 @@ const classicProduct = (input: PlanInput, dir: string) =>
     return product("classic", id, dir, entry, publish, files, [document], [], [])
   })
 
+/** HySDS's per-entry S3 credentials; a named profile wins over keys, as in HySDS. */
+const credentialsOf = (settings: DatasetConfig.Publish | DatasetConfig.Browse): StoreCredentials => {
+  const profile = settings["s3-profile-name"]
+  if (profile) return { profile }
+  const accessKeyId = settings["s3-api-key"]
+  const secretAccessKey = settings["s3-secret-key"]
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : {}
+}
+
 const product = (
   kind: "classic" | "stac",
   id: string,
@@ -224,6 +235,12 @@ const product = (
   location: publish.location,
   urls: publish.urls,
   roots: publish.browse ? [publish.location, publish.browse.location] : [publish.location],
+  credentials: [
+    { location: publish.location, credentials: credentialsOf(entry.entry.publish) },
+    ...(publish.browse && entry.entry.browse
+      ? [{ location: publish.browse.location, credentials: credentialsOf(entry.entry.browse) }]
+      : [])
+  ].filter((c) => Object.keys(c.credentials).length > 0),
   marker: Location.join(publish.location, MARKER_NAME),
   files,
   bytes: files.reduce((n, f) => n + f.size, 0),

@@ -8,6 +8,8 @@ import type { CatalogApiError } from "./Errors.ts"
 export type StacJson = Readonly<Record<string, unknown>>
 
 export interface StacRegistryShape {
+  /** Reachable and accepting transactions; fails saying what is missing. */
+  readonly check: () => Effect.Effect<void, CatalogApiError>
   readonly getCollection: (id: string) => Effect.Effect<Option.Option<StacJson>, CatalogApiError>
   /** `create` fails when the id exists; `replace` fails when it does not. */
   readonly putCollection: (collection: StacJson, mode: "create" | "replace") => Effect.Effect<void, CatalogApiError>

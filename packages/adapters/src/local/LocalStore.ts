@@ -465,7 +465,15 @@ export const make = (options: Options): ObjectStore.ObjectStoreShape => {
       }
     })
 
-  return { preflight, list, putFile, putBytes, create, read, copy, remove, backupUrl }
+  // Local files need no credentials; the entry's S3 credentials matter only to a real S3.
+  const authorize: ObjectStore.ObjectStoreShape["authorize"] = () => Effect.void
+
+  const probe: ObjectStore.ObjectStoreShape["probe"] = (location) => {
+    const url = Location.join(location, `.hysds-stac-probe-${crypto.randomUUID()}`)
+    return putBytes(url, new TextEncoder().encode("probe"), "text/plain").pipe(Effect.zipRight(remove([url])))
+  }
+
+  return { authorize, probe, preflight, list, putFile, putBytes, create, read, copy, remove, backupUrl }
 }
 
 const isDir = (p: string) =>

@@ -202,7 +202,10 @@ export const make = (options: Options = {}): Effect.Effect<GrqIndex.GrqIndexShap
         return rows.map(toRecord)
       })
 
-    return { find, bulkIndex, remove, list }
+    // The embedded index creates its tables when opened: there is no template to install.
+    const check = () => Effect.void
+    const init = () => Effect.void
+    return { check, init, find, bulkIndex, remove, list }
   })
 
 /** GrqIndex over the shared {@link Database}. */

@@ -283,7 +283,9 @@ export const make: Effect.Effect<StacRegistry.StacRegistryShape, never, Database
         })()
       })
 
-    return { getCollection, putCollection, deleteCollection, findItems, putItems, deleteItems, listCollections, listItems }
+    // Transactions are always on in the embedded registry.
+    const check = () => Effect.void
+    return { check, getCollection, putCollection, deleteCollection, findItems, putItems, deleteItems, listCollections, listItems }
   }
 )
 
