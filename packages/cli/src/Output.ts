@@ -3,9 +3,14 @@
  * `--json` so scripts can parse it); errors, rollback lines and progress go to
  * stderr so they never corrupt that JSON.
  */
-import { Errors, type Ingest } from "@hysds-stac/core"
+import { Errors, type Ingest, Redact } from "@hysds-stac/core"
 import { Console, Effect } from "effect"
 import * as ExitCode from "./ExitCode.ts"
+
+/** Secrets from the configuration: masked in everything this module prints. */
+const secrets: Array<string> = []
+export const addSecrets = (values: ReadonlyArray<string>) => void secrets.push(...values)
+export const redact = (text: string) => Redact.redact(text, secrets)
 
 export const bytes = (n: number): string => {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"]
@@ -20,7 +25,7 @@ export const bytes = (n: number): string => {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
-export const json = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
+export const json = (value: unknown) => Console.log(JSON.stringify(Redact.redactDeep(value, secrets), null, 2))
 
 export const ingestSummary = (r: Ingest.IngestResult): string => {
   const lines: Array<string> = []
@@ -70,8 +75,8 @@ export const failure = (error: Errors.PublishError, options: { readonly json: bo
     if (options.json) {
       yield* json({ ok: false, ...(options.tx ? { tx: options.tx } : {}), error: errorJson(error), ...(options.rollback ? { rollback: options.rollback } : {}) })
     } else {
-      yield* Console.error(Errors.describe(error))
-      if (options.rollback) yield* Console.error(rollbackText(options.rollback))
+      yield* Console.error(redact(Errors.describe(error)))
+      if (options.rollback) yield* Console.error(redact(rollbackText(options.rollback)))
     }
     return yield* Effect.fail(new ExitCode.Exit({ code: ExitCode.forCategory(error.category) }))
   })

@@ -7,6 +7,7 @@
 import { BunContext, BunRuntime } from "@effect/platform-bun"
 import { Cause, Console, Effect, Exit, Option } from "effect"
 import * as ExitCode from "./ExitCode.ts"
+import { redact } from "./Output.ts"
 import { run } from "./Main.ts"
 
 const verbose = process.argv.includes("--verbose")
@@ -23,7 +24,7 @@ const main = run(argv).pipe(
     )
     if (isCliValidation) return Effect.fail(new ExitCode.Exit({ code: ExitCode.codes.usage }))
     return Console.error(
-      verbose ? Cause.pretty(cause) : `internal error: ${Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : String(Cause.squash(cause))}\n(run again with --verbose for details)`
+      redact(verbose ? Cause.pretty(cause) : `internal error: ${Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : String(Cause.squash(cause))}\n(run again with --verbose for details)`)
     ).pipe(Effect.zipRight(Effect.fail(new ExitCode.Exit({ code: ExitCode.codes.internal }))))
   }),
   Effect.provide(BunContext.layer)

@@ -35,6 +35,8 @@ export interface IngestOptions {
   readonly batchSize: number
   readonly hostname: string
   readonly env: Readonly<Record<string, string | undefined>>
+  /** Check the index (and the registry, when the job has STAC work) before the first write; default on. */
+  readonly checks?: boolean
   /** Transaction id; generated when absent. */
   readonly tx?: string
   readonly now?: Date
@@ -327,6 +329,11 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
       ...(datasetsJson ? { datasetsJson } : {})
     })
     if (options.dryRun) return result()
+    if (options.checks !== false) {
+      // A backend that is down or misconfigured fails here, before anything is written.
+      yield* (yield* GrqIndex).check().pipe(Effect.catchAll(fail))
+      if (planned.totals.collections + planned.totals.items > 0) yield* (yield* StacRegistry).check().pipe(Effect.catchAll(fail))
+    }
     yield* preflight(planned).pipe(Effect.catchAll(fail))
 
     yield* journal

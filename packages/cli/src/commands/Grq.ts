@@ -7,11 +7,10 @@ import * as Shared from "../Shared.ts"
 
 const get = Command.make(
   "get",
-  { id: Args.text({ name: "id" }), json: Shared.json, stateDir: Shared.stateDir },
+  { id: Args.text({ name: "id" }), ...Shared.backendOptions },
   (o) =>
     Shared.withBackends(
-      o.stateDir,
-      o.json,
+      o,
       Effect.gen(function* () {
         const index = yield* GrqIndex.GrqIndex
         const found = yield* index.find(o.id)
@@ -29,13 +28,11 @@ const list = Command.make(
   "list",
   {
     dataset: Options.text("dataset").pipe(Options.withDescription("Only documents of this dataset."), Options.optional),
-    json: Shared.json,
-    stateDir: Shared.stateDir
+    ...Shared.backendOptions
   },
   (o) =>
     Shared.withBackends(
-      o.stateDir,
-      o.json,
+      o,
       Effect.gen(function* () {
         const index = yield* GrqIndex.GrqIndex
         const records = yield* index.list(Option.isSome(o.dataset) ? { dataset: o.dataset.value } : {})
@@ -46,7 +43,19 @@ const list = Command.make(
     )
 ).pipe(Command.withDescription("List GRQ documents: id, index, dataset."))
 
+const init = Command.make("init", { ...Shared.backendOptions }, (o) =>
+  Shared.withBackends(
+    o,
+    Effect.gen(function* () {
+      const index = yield* GrqIndex.GrqIndex
+      yield* index.init()
+      if (o.json) yield* Output.json({ ok: true })
+      else yield* Console.log("GRQ index template grq_* and alias grq installed")
+    })
+  )
+).pipe(Command.withDescription("Install the grq_* index template (geo_shape location, dates, keyword fields) and the alias grq, like grq2 does."))
+
 export const command = Command.make("grq").pipe(
-  Command.withDescription("Look into the GRQ index."),
-  Command.withSubcommands([get, list])
+  Command.withDescription("Look into the GRQ index, or prepare it (init)."),
+  Command.withSubcommands([get, list, init])
 )

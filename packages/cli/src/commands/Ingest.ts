@@ -24,6 +24,9 @@ const noStac = Options.boolean("no-stac").pipe(
   Options.withFallbackConfig(Config.boolean("HYSDS_STAC_DISABLE")),
   Options.withDefault(false)
 )
+const skipChecks = Options.boolean("skip-checks").pipe(
+  Options.withDescription("Do not check GRQ and the STAC API before publishing (the same checks as `hysds-stac check`).")
+)
 const concurrency = Options.integer("concurrency").pipe(
   Options.withDescription("Files copied at the same time."),
   Options.withDefault(8)
@@ -44,20 +47,20 @@ export const requireDatasets = (file: Option.Option<string>, asJson: boolean) =>
 
 export const command = Command.make(
   "ingest",
-  { jobDir, datasets, force, dryRun, noStac, concurrency, json: Shared.json, stateDir: Shared.stateDir },
+  { jobDir, datasets, force, dryRun, noStac, skipChecks, concurrency, ...Shared.backendOptions },
   (o) =>
     Effect.gen(function* () {
       const datasetsFile = yield* requireDatasets(o.datasets, o.json)
       const tty = process.stderr.isTTY === true
       const layers = Layer.mergeAll(ProgressLine.layer({ tty, quiet: o.json }), Journal.Journal.none)
       const outcome = yield* Shared.withBackends(
-        o.stateDir,
-        o.json,
+        o,
         Ingest.run({
           jobDir: path.resolve(o.jobDir),
           datasetsFile,
           force: o.force,
           dryRun: o.dryRun,
+          checks: !o.skipChecks,
           stac: !o.noStac,
           concurrency: Math.max(1, o.concurrency),
           batchSize: 500,

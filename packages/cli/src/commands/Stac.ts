@@ -4,10 +4,9 @@ import { Console, Effect } from "effect"
 import * as Output from "../Output.ts"
 import * as Shared from "../Shared.ts"
 
-const collections = Command.make("collections", { json: Shared.json, stateDir: Shared.stateDir }, (o) =>
+const collections = Command.make("collections", { ...Shared.backendOptions }, (o) =>
   Shared.withBackends(
-    o.stateDir,
-    o.json,
+    o,
     Effect.gen(function* () {
       const registry = yield* StacRegistry.StacRegistry
       const list = yield* registry.listCollections()
@@ -20,11 +19,10 @@ const collections = Command.make("collections", { json: Shared.json, stateDir: S
 
 const items = Command.make(
   "items",
-  { collection: Args.text({ name: "collection" }), json: Shared.json, stateDir: Shared.stateDir },
+  { collection: Args.text({ name: "collection" }), ...Shared.backendOptions },
   (o) =>
     Shared.withBackends(
-      o.stateDir,
-      o.json,
+      o,
       Effect.gen(function* () {
         const registry = yield* StacRegistry.StacRegistry
         const list = yield* registry.listItems(o.collection)
