@@ -5,7 +5,7 @@
  */
 import { BunContext } from "@effect/platform-bun"
 import { Embedded } from "@hysds-stac/adapters"
-import { Errors, GrqIndex, Ingest, Journal, ObjectStore, Progress, StacRegistry } from "@hysds-stac/core"
+import { Errors, GrqIndex, Ingest, Journal, ObjectStore, Progress, StacRegistry, Step } from "@hysds-stac/core"
 import { Context, Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -109,7 +109,14 @@ export const ingest = (
   const run: Run = { journal: [], probe: { calls: new Map(), hung: false } }
   const effect = Ingest.run(opts).pipe(
     Effect.provide(
-      Layer.mergeAll(backends(stateDir, faults, run.probe), memoryJournal(run.journal), Progress.Progress.none, BunContext.layer)
+      Layer.mergeAll(
+        backends(stateDir, faults, run.probe),
+        memoryJournal(run.journal),
+        Progress.Progress.none,
+        BunContext.layer,
+        // Undo retries kept short: a fault here never heals, so waiting for it is only slower.
+        Layer.succeed(Step.UndoRetry, { retries: 3, baseMillis: 5, maxMillis: 20 })
+      )
     )
   )
   return { effect, run }

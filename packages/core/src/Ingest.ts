@@ -208,6 +208,14 @@ const publishFiles = (p: Plan.PlannedProduct, concurrency: number) =>
     )
   })
 
+/**
+ * A request to GRQ or the STAC API runs to its answer even when the ingest is
+ * interrupted: a server goes on with a request whose client went away, so an
+ * undo sent before it finished could be overtaken by it. Requests are bounded by
+ * their timeouts, so this only delays an interruption, never blocks it.
+ */
+const settled = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.uninterruptible(effect)
+
 const registerCollection = (collection: StacJson, force: boolean) =>
   Effect.gen(function* () {
     const registry = yield* StacRegistry
@@ -216,11 +224,11 @@ const registerCollection = (collection: StacJson, force: boolean) =>
     // A collection is shared by many jobs: one that exists is used as is, and
     // replaced only on --force (then put back if the run fails).
     if (Option.isNone(existing)) {
-      yield* Step.run(Action.RegisterCollection({ id }), registry.putCollection(collection, "create"))
+      yield* Step.run(Action.RegisterCollection({ id }), settled(registry.putCollection(collection, "create")))
     } else if (force) {
       yield* Step.run(
         Action.RegisterCollection({ id, previous: existing.value }),
-        registry.putCollection(collection, "replace")
+        settled(registry.putCollection(collection, "replace"))
       )
     }
   })
@@ -245,7 +253,7 @@ const registerItems = (
     }
     yield* Step.run(
       Action.RegisterItems({ collection, ids: items.map((i) => String(i.id)), previous }),
-      registry.putItems(collection, items, previous.length > 0 ? "replace" : "create")
+      settled(registry.putItems(collection, items, previous.length > 0 ? "replace" : "create"))
     )
     yield* progress.emit({ _tag: "ItemsRegistered", collection, count: items.length })
   })
@@ -258,13 +266,13 @@ const indexDocuments = (records: ReadonlyArray<GrqRecord>, previous: ReadonlyArr
     const replaced = previous.filter((r) => ids.has(r.id))
     yield* Step.run(
       Action.IndexDocuments({ refs: records.map((r) => ({ index: r.index, id: r.id })), previous: replaced }),
-      Effect.gen(function* () {
+      settled(Effect.gen(function* () {
         // A forced re-ingest under another version would leave the old document in its
         // own index next to the new one: remove it (the undo puts it back).
         const moved = replaced.filter((r) => !records.some((n) => n.id === r.id && n.index === r.index))
         if (moved.length > 0) yield* index.remove(moved)
         yield* index.bulkIndex(records)
-      })
+      }))
     )
     yield* progress.emit({ _tag: "DocumentsIndexed", count: records.length })
   })

@@ -18,6 +18,12 @@ export interface StoreCredentials {
   readonly secretAccessKey?: string
 }
 
+/**
+ * Every operation, when its fiber is interrupted, returns only once the
+ * operation has settled (finished, or been cancelled on the server): a write
+ * still in flight after its effect ended could land after the rollback removed
+ * its target and leave an orphan behind.
+ */
 export interface ObjectStoreShape {
   /**
    * Uses `credentials` for every URL under `location` from now on (HySDS lets each

@@ -46,8 +46,25 @@ export const makeTransaction = (id: string): Effect.Effect<TransactionShape> =>
     return { id, nextStep: Ref.updateAndGet(counter, (n) => n + 1), report }
   })
 
-/** Backends hiccup; an undo gets a few jittered, growing retries before it is reported failed. */
-const undoRetry = Schedule.exponential("100 millis", 2).pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(4)))
+/**
+ * How hard an undo tries before it is reported failed. Backends restart and
+ * hiccup; giving up on the first error would leave data behind that a retry a
+ * few seconds later removes. The default (8 retries, backoff from 200 ms capped
+ * at 5 s, about 20 s in all) outlasts a server restart; tests shorten it.
+ */
+export class UndoRetry extends Context.Reference<UndoRetry>()("@hysds-stac/core/UndoRetry", {
+  defaultValue: () => ({ retries: 8, baseMillis: 200, maxMillis: 5000 })
+}) {}
+
+const undoSchedule = (policy: UndoRetry["Type"]) =>
+  Schedule.exponential(`${policy.baseMillis} millis`, 2).pipe(
+    Schedule.either(Schedule.spaced(`${policy.maxMillis} millis`)),
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(policy.retries))
+  )
+
+const withRetry = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(UndoRetry, (policy) => Effect.retry(effect, undoSchedule(policy)))
 
 const message = (error: PublishError): string => describe(error)
 
@@ -56,7 +73,7 @@ const compensate = (tx: TransactionShape, step: number, action: Action.Action) =
     const journal = yield* Journal
     const progress = yield* Progress
     const summary = Action.summary(action)
-    const outcome = yield* Action.undo(action).pipe(Effect.retry(undoRetry), Effect.either)
+    const outcome = yield* withRetry(Action.undo(action)).pipe(Effect.either)
     if (outcome._tag === "Right") {
       yield* Ref.update(tx.report, (r) => ({ ...r, undone: [...r.undone, { step, summary }] }))
       yield* progress.emit({ _tag: "StepUndone", step, summary })
@@ -72,8 +89,7 @@ const compensate = (tx: TransactionShape, step: number, action: Action.Action) =
 
 /** A failed commit cleanup loses nothing (the data is published); it is logged, not raised. */
 const cleanup = (step: number, action: Action.Action) =>
-  Action.commit(action).pipe(
-    Effect.retry(undoRetry),
+  withRetry(Action.commit(action)).pipe(
     Effect.catchAll((e) => Effect.logWarning(`cleanup after step ${step} failed: ${message(e)}`))
   )
 

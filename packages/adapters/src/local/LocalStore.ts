@@ -314,11 +314,19 @@ export const make = (options: Options): ObjectStore.ObjectStoreShape => {
         : Either.right(m)
     )
 
+  /**
+   * Runs a file operation to its end even when the fiber is interrupted: a copy
+   * still running after its effect was interrupted could land after the rollback
+   * removed its target, leaving an orphan. Interruption waits for it instead (the
+   * ObjectStore contract: an interrupted operation has settled when it returns).
+   */
   const io = <A>(action: string, mapped: Mapped, body: () => Promise<A>): Effect.Effect<A, Errors.StorageError> =>
-    Effect.tryPromise({
-      try: body,
-      catch: (e) => (e instanceof Errors.StorageError ? e : ioError(action, mapped, e))
-    })
+    Effect.uninterruptible(
+      Effect.tryPromise({
+        try: body,
+        catch: (e) => (e instanceof Errors.StorageError ? e : ioError(action, mapped, e))
+      })
+    )
 
   const preflight: ObjectStore.ObjectStoreShape["preflight"] = (location, bytes) =>
     Effect.gen(function* () {
