@@ -79,9 +79,6 @@ export const backends = (stateDir: string, faults: ReadonlyArray<Fault>, probe: 
     })
   ).pipe(Layer.provide(Embedded.layer({ stateDir })))
 
-export const memoryJournal = (records: Array<Journal.JournalRecord>) =>
-  Layer.succeed(Journal.Journal, { append: (r) => Effect.sync(() => void records.push(r)) })
-
 export interface Run {
   readonly journal: Array<Journal.JournalRecord>
   readonly probe: Probe
@@ -111,7 +108,7 @@ export const ingest = (
     Effect.provide(
       Layer.mergeAll(
         backends(stateDir, faults, run.probe),
-        memoryJournal(run.journal),
+        Journal.memory(run.journal),
         Progress.Progress.none,
         BunContext.layer,
         // Undo retries kept short: a fault here never heals, so waiting for it is only slower.

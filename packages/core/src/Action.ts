@@ -93,8 +93,12 @@ export const undo = (action: Action): Effect.Effect<void, PublishError, ActionCo
       case "ClaimProduct":
         return yield* releaseMarker(action)
       case "BackupObjects": {
-        // Copy back before removing a backup, so a crash in between loses nothing.
-        for (const o of action.objects) yield* store.copy(o.backup, o.url)
+        // Copy back before removing a backup, so a crash in between loses nothing. A
+        // backup already gone was restored by an earlier undo (its removal comes after
+        // every copy), or never made, in which case its original was never removed.
+        for (const o of action.objects) {
+          yield* store.copy(o.backup, o.url).pipe(Effect.catchIf((e) => e.missing === true, () => Effect.void))
+        }
         return yield* store.remove(action.objects.map((o) => o.backup))
       }
       case "PutObjects":

@@ -56,6 +56,8 @@ export class ConflictError extends Data.TaggedError("ConflictError")<{
 export class StorageError extends Data.TaggedError("StorageError")<{
   readonly message: string
   readonly url?: string
+  /** The object named does not exist (so undo code can tell "already gone" from a failure). */
+  readonly missing?: boolean
   readonly hint?: string
   readonly cause?: unknown
 }> {

@@ -15,6 +15,7 @@ import * as JobInfo from "./JobInfo.ts"
 import { Journal } from "./Journal.ts"
 import { ObjectStore } from "./ObjectStore.ts"
 import * as Plan from "./Plan.ts"
+import * as Recover from "./Recover.ts"
 import { Progress } from "./Progress.ts"
 import { type StacJson, StacRegistry } from "./StacRegistry.ts"
 import * as Step from "./Step.ts"
@@ -37,6 +38,15 @@ export interface IngestOptions {
   readonly env: Readonly<Record<string, string | undefined>>
   /** Check the index (and the registry, when the job has STAC work) before the first write; default on. */
   readonly checks?: boolean
+  /** Who runs the ingest, recorded so recovery can tell a live run from a dead one. */
+  readonly owner?: { readonly host: string; readonly pid: number }
+  /**
+   * An earlier attempt at one of these products that died unfinished is
+   * recovered first (default); with false the ingest refuses instead.
+   * `isAlive` says whether a transaction's process still runs.
+   */
+  readonly recoverEarlier?: boolean
+  readonly isAlive?: (begin: { readonly host?: string; readonly pid?: number }) => boolean
   /** Transaction id; generated when absent. */
   readonly tx?: string
   readonly now?: Date
@@ -312,7 +322,11 @@ const execute = (plan: Plan.Plan, options: IngestOptions, tx: string) =>
     }
     const records = plan.products.flatMap((p) => p.documents)
     for (const batch of chunks(records, options.batchSize)) yield* indexDocuments(batch, replacedDocs)
-    return yield* writeDatasetsJson(plan)
+    const file = yield* writeDatasetsJson(plan)
+    // The decision point: from here on a crash is recovered by rolling forward.
+    const journal = yield* Journal
+    yield* journal.append({ _tag: "Commit", tx, at: new Date().toISOString() })
+    return file
   })
 
 export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestFailed, IngestContext> =>
@@ -337,6 +351,10 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
       ...(datasetsJson ? { datasetsJson } : {})
     })
     if (options.dryRun) return result()
+    yield* Recover.earlierAttempts(planned.products.map((p) => p.id), {
+      recover: options.recoverEarlier !== false,
+      isAlive: options.isAlive ?? (() => false)
+    }).pipe(Effect.catchAll(fail))
     if (options.checks !== false) {
       // A backend that is down or misconfigured fails here, before anything is written.
       yield* (yield* GrqIndex).check().pipe(Effect.catchAll(fail))
@@ -345,7 +363,14 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
     yield* preflight(planned).pipe(Effect.catchAll(fail))
 
     yield* journal
-      .append({ _tag: "Begin", tx, at: now.toISOString(), jobDir: options.jobDir, products: planned.products.map((p) => p.id) })
+      .append({
+        _tag: "Begin",
+        tx,
+        at: now.toISOString(),
+        jobDir: options.jobDir,
+        products: planned.products.map((p) => p.id),
+        ...(options.owner ? { host: options.owner.host, pid: options.owner.pid } : {})
+      })
       .pipe(Effect.catchAll(fail))
     // The rollback, and recording how it ended, must finish even when the ingest
     // is interrupted (Ctrl-C, SIGTERM): only the work itself is interruptible.

@@ -15,9 +15,14 @@ export type JournalRecord =
       readonly at: string
       readonly jobDir: string
       readonly products: ReadonlyArray<string>
+      /** Who runs it: recovery leaves a transaction alone while its process is alive. */
+      readonly host?: string
+      readonly pid?: number
     }
   | { readonly _tag: "Intent"; readonly tx: string; readonly step: number; readonly action: Action }
   | { readonly _tag: "Done"; readonly tx: string; readonly step: number }
+  /** The decision: every step is done, the ingest will commit. Recovery rolls forward past it. */
+  | { readonly _tag: "Commit"; readonly tx: string; readonly at: string }
   | { readonly _tag: "Undone"; readonly tx: string; readonly step: number }
   | { readonly _tag: "UndoFailed"; readonly tx: string; readonly step: number; readonly error: string }
   | {
@@ -27,12 +32,60 @@ export type JournalRecord =
       readonly outcome: "committed" | "aborted" | "abort-incomplete"
     }
 
+/** How a transaction stands, from its records. */
+export type TxState = "running" | "committing" | "committed" | "aborted" | "abort-incomplete"
+
+export interface TxSummary {
+  readonly tx: string
+  readonly state: TxState
+  readonly begin?: Extract<JournalRecord, { _tag: "Begin" }>
+  readonly steps: number
+  readonly lastAt?: string
+}
+
 export interface JournalShape {
   /** Durable once it succeeds: a step does not act before its intent is appended. */
   readonly append: (record: JournalRecord) => Effect.Effect<void, InternalError>
+  /** Every transaction the journal still holds, newest first. */
+  readonly transactions: () => Effect.Effect<ReadonlyArray<TxSummary>, InternalError>
+  /** The records of one transaction in order (a torn last record is dropped). */
+  readonly records: (tx: string) => Effect.Effect<ReadonlyArray<JournalRecord>, InternalError>
 }
 
 export class Journal extends Context.Tag("@hysds-stac/core/Journal")<Journal, JournalShape>() {
   /** No journal: rollback still happens in-process, but a crash leaves no trail. */
-  static readonly none = Layer.succeed(Journal, { append: () => Effect.void })
+  static readonly none = Layer.succeed(Journal, {
+    append: () => Effect.void,
+    transactions: () => Effect.succeed([]),
+    records: () => Effect.succeed([])
+  })
 }
+
+/** A transaction's state from its records (shared by every journal implementation). */
+export const summarize = (tx: string, records: ReadonlyArray<JournalRecord>): TxSummary => {
+  const begin = records.find((r): r is Extract<JournalRecord, { _tag: "Begin" }> => r._tag === "Begin")
+  const end = records.findLast((r) => r._tag === "End")
+  const committing = records.some((r) => r._tag === "Commit")
+  const state: TxState = end?._tag === "End" ? end.outcome : committing ? "committing" : "running"
+  const times = records.flatMap((r) => ("at" in r ? [r.at] : []))
+  return {
+    tx,
+    state,
+    steps: records.filter((r) => r._tag === "Intent").length,
+    ...(begin ? { begin } : {}),
+    ...(times.length > 0 ? { lastAt: times[times.length - 1]! } : {})
+  }
+}
+
+/** A journal in memory: what a run recorded can be read back, but it dies with the process. */
+export const memory = (records: Array<JournalRecord> = []) =>
+  Layer.succeed(Journal, {
+    append: (r) => Effect.sync(() => void records.push(r)),
+    records: (tx) => Effect.sync(() => records.filter((r) => r.tx === tx)),
+    transactions: () =>
+      Effect.sync(() =>
+        [...new Set(records.map((r) => r.tx))]
+          .reverse()
+          .map((tx) => summarize(tx, records.filter((r) => r.tx === tx)))
+      )
+  })

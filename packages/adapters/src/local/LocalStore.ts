@@ -174,6 +174,7 @@ const notFound = (mapped: Mapped, what = "no object at"): Errors.StorageError =>
   new Errors.StorageError({
     message: `${what} ${mapped.url}`,
     url: mapped.url,
+    missing: true,
     hint: `looked for ${mapped.path} on the local disk`
   })
 

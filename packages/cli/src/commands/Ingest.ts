@@ -1,11 +1,13 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Errors, Ingest, Journal } from "@hysds-stac/core"
+import { Errors, Ingest } from "@hysds-stac/core"
 import { Config, Effect, Layer, Option } from "effect"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as Output from "../Output.ts"
+import * as Owner from "../Owner.ts"
 import * as ProgressLine from "../ProgressLine.ts"
 import * as Shared from "../Shared.ts"
+import * as JournalCommands from "./Journal.ts"
 
 const jobDir = Args.directory({ name: "job-dir", exists: "yes" }).pipe(
   Args.withDescription("The job's output directory (with _job.json, products and STAC catalogs).")
@@ -27,6 +29,9 @@ const noStac = Options.boolean("no-stac").pipe(
 const skipChecks = Options.boolean("skip-checks").pipe(
   Options.withDescription("Do not check GRQ and the STAC API before publishing (the same checks as `hysds-stac check`).")
 )
+const noRecover = Options.boolean("no-recover").pipe(
+  Options.withDescription("Refuse, instead of recovering first, when an earlier ingest of the same product died unfinished.")
+)
 const concurrency = Options.integer("concurrency").pipe(
   Options.withDescription("Files copied at the same time."),
   Options.withDefault(8)
@@ -47,12 +52,12 @@ export const requireDatasets = (file: Option.Option<string>, asJson: boolean) =>
 
 export const command = Command.make(
   "ingest",
-  { jobDir, datasets, force, dryRun, noStac, skipChecks, concurrency, ...Shared.backendOptions },
+  { jobDir, datasets, force, dryRun, noStac, skipChecks, noRecover, concurrency, ...Shared.backendOptions },
   (o) =>
     Effect.gen(function* () {
       const datasetsFile = yield* requireDatasets(o.datasets, o.json)
       const tty = process.stderr.isTTY === true
-      const layers = Layer.mergeAll(ProgressLine.layer({ tty, quiet: o.json }), Journal.Journal.none)
+      const layers = Layer.mergeAll(ProgressLine.layer({ tty, quiet: o.json }), JournalCommands.layer(o.stateDir))
       const outcome = yield* Shared.withBackends(
         o,
         Ingest.run({
@@ -61,6 +66,9 @@ export const command = Command.make(
           force: o.force,
           dryRun: o.dryRun,
           checks: !o.skipChecks,
+          recoverEarlier: !o.noRecover,
+          owner: Owner.owner(),
+          isAlive: Owner.isAlive,
           stac: !o.noStac,
           concurrency: Math.max(1, o.concurrency),
           batchSize: 500,
