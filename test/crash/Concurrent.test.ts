@@ -1,0 +1,50 @@
+/**
+ * Two processes ingesting the same product at the same time: exactly one
+ * publishes, the other fails fast with "in progress" or "already exists" and
+ * touches nothing of the winner's. Repeated, since races hide.
+ */
+import { describe, expect, test } from "bun:test"
+import * as path from "node:path"
+import { copyJob, examples, repo, snapshot, tempDir } from "../workflow/Harness.ts"
+
+const start = (job: string, state: string) =>
+  Bun.spawn(["bun", path.join(repo, "packages/cli/src/bin.ts"), "ingest", job, "--datasets", path.join(examples, "datasets.json"), "--state-dir", state, "--json"], {
+    cwd: repo,
+    stdout: "pipe",
+    stderr: "pipe"
+  })
+
+const ROUNDS = 20
+
+describe("concurrent ingests of one product", () => {
+  test(`exactly one winner, ${ROUNDS} times, nothing interleaved`, async () => {
+    for (let round = 1; round <= ROUNDS; round++) {
+      const state = tempDir("race")
+      const a = start(copyJob("mixed-job"), state)
+      const b = start(copyJob("mixed-job"), state)
+      const [ea, eb] = await Promise.all([a.exited, b.exited])
+      const outputs = await Promise.all([new Response(a.stdout).text(), new Response(b.stdout).text()])
+      const codes = [ea, eb].sort()
+      expect({ round, codes }).toEqual({ round, codes: [0, 5] })
+      const loser = outputs[ea === 0 ? 1 : 0]!
+      expect(loser).toMatch(/being published by another ingest|already exists/)
+      const s = await snapshot(state)
+      expect(s.documents).toHaveLength(5)
+      expect(s.items).toHaveLength(3)
+      expect(s.files.some(([f]) => f.includes("_publish.context.json") || f.includes(".hysds-stac-backup"))).toBe(false)
+    }
+  }, 300_000)
+
+  test("different products ingest in parallel without interference", async () => {
+    const state = tempDir("parallel")
+    const a = start(copyJob("mixed-job"), state)
+    const b = start(copyJob("failing-job"), state) // fails at GRQ and rolls back its own products only
+    const [ea, eb] = await Promise.all([a.exited, b.exited])
+    expect([ea, eb]).toEqual([0, 7])
+    const s = await snapshot(state)
+    expect(s.documents.map((d) => (d as { id: string }).id).sort()).toEqual(
+      ["AOI_volcano_etna", "S1-IFG_RM_20240115T103000_20240116T103000_etna", "etna-scene-001", "etna-scene-002", "etna-scene-003"].sort()
+    )
+    expect(s.collections.map((c) => (c as { id: string }).id)).toEqual(["etna-scenes"])
+  }, 120_000)
+})

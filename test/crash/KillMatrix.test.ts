@@ -1,0 +1,113 @@
+/**
+ * The crash-safety promise on the embedded default: kill the real CLI process
+ * dead (SIGKILL, no finalizers) at every step boundary K of an ingest of the
+ * example mixed job, run `recover`, and the store, index and registry are
+ * exactly as before the run when it died before its Commit record, or exactly
+ * as after a successful run when it died past it. Then the same on top of an
+ * earlier publication with --force: a dead forced re-ingest leaves the earlier
+ * publication byte-identical.
+ */
+import { describe, expect, test } from "bun:test"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { copyJob, examples, repo, type Snapshot, snapshot, tempDir } from "../workflow/Harness.ts"
+
+const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const r = Bun.spawnSync(["bun", path.join(repo, "packages/cli/src/bin.ts"), ...args], {
+    cwd: repo,
+    env: { ...process.env, ...env, HYSDS_STAC_CRASH_AT: env.HYSDS_STAC_CRASH_AT ?? "" }
+  })
+  return { exitCode: r.exitCode, signal: r.signalCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() }
+}
+
+const ingest = (job: string, state: string, extra: ReadonlyArray<string> = [], env: Record<string, string> = {}) =>
+  cli(["ingest", job, "--datasets", path.join(examples, "datasets.json"), "--state-dir", state, "--json", ...extra], env)
+
+/** Documents carry their ingest time; everything else must match exactly. */
+const comparable = (s: Snapshot) => ({
+  ...s,
+  documents: s.documents.map((d) => {
+    const r = d as { doc: Record<string, unknown> }
+    const { "@timestamp": _, ...doc } = r.doc
+    return { ...r, doc }
+  })
+})
+
+const journalRecords = (state: string) =>
+  fs.readdirSync(path.join(state, "journal")).flatMap((f) =>
+    fs.readFileSync(path.join(state, "journal", f), "utf8").trim().split("\n").map((l) => JSON.parse(l.slice(9)) as { _tag: string })
+  )
+
+/** Boundaries of one clean run: how many journal appends it makes, and which one is the Commit. */
+const boundaries = (extra: ReadonlyArray<string>, prepare: (state: string) => void) => {
+  const state = tempDir("state")
+  prepare(state)
+  fs.rmSync(path.join(state, "journal"), { recursive: true, force: true })
+  const r = ingest(copyJob("mixed-job"), state, extra)
+  if (r.exitCode !== 0) throw new Error(`reference run failed: ${r.stderr}`)
+  const records = journalRecords(state)
+  return { total: records.length, commit: records.findIndex((x) => x._tag === "Commit") + 1 }
+}
+
+const matrix = async (name: string, extra: ReadonlyArray<string>, prepare: (state: string) => void) => {
+  const { total, commit } = boundaries(extra, prepare)
+  expect(commit).toBeGreaterThan(1)
+  // The published state a successful run leaves behind, for the boundaries past Commit.
+  const refState = tempDir("ref")
+  prepare(refState)
+  expect(ingest(copyJob("mixed-job"), refState, extra).exitCode).toBe(0)
+  const published = comparable(await snapshot(refState))
+  const journalsBefore = (state: string) => (fs.existsSync(path.join(state, "journal")) ? fs.readdirSync(path.join(state, "journal")).length : 0)
+
+  for (let k = 1; k <= total; k++) {
+    const state = tempDir("kill")
+    prepare(state)
+    const before = comparable(await snapshot(state))
+    const known = journalsBefore(state)
+    const died = ingest(copyJob("mixed-job"), state, extra, { HYSDS_STAC_CRASH_AT: String(k) })
+    expect({ name, k, signal: died.signal }).toEqual({ name, k, signal: "SIGKILL" })
+    expect(journalsBefore(state)).toBe(known + 1)
+    const recovered = cli(["recover", "--state-dir", state, "--json"])
+    expect({ name, k, exit: recovered.exitCode, err: recovered.stderr.includes("FAILED") }).toEqual({ name, k, exit: 0, err: false })
+    const after = comparable(await snapshot(state))
+    if (k < commit) expect({ name, k, state: after }).toEqual({ name, k, state: before })
+    else expect({ name, k, state: after }).toEqual({ name, k, state: published })
+    fs.rmSync(state, { recursive: true, force: true })
+  }
+  return total
+}
+
+describe("kill -9 at every step boundary, then recover", () => {
+  test("a fresh ingest of the mixed job", async () => {
+    const total = await matrix("fresh", [], () => {})
+    console.log(`kill matrix (fresh ingest): ${total} boundaries`)
+  }, 300_000)
+
+  test("a forced re-ingest over an earlier publication", async () => {
+    const prepare = (state: string) => {
+      const r = ingest(copyJob("mixed-job"), state)
+      if (r.exitCode !== 0) throw new Error(`could not prepare: ${r.stderr}`)
+    }
+    const total = await matrix("force", ["--force"], prepare)
+    console.log(`kill matrix (forced re-ingest): ${total} boundaries`)
+  }, 300_000)
+
+  test("the next ingest recovers a dead attempt by itself, then publishes", async () => {
+    const state = tempDir("state")
+    const died = ingest(copyJob("mixed-job"), state, [], { HYSDS_STAC_CRASH_AT: "9" })
+    expect(died.signal).toBe("SIGKILL")
+    const again = ingest(copyJob("mixed-job"), state)
+    expect(again.exitCode).toBe(0)
+    const s = await snapshot(state)
+    expect(s.documents).toHaveLength(5)
+    expect(s.files.some(([f]) => f.includes("_publish.context.json") || f.includes(".hysds-stac-backup"))).toBe(false)
+  }, 60_000)
+
+  test("--no-recover refuses while a dead attempt is unresolved", async () => {
+    const state = tempDir("state")
+    expect(ingest(copyJob("mixed-job"), state, [], { HYSDS_STAC_CRASH_AT: "9" }).signal).toBe("SIGKILL")
+    const refused = ingest(copyJob("mixed-job"), state, ["--no-recover"])
+    expect(refused.exitCode).toBe(5)
+    expect(refused.stdout).toContain("died unfinished")
+  }, 60_000)
+})
