@@ -20,6 +20,30 @@ const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
   return { exitCode: r.exitCode, signal: r.signalCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() }
 }
 
+/** The same, without blocking, so independent boundaries run side by side. */
+const cliAsync = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const p = Bun.spawn(["bun", path.join(repo, "packages/cli/src/bin.ts"), ...args], {
+    cwd: repo,
+    env: { ...process.env, ...env, HYSDS_STAC_CRASH_AT: env.HYSDS_STAC_CRASH_AT ?? "" },
+    stdout: "pipe",
+    stderr: "pipe"
+  })
+  const [stdout, stderr] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()])
+  await p.exited
+  return { exitCode: p.exitCode, signal: p.signalCode, stdout, stderr }
+}
+
+const ingestAsync = (job: string, state: string, extra: ReadonlyArray<string>, env: Record<string, string>) =>
+  cliAsync(["ingest", job, "--datasets", path.join(examples, "datasets.json"), "--state-dir", state, "--json", ...extra], env)
+
+/** Runs `f` over 1..n with at most `width` at a time. */
+const pool = async (n: number, width: number, f: (k: number) => Promise<void>) => {
+  let next = 1
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next <= n) await f(next++)
+  }))
+}
+
 const ingest = (job: string, state: string, extra: ReadonlyArray<string> = [], env: Record<string, string> = {}) =>
   cli(["ingest", job, "--datasets", path.join(examples, "datasets.json"), "--state-dir", state, "--json", ...extra], env)
 
@@ -59,21 +83,21 @@ const matrix = async (name: string, extra: ReadonlyArray<string>, prepare: (stat
   const published = comparable(await snapshot(refState))
   const journalsBefore = (state: string) => (fs.existsSync(path.join(state, "journal")) ? fs.readdirSync(path.join(state, "journal")).length : 0)
 
-  for (let k = 1; k <= total; k++) {
+  await pool(total, 3, async (k) => {
     const state = tempDir("kill")
     prepare(state)
     const before = comparable(await snapshot(state))
     const known = journalsBefore(state)
-    const died = ingest(copyJob("mixed-job"), state, extra, { HYSDS_STAC_CRASH_AT: String(k) })
+    const died = await ingestAsync(copyJob("mixed-job"), state, extra, { HYSDS_STAC_CRASH_AT: String(k) })
     expect({ name, k, signal: died.signal }).toEqual({ name, k, signal: "SIGKILL" })
     expect(journalsBefore(state)).toBe(known + 1)
-    const recovered = cli(["recover", "--state-dir", state, "--json"])
+    const recovered = await cliAsync(["recover", "--state-dir", state, "--json"])
     expect({ name, k, exit: recovered.exitCode, err: recovered.stderr.includes("FAILED") }).toEqual({ name, k, exit: 0, err: false })
     const after = comparable(await snapshot(state))
     if (k < commit) expect({ name, k, state: after }).toEqual({ name, k, state: before })
     else expect({ name, k, state: after }).toEqual({ name, k, state: published })
     fs.rmSync(state, { recursive: true, force: true })
-  }
+  })
   return total
 }
 

@@ -4,34 +4,32 @@
  * is a valid mix, e.g. for tests).
  */
 import type { Errors, GrqIndex, ObjectStore, StacRegistry } from "@hysds-stac/core"
-import { Errors as E } from "@hysds-stac/core"
 import { Layer } from "effect"
 import * as Database from "./sqlite/Database.ts"
 import * as LocalStore from "./local/LocalStore.ts"
 import type * as Settings from "./Settings.ts"
 import * as SqliteIndex from "./sqlite/SqliteIndex.ts"
 import * as SqliteRegistry from "./sqlite/SqliteRegistry.ts"
+import * as StacApiRegistry from "./stac-api/StacApiRegistry.ts"
+import * as S3Store from "./s3/S3Store.ts"
+import * as OpenSearchIndex from "./grq/OpenSearchIndex.ts"
+import * as ElasticsearchIndex from "./grq/ElasticsearchIndex.ts"
 import * as path from "node:path"
 
 export type Ports = ObjectStore.ObjectStore | GrqIndex.GrqIndex | StacRegistry.StacRegistry
 
-const notAvailable = (what: string, setting: string) =>
-  Layer.fail(
-    new E.ConfigError({
-      message: `the ${what} backend is configured (${setting}) but not available in this build`,
-      field: setting,
-      hint: `unset ${setting} to use the embedded default under the state dir`
-    })
-  )
-
 const storeLayer = (s: Settings.Settings): Layer.Layer<ObjectStore.ObjectStore, Errors.ConfigError> =>
-  s.store.kind === "local" ? LocalStore.layer({ root: path.join(s.stateDir, "store") }) : notAvailable("S3 object store", "HYSDS_STAC_STORE")
+  s.store.kind === "local" ? LocalStore.layer({ root: path.join(s.stateDir, "store") }) : S3Store.layer(s.store)
 
 const indexLayer = (s: Settings.Settings): Layer.Layer<GrqIndex.GrqIndex, Errors.ConfigError, Database.Database> =>
-  s.index.kind === "embedded" ? SqliteIndex.layer() : notAvailable(`GRQ ${s.index.kind}`, "GRQ_ES_ENGINE")
+  s.index.kind === "embedded"
+    ? SqliteIndex.layer()
+    : s.index.kind === "opensearch"
+      ? OpenSearchIndex.layer(s.index)
+      : ElasticsearchIndex.layer(s.index)
 
 const registryLayer = (s: Settings.Settings): Layer.Layer<StacRegistry.StacRegistry, Errors.ConfigError, Database.Database> =>
-  s.registry.kind === "embedded" ? SqliteRegistry.layer() : notAvailable("STAC API", "STAC_API_URL")
+  s.registry.kind === "embedded" ? SqliteRegistry.layer() : StacApiRegistry.layer(s.registry)
 
 /** The three ports; the SQLite file is opened only when an embedded port needs it. */
 export const layer = (settings: Settings.Settings): Layer.Layer<Ports, Errors.ConfigError | Errors.StorageError> => {
