@@ -5,12 +5,23 @@
  * stack traces out of sight unless --verbose.
  */
 import { BunContext, BunRuntime } from "@effect/platform-bun"
-import { Cause, Console, Effect, Exit, Option } from "effect"
+import { Cause, Console, Effect, Exit, Logger, Option } from "effect"
 import * as ExitCode from "./ExitCode.ts"
 import { redact } from "./Output.ts"
 import { run } from "./Main.ts"
 
 const verbose = process.argv.includes("--verbose")
+
+// The first SIGINT/SIGTERM interrupts the command (runMain does that) and the
+// ingest rolls back. runMain then drops its listeners, so a second Ctrl-C would
+// get the default action and kill the process half-way through the rollback.
+// These listeners keep the process alive until the rollback has finished.
+let signals = 0
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (++signals > 1) process.stderr.write(`${signal} again: still rolling back; wait for it to finish (kill -9 leaves the work to \`hysds-stac recover\`)\n`)
+  })
+}
 const argv = process.argv.filter((a) => a !== "--verbose")
 
 const main = run(argv).pipe(
@@ -27,11 +38,14 @@ const main = run(argv).pipe(
       redact(verbose ? Cause.pretty(cause) : `internal error: ${Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : String(Cause.squash(cause))}\n(run again with --verbose for details)`)
     ).pipe(Effect.zipRight(Effect.fail(new ExitCode.Exit({ code: ExitCode.codes.internal }))))
   }),
-  Effect.provide(BunContext.layer)
+  Effect.provide(BunContext.layer),
+  // Logs go to stderr: stdout carries the result alone, so --json stays parseable.
+  Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true })))
 )
 
 BunRuntime.runMain(main, {
   disableErrorReporting: true,
+  disablePrettyLogger: true,
   teardown: (exit, onExit) => {
     if (Exit.isSuccess(exit)) return onExit(0)
     if (Cause.isInterruptedOnly(exit.cause)) return onExit(ExitCode.codes.interrupted)
