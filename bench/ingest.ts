@@ -10,6 +10,7 @@
  *
  * `--sequential` is the baseline: one file, one item and one document per request.
  */
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
 import { BunContext } from "@effect/platform-bun"
 import { Backends, Settings } from "@hysds-stac/adapters"
 import { Ingest, Journal, Progress } from "@hysds-stac/core"
@@ -57,17 +58,53 @@ const env = { ...process.env, ...(values.services ? servicesEnv() : {}) }
 const settings = Settings.resolve({ env, stateDir })
 if (Either.isLeft(settings)) throw new Error(settings.left.message)
 
+if (values.services) {
+  // The bench bucket, created once; "already yours" is fine.
+  const s3 = new S3Client({
+    endpoint: env.S3_ENDPOINT!,
+    region: env.S3_REGION ?? "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: env.S3_ACCESS_KEY_ID!, secretAccessKey: env.S3_SECRET_ACCESS_KEY! }
+  })
+  await s3.send(new CreateBucketCommand({ Bucket: "hysds-stac-bench" })).catch((e: { name?: string }) => {
+    if (e.name !== "BucketAlreadyOwnedByYou" && e.name !== "BucketAlreadyExists") throw e
+  })
+  s3.destroy()
+}
+
 let peak = 0
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
 
 let rollbackStarted = 0
+/** When each phase last made progress: the time it ended, as the phases run one after another. */
+const phaseEnds: Record<string, number> = {}
 const progress = Layer.succeed(Progress.Progress, {
-  emit: (e) => Effect.sync(() => void (e._tag === "RollingBack" && (rollbackStarted = performance.now())))
+  emit: (e) =>
+    Effect.sync(() => {
+      if (e._tag === "RollingBack") rollbackStarted = performance.now()
+      if (e._tag === "Planned" || e._tag === "FilePublished" || e._tag === "ItemsRegistered" || e._tag === "DocumentsIndexed") {
+        phaseEnds[e._tag] = performance.now()
+      }
+    })
 })
+const phases = (started: number) => {
+  const order = ["Planned", "FilePublished", "ItemsRegistered", "DocumentsIndexed"] as const
+  const names = { Planned: "plan", FilePublished: "files", ItemsRegistered: "STAC items", DocumentsIndexed: "GRQ docs" }
+  let last = started
+  return order
+    .filter((p) => phaseEnds[p] !== undefined)
+    .map((p) => {
+      const took = (phaseEnds[p]! - last) / 1000
+      last = phaseEnds[p]!
+      return `${names[p]} ${took.toFixed(1)} s`
+    })
+    .join(", ")
+}
 
 const run = async (jobDir: string, datasets: string) => {
   peak = process.memoryUsage().rss
   rollbackStarted = 0
+  for (const k of Object.keys(phaseEnds)) delete phaseEnds[k]
   const started = performance.now()
   const exit = await Effect.runPromiseExit(
     Ingest.run({
@@ -85,7 +122,9 @@ const run = async (jobDir: string, datasets: string) => {
     )
   )
   const ended = performance.now()
-  return { seconds: (ended - started) / 1000, undoSeconds: rollbackStarted ? (ended - rollbackStarted) / 1000 : 0, peakMiB: peak / 1048576, exit }
+  const breakdown = phases(started)
+  return {
+    breakdown, seconds: (ended - started) / 1000, undoSeconds: rollbackStarted ? (ended - rollbackStarted) / 1000 : 0, peakMiB: peak / 1048576, exit }
 }
 
 const line = (what: string, r: { seconds: number; peakMiB: number }, bytes: number) =>
@@ -100,6 +139,7 @@ const a = generate(root, shape)
 const ingest = await run(a.jobDir, a.datasets)
 if (!Exit.isSuccess(ingest.exit)) throw new Error(`ingest failed: ${JSON.stringify(ingest.exit.cause)}`)
 console.log(line("ingest", ingest, a.bytes))
+console.log(`          phases: ${ingest.breakdown}`)
 
 // Rollback of the same size: another job, made to fail at its last step.
 const b = generate(root, { ...shape, tag: `${shape.tag}r` })
