@@ -46,7 +46,7 @@ export interface IngestOptions {
    * `isAlive` says whether a transaction's process still runs.
    */
   readonly recoverEarlier?: boolean
-  readonly isAlive?: (begin: { readonly host?: string; readonly pid?: number }) => boolean
+  readonly isAlive?: Recover.RecoverOptions["isAlive"]
   /** Transaction id; generated when absent. */
   readonly tx?: string
   readonly now?: Date
@@ -91,7 +91,8 @@ export type IngestContext =
   | FileSystem.FileSystem
   | Path.Path
 
-const newTxId = (now: Date): string =>
+/** A transaction id: sortable by start time, unique by its random tail. */
+export const newTxId = (now: Date): string =>
   `ingest-${now.toISOString().replace(/[-:.]/g, "").replace("T", "-").slice(0, 15)}-${crypto.randomUUID().slice(0, 8)}`
 
 const chunks = <A>(list: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> =>

@@ -84,9 +84,16 @@ export const transaction = (tx: string) =>
     } satisfies Recovered
   })
 
+/** Who started a transaction: what a liveness check gets to decide by. */
+export type Owner = Pick<Begin, "tx" | "host" | "pid">
+
 export interface RecoverOptions {
-  /** Whether a transaction's process still runs (same host and a live pid). */
-  readonly isAlive: (begin: { readonly host?: string; readonly pid?: number }) => boolean
+  /**
+   * Whether a transaction's process still runs (same host and a live pid). It gets
+   * the transaction id too: a server running several ingests in one process
+   * tells its own live transactions from dead ones by id.
+   */
+  readonly isAlive: (owner: Owner) => boolean
 }
 
 /** Recovers every open transaction whose process is gone; live ones are left to finish. */

@@ -4,7 +4,7 @@ import { Config, Effect, Layer, Option } from "effect"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as Output from "../Output.ts"
-import * as Owner from "../Owner.ts"
+import { Liveness } from "@hysds-stac/adapters"
 import * as ProgressLine from "../ProgressLine.ts"
 import * as Shared from "../Shared.ts"
 import * as JournalCommands from "./Journal.ts"
@@ -67,8 +67,8 @@ export const command = Command.make(
           dryRun: o.dryRun,
           checks: !o.skipChecks,
           recoverEarlier: !o.noRecover,
-          owner: Owner.owner(),
-          isAlive: Owner.isAlive,
+          owner: Liveness.thisProcess(),
+          isAlive: Liveness.isAlive(),
           stac: !o.noStac,
           concurrency: Math.max(1, o.concurrency),
           batchSize: 500,

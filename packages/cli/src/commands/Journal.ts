@@ -1,11 +1,10 @@
 import { Args, Command, Options } from "@effect/cli"
-import { FileJournal } from "@hysds-stac/adapters"
 import { Journal, Recover } from "@hysds-stac/core"
 import { Console, Effect, Layer, Option } from "effect"
 import * as path from "node:path"
 import * as ExitCode from "../ExitCode.ts"
 import * as Output from "../Output.ts"
-import * as Owner from "../Owner.ts"
+import { FileJournal, Liveness } from "@hysds-stac/adapters"
 import * as ProgressLine from "../ProgressLine.ts"
 import * as Shared from "../Shared.ts"
 
@@ -39,7 +38,7 @@ const list = Command.make(
       const shown = o.all ? txs : txs.filter((t, i) => Recover.isOpen(t) || i < 20)
       if (o.json) return yield* Output.json(shown)
       for (const t of shown) {
-        const alive = t.begin && Recover.isOpen(t) && Owner.isAlive(t.begin) ? " (process alive)" : ""
+        const alive = t.begin && Recover.isOpen(t) && Liveness.isAlive()(t.begin) ? " (process alive)" : ""
         yield* Console.log(`${t.tx}\t${t.state}${alive}\t${t.steps} steps\t${t.begin?.products.join(",") ?? ""}`)
       }
       yield* Console.log(`${shown.length} transaction(s); open ones are finished by \`hysds-stac recover\``)
@@ -67,7 +66,7 @@ export const recover = Command.make(
     Effect.gen(function* () {
       const results = yield* Option.match(o.tx, {
         onSome: (tx) => Effect.map(Recover.transaction(tx), (r) => [r]),
-        onNone: () => Recover.all({ isAlive: Owner.isAlive })
+        onNone: () => Recover.all({ isAlive: Liveness.isAlive() })
       })
       if (o.json) yield* Output.json({ ok: results.every((r) => r.outcome !== "incomplete"), recovered: results })
       else {

@@ -1,0 +1,52 @@
+/**
+ * Structured logs: one JSON object per line on stdout, with the request id
+ * and ingest id (log annotations) as top-level fields so a log pipeline can
+ * follow one ingest across the request that submitted it, its steps and its
+ * rollback. Every string is redacted; a failure is logged by its message only,
+ * never with a stack trace (stacks of Effect fibers say little and can quote
+ * configuration).
+ */
+import { Cause, HashMap, Layer, List, Logger, LogLevel } from "effect"
+import type { RedactorShape } from "./Redactor.ts"
+
+const levels = {
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warning: LogLevel.Warning,
+  error: LogLevel.Error
+} as const
+
+const describeCause = (cause: Cause.Cause<unknown>): string | undefined => {
+  if (Cause.isEmpty(cause)) return undefined
+  if (Cause.isInterruptedOnly(cause)) return "interrupted"
+  const squashed = Cause.squash(cause)
+  if (squashed instanceof Error) return `${squashed.name}: ${squashed.message}`
+  if (typeof squashed === "object" && squashed !== null && "message" in squashed) return String((squashed as { message: unknown }).message)
+  return String(squashed)
+}
+
+const stdout = (line: string) => void process.stdout.write(line)
+
+/** One line outside any fiber (e.g. from a file watcher), in the same format. */
+export const line = (redactor: RedactorShape, level: keyof typeof levels, message: string, fields: Record<string, unknown> = {}) =>
+  stdout(JSON.stringify(redactor.deep({ time: new Date().toISOString(), level, message, ...fields })) + "\n")
+
+export const make = (redactor: RedactorShape, write: (line: string) => void = stdout) =>
+  Logger.make(({ annotations, cause, date, logLevel, message, spans }) => {
+    const parts = Array.isArray(message) ? message : [message]
+    const entry: Record<string, unknown> = {
+      time: date.toISOString(),
+      level: logLevel.label.toLowerCase(),
+      message: typeof parts[0] === "string" ? parts[0] : JSON.stringify(parts[0])
+    }
+    for (const [k, v] of HashMap.toEntries(annotations)) entry[k] = v
+    if (parts.length > 1) entry.details = parts.slice(1)
+    const error = describeCause(cause)
+    if (error !== undefined) entry.error = error
+    for (const span of List.toArray(spans)) entry[`${span.label}Ms`] = date.getTime() - span.startTime
+    write(JSON.stringify(redactor.deep(entry)) + "\n")
+  })
+
+/** Replaces Effect's default logger and sets the minimum level. */
+export const layer = (redactor: RedactorShape, level: keyof typeof levels) =>
+  Layer.merge(Logger.replace(Logger.defaultLogger, make(redactor)), Logger.minimumLogLevel(levels[level]))

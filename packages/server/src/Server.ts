@@ -1,0 +1,108 @@
+/**
+ * The service assembled from its layers, in the order a safe start needs:
+ *
+ *   1. platform, backends (the same `Backends.layer(settings)` as the CLI) and
+ *      the journal (`FileJournal` under `<stateDir>/journal`, as the CLI);
+ *   2. recovery of what dead processes left unfinished, BEFORE the first
+ *      request can start an ingest of the same products;
+ *   3. the ingest queue, readiness, authentication, the API handlers, and the
+ *      Bun HTTP server;
+ *   4. a finalizer that drains the queue. It is added last, so on shutdown it
+ *      runs FIRST, while the HTTP server still answers: waiting clients get
+ *      their final state, pollers see the ingest end, readiness says 503.
+ */
+import { HttpApiBuilder, HttpServer } from "@effect/platform"
+import { BunContext, BunHttpServer } from "@effect/platform-bun"
+import { Backends, FileJournal } from "@hysds-stac/adapters"
+import { Journal } from "@hysds-stac/core"
+import { Context, Duration, Effect, Layer } from "effect"
+import * as path from "node:path"
+import { Api } from "./Api.ts"
+import { ApiKeys, type ApiKeysShape } from "./ApiKeys.ts"
+import * as Authentication from "./Authentication.ts"
+import * as HealthHandlers from "./handlers/Health.ts"
+import * as IngestsHandlers from "./handlers/Ingests.ts"
+import * as OperationsHandlers from "./handlers/Operations.ts"
+import * as ValidationHandlers from "./handlers/Validation.ts"
+import * as Ingests from "./Ingests.ts"
+import * as Metrics from "./Metrics.ts"
+import * as ObservedJournal from "./ObservedJournal.ts"
+import * as Readiness from "./Readiness.ts"
+import * as Recovery from "./Recovery.ts"
+import { Redactor, type RedactorShape } from "./Redactor.ts"
+import * as RequestMiddleware from "./RequestMiddleware.ts"
+import { type Config, ServerConfig } from "./ServerConfig.ts"
+
+export const journalDir = (config: Config) => path.join(config.stateDir, "journal")
+
+/** Every route of the contract, implemented. */
+export const ApiLive = HttpApiBuilder.api(Api).pipe(
+  Layer.provide([IngestsHandlers.layer, ValidationHandlers.layer, HealthHandlers.layer, OperationsHandlers.layer])
+)
+
+/** Step 1: what ingests and recovery run on. */
+export const foundation = (config: Config, keys: ApiKeysShape, redactor: RedactorShape) =>
+  Layer.mergeAll(
+    BunContext.layer,
+    Backends.layer(config.settings),
+    Layer.sync(Journal.Journal, () => ObservedJournal.observe(FileJournal.make({ dir: journalDir(config) }))),
+    Layer.succeed(ServerConfig, config),
+    Layer.succeed(ApiKeys, keys),
+    Layer.succeed(Redactor, redactor)
+  )
+
+/** Step 3: the queue and the HTTP server (whose handlers need the queue). */
+export const http = (config: Config, inflight: RequestMiddleware.Inflight, redactor: RedactorShape) =>
+  HttpApiBuilder.serve(RequestMiddleware.make({ maxBodyBytes: config.maxBodyBytes, redactor, inflight })).pipe(
+    Layer.provide(ApiLive),
+    Layer.provide(Authentication.layer),
+    Layer.provideMerge(Readiness.layer),
+    Layer.provideMerge(Ingests.layer),
+    Layer.provideMerge(
+      BunHttpServer.layer({
+        hostname: config.host,
+        port: config.port,
+        // Bun's own limit, a little above ours: ours answers with a JSON 413, Bun's guards memory.
+        maxRequestBodySize: config.maxBodyBytes + 16 * 1024,
+        // `?wait=true` holds a request open for a whole ingest; Bun would cut it after 10 s idle.
+        idleTimeout: 0
+      })
+    )
+  )
+
+/**
+ * Runs the service until the fiber is interrupted (SIGTERM, SIGINT), then
+ * drains and stops. Fails only if it cannot start.
+ */
+export const run = (config: Config, keys: ApiKeysShape, redactor: RedactorShape) =>
+  Effect.gen(function* () {
+    const base = yield* Layer.build(foundation(config, keys, redactor))
+    yield* Recovery.run(journalDir(config)).pipe(Effect.provide(base))
+    yield* Metrics.init
+    const inflight = new RequestMiddleware.Inflight()
+    const started = yield* Layer.build(http(config, inflight, redactor).pipe(Layer.provide(Layer.succeedContext(base))))
+    const ingests = Context.get(started, Ingests.Ingests)
+    const address = Context.get(started, HttpServer.HttpServer).address
+    const url = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : `unix:${address.path}`
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        yield* Effect.logInfo("shutting down: draining ingests").pipe(Effect.annotateLogs({ graceMs: config.graceMillis }))
+        yield* ingests.drain(Duration.millis(config.graceMillis))
+        // Answers to waiting clients are produced now; let them leave before the listener closes.
+        yield* inflight.idle("10 seconds")
+        yield* Effect.sleep("100 millis")
+        yield* Effect.logInfo("stopped")
+      })
+    )
+    yield* Effect.logInfo("listening").pipe(
+      Effect.annotateLogs({
+        url,
+        stateDir: config.stateDir,
+        datasets: config.datasetsFile,
+        allowedRoots: config.allowedRoots.map((r) => r.real),
+        maxConcurrent: config.maxConcurrent,
+        queueLength: config.queueLength
+      })
+    )
+    return yield* Effect.never
+  })

@@ -1,0 +1,35 @@
+/**
+ * POST /v1/validate: core's `Validate.validate` with the server's
+ * datasets.json (re-read, like every ingest does), on a confined path. An
+ * invalid job is a successful validation whose answer is "no": 200 with
+ * `valid: false` and every problem.
+ */
+import { HttpApiBuilder } from "@effect/platform"
+import { DatasetConfig, Validate } from "@hysds-stac/core"
+import { Effect, Either } from "effect"
+import { Api } from "../Api.ts"
+import { ValidateResult } from "../ApiSchemas.ts"
+import * as IngestRecord from "../IngestRecord.ts"
+import { Redactor } from "../Redactor.ts"
+import { ServerConfig } from "../ServerConfig.ts"
+import { confine } from "./Paths.ts"
+
+export const layer = HttpApiBuilder.group(Api, "validation", (handlers) =>
+  Effect.gen(function* () {
+    const config = yield* ServerConfig
+    const redactor = yield* Redactor
+    return handlers.handle("validate", ({ payload }) =>
+      Effect.gen(function* () {
+        const target = yield* confine(config.allowedRoots, payload.path, { what: "path", directory: false })
+        const outcome = yield* DatasetConfig.load(config.datasetsFile, process.env).pipe(
+          Effect.flatMap((datasets) => Validate.validate(target, datasets)),
+          Effect.either
+        )
+        return Either.match(outcome, {
+          onLeft: (e) => new ValidateResult({ valid: false, error: IngestRecord.errorInfo(e, redactor) }),
+          onRight: (v) => new ValidateResult({ valid: true, catalogs: v.catalogs, items: v.items, products: v.products })
+        })
+      })
+    )
+  })
+)
