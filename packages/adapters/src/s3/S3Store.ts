@@ -230,9 +230,13 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
 
   /**
    * Runs a lib-storage Upload of `body` (multipart above the part size). On
-   * failure the Upload aborts its multipart upload itself; on interruption we
-   * stop reading, abort it, and drop what the server holds of it, so neither
-   * leaves invisible parts to pay for.
+   * failure the Upload aborts its multipart upload itself. On interruption the
+   * ObjectStore contract holds: the effect ends only once the upload has
+   * settled, because a PUT already on the wire can still commit on the server
+   * after a client-side abort, and so land after the rollback deleted its key.
+   * A multipart upload is aborted first (its parts make no object until the
+   * final Complete) and what the server holds of it is dropped; a single PUT is
+   * left to finish and the rollback, which runs after, removes it.
    */
   const upload = (target: S3Location.S3Target, body: Readable, size: number, contentType: string, action: string) =>
     Effect.async<void, Errors.StorageError>((resume) => {
@@ -244,7 +248,7 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
         queueSize: tuning.queueSize,
         leavePartsOnError: false
       })
-      running.done().then(
+      const finished = running.done().then(
         () => {
           body.destroy()
           resume(Effect.void)
@@ -254,10 +258,14 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
           resume(Effect.fail(failure(e, { action, target })))
         }
       )
+      const multipart = size > partSizeFor(tuning, size)
       return Effect.promise(async () => {
-        body.destroy()
-        await running.abort()
-        if (running.uploadId !== undefined) {
+        if (multipart) {
+          body.destroy()
+          await running.abort()
+        }
+        await finished
+        if (multipart && running.uploadId !== undefined) {
           const abort = new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, UploadId: running.uploadId })
           await client.send(abort).catch(() => undefined)
         }
@@ -313,8 +321,11 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
   const putBytes: ObjectStore.ObjectStoreShape["putBytes"] = (url, bytes, contentType) =>
     Effect.gen(function* () {
       const target = yield* object(url)
-      yield* call("write", target, (c, abortSignal) =>
-        c.send(new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: bytes, ContentType: contentType }), { abortSignal })
+      // Runs to its answer even when interrupted: see `upload`.
+      yield* Effect.uninterruptible(
+        call("write", target, (c, abortSignal) =>
+          c.send(new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: bytes, ContentType: contentType }), { abortSignal })
+        )
       )
     })
 
@@ -334,8 +345,9 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
       ? Effect.map(getBytes("create", target), (there) => sameBytes(there, bytes))
       : Effect.succeed(false)
 
+  // A write that runs to its answer even when interrupted: see `upload`.
   const create: ObjectStore.ObjectStoreShape["create"] = (url, bytes) =>
-    Effect.gen(function* () {
+    Effect.uninterruptible(Effect.gen(function* () {
       const target = yield* object(url)
       const put = new PutObjectCommand({
         Bucket: target.bucket,
@@ -350,7 +362,7 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
           S3Failure.isConditionLost(e) ? lostRace(target, bytes, e) : Effect.fail(failure(e, { action: "create", target }))
         )
       )
-    })
+    }))
 
   const read: ObjectStore.ObjectStoreShape["read"] = (url) => Effect.flatMap(object(url), (target) => getBytes("read", target))
 
@@ -484,8 +496,9 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
       yield* upload(target, counted(body, size, truncated), size, out.ContentType ?? contentTypeFor(target.key), action)
     })
 
+  // A write that runs to its answer even when interrupted: see `upload`.
   const copy: ObjectStore.ObjectStoreShape["copy"] = (from, to) =>
-    Effect.gen(function* () {
+    Effect.uninterruptible(Effect.gen(function* () {
       const source = yield* object(from)
       const target = yield* object(to)
       const action = `copy ${from} to`
@@ -495,7 +508,7 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
       if (source.bucket === target.bucket && source.key === target.key) return
       if ((meta.ContentLength ?? 0) > tuning.copyAbove) yield* multipartCopy(action, source, target, meta)
       else yield* copyObject(action, source, target)
-    })
+    }))
 
   /** One DeleteObjects; `Quiet` so only failures come back, and those are checked: S3 answers 200 regardless. */
   const deleteBatch = (batch: ReadonlyArray<S3Location.S3Target>) =>
