@@ -158,6 +158,27 @@ const idProblem = (id: unknown): string | undefined => {
   return undefined
 }
 
+/**
+ * Links the server makes itself on every response. A document read back is
+ * stripped of them, so that putting it back (the undo of a --force replace)
+ * does not store them: the server would add its own again, doubling them
+ * (seen with pgstac's queryables link).
+ */
+export const SERVER_LINK_RELS: ReadonlySet<string> = new Set([
+  "self",
+  "root",
+  "parent",
+  "collection",
+  "items",
+  "queryables",
+  "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+])
+
+export const withoutServerLinks = (json: Json): Json =>
+  Array.isArray(json["links"])
+    ? { ...json, links: json["links"].filter((l) => !(Transport.isObject(l) && SERVER_LINK_RELS.has(String(l["rel"])))) }
+    : json
+
 /** The href of the `canonical` link, if any. */
 export const canonicalHref = (json: Json | undefined): string | undefined => {
   const links = json?.["links"]
@@ -290,7 +311,7 @@ export const make = (config: StacApiConfig): Effect.Effect<Shape, never, HttpCli
         const reply = yield* http.send({ method: "GET", url: collectionUrl(id) }, purpose)
         if (reply.status === 404) return Option.none()
         if (!isOk(reply.status) || !Transport.isObject(reply.body)) return yield* Effect.fail(http.unexpected(reply, purpose))
-        return Option.some(reply.body)
+        return Option.some(withoutServerLinks(reply.body))
       })
 
     /** The canonical link we sent must come back: it is the way from the API to the static JSON. */
@@ -397,7 +418,9 @@ export const make = (config: StacApiConfig): Effect.Effect<Shape, never, HttpCli
         const want = new Set(wanted)
         // Filtered again: a server that ignores `collections` or `ids` must not
         // make another collection's item look like ours.
-        return dedupe(pages.flat().filter((f) => want.has(String(f["id"])) && (f["collection"] ?? collection) === collection)).sort(byId)
+        return dedupe(pages.flat().filter((f) => want.has(String(f["id"])) && (f["collection"] ?? collection) === collection))
+          .map(withoutServerLinks)
+          .sort(byId)
       })
 
     const listItems: Shape["listItems"] = (collection) =>
