@@ -8,7 +8,8 @@ import { Effect, Either } from "effect"
 import type * as DatasetConfig from "./DatasetConfig.ts"
 import type { PublishError } from "./Errors.ts"
 import { GrqIndex } from "./GrqIndex.ts"
-import { ObjectStore } from "./ObjectStore.ts"
+import { ObjectStore, type StoreCredentials } from "./ObjectStore.ts"
+import * as Plan from "./Plan.ts"
 import { StacRegistry } from "./StacRegistry.ts"
 import * as Template from "./Template.ts"
 
@@ -38,16 +39,28 @@ export const staticPrefix = (location: string): string | undefined => {
   return /^[a-z0-9+.-]+:\/\/[^/]+/i.test(prefix) ? prefix : undefined
 }
 
-/** Locations to probe for writability: the static prefixes of every publish and browse location. */
-export const probeLocations = (config: DatasetConfig.DatasetsConfig): ReadonlyArray<string> => {
-  const out = new Set<string>()
+export interface Probe {
+  readonly location: string
+  /** The entry's own credentials for it (`s3-profile-name` or keys), as an ingest would use. */
+  readonly credentials: StoreCredentials
+}
+
+/**
+ * Locations to probe for writability: the static prefixes of every publish and
+ * browse location, each with its entry's credentials, so the probe writes as
+ * an ingest would.
+ */
+export const probeLocations = (config: DatasetConfig.DatasetsConfig): ReadonlyArray<Probe> => {
+  const out = new Map<string, Probe>()
   for (const { entry } of config.entries) {
-    for (const loc of [entry.publish.location, entry.browse?.location]) {
-      const prefix = loc === undefined ? undefined : staticPrefix(loc)
-      if (prefix !== undefined) out.add(prefix)
+    for (const settings of [entry.publish, entry.browse]) {
+      const prefix = settings === undefined ? undefined : staticPrefix(settings.location)
+      if (prefix !== undefined && settings !== undefined && !out.has(prefix)) {
+        out.set(prefix, { location: prefix, credentials: Plan.credentialsOf(settings) })
+      }
     }
   }
-  return [...out]
+  return [...out.values()]
 }
 
 const result = (backend: CheckResult["backend"], target: string, outcome: Either.Either<void, PublishError>): CheckResult =>
@@ -55,14 +68,19 @@ const result = (backend: CheckResult["backend"], target: string, outcome: Either
 
 /** Runs every check; never fails itself. */
 export const run = (
-  probe: ReadonlyArray<string>
+  probe: ReadonlyArray<Probe>
 ): Effect.Effect<ReadonlyArray<CheckResult>, never, ObjectStore | GrqIndex | StacRegistry> =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
     const index = yield* GrqIndex
     const registry = yield* StacRegistry
     const results: Array<CheckResult> = []
-    for (const location of probe) results.push(result("store", location, yield* Effect.either(store.probe(location))))
+    for (const p of probe) {
+      const outcome = yield* Effect.either(
+        Effect.zipRight(Object.keys(p.credentials).length > 0 ? store.authorize(p.location, p.credentials) : Effect.void, store.probe(p.location))
+      )
+      results.push(result("store", p.location, outcome))
+    }
     results.push(result("index", "GRQ", yield* Effect.either(index.check())))
     results.push(result("registry", "STAC", yield* Effect.either(registry.check())))
     return results

@@ -208,7 +208,7 @@ const classicProduct = (input: PlanInput, dir: string) =>
   })
 
 /** HySDS's per-entry S3 credentials; a named profile wins over keys, as in HySDS. */
-const credentialsOf = (settings: DatasetConfig.Publish | DatasetConfig.Browse): StoreCredentials => {
+export const credentialsOf = (settings: DatasetConfig.Publish | DatasetConfig.Browse): StoreCredentials => {
   const profile = settings["s3-profile-name"]
   if (profile) return { profile }
   const accessKeyId = settings["s3-api-key"]
