@@ -11,43 +11,18 @@
  * local file nobody reads.
  */
 import { Errors } from "@hysds-stac/core"
+import type * as GrqConfig from "./grq/Config.ts"
+import type * as S3Store from "./s3/S3Store.ts"
+import type * as StacApiRegistry from "./stac-api/StacApiRegistry.ts"
 import { Either } from "effect"
 import * as fs from "node:fs"
 
 export type Source = Readonly<Record<string, string | undefined>>
 
-export interface S3Settings {
-  readonly kind: "s3"
-  readonly endpoint?: string
-  readonly region: string
-  readonly forcePathStyle: boolean
-  readonly credentials?:
-    | { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string }
-    | { readonly profile: string }
-  readonly partSizeBytes?: number
-  readonly maxSockets?: number
-}
-
-export interface GrqSettings {
-  readonly kind: "opensearch" | "elasticsearch"
-  readonly url: string
-  readonly username?: string
-  readonly password?: string
-  readonly apiKey?: string
-  readonly refresh: "wait_for" | "true" | "false"
-}
-
-export interface StacApiSettings {
-  readonly kind: "stac-api"
-  readonly url: string
-  readonly apiKey?: string
-  readonly apiKeyFile?: string
-  readonly bearerToken?: string
-  readonly bearerTokenFile?: string
-  readonly timeoutMs: number
-  readonly batchSize: number
-  readonly bulkItems: "auto" | "on" | "off"
-}
+/** Each real backend's settings are its adapter's own configuration, tagged with its kind. */
+export type S3Settings = { readonly kind: "s3" } & S3Store.S3Config
+export type GrqSettings = { readonly kind: "opensearch" | "elasticsearch" } & GrqConfig.GrqConfig
+export type StacApiSettings = { readonly kind: "stac-api" } & StacApiRegistry.StacApiConfig
 
 export interface Settings {
   readonly stateDir: string

@@ -106,7 +106,8 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 /** Answers of a missing index, alias or template: 404 whatever the engine. */
 export const isNotFound = (e: EngineError): boolean => e.kind === "response" && e.status === 404
 
-const headersOf = (raw: unknown): Record<string, string> => {
+/** A client's response headers as a plain record with lower-case names. */
+export const headersOf = (raw: unknown): Record<string, string> => {
   const out: Record<string, string> = {}
   if (isRecord(raw)) {
     for (const [k, v] of Object.entries(raw)) {

@@ -6,18 +6,14 @@
  * client lives here; what GRQ does with it is in SearchIndex.ts.
  */
 import { Client } from "@opensearch-project/opensearch"
-import { Effect, Layer, type Scope } from "effect"
-import { type Errors, GrqIndex } from "@hysds-stac/core"
+import { Effect, type Layer, type Scope } from "effect"
+import type { Errors, GrqIndex } from "@hysds-stac/core"
 import * as Config from "./Config.ts"
 import * as Engine from "./Engine.ts"
 import * as SearchIndex from "./SearchIndex.ts"
 
 export type GrqConfig = Config.GrqConfig
 
-const headersOf = (raw: unknown): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(typeof raw === "object" && raw !== null ? raw : {}).map(([k, v]) => [k.toLowerCase(), String(v)])
-  )
 
 /** The engine over an OpenSearch client; the client is closed with the scope. */
 export const engine = (connection: Config.Connection): Effect.Effect<Engine.Engine, never, Scope.Scope> =>
@@ -57,17 +53,10 @@ export const engine = (connection: Config.Connection): Effect.Effect<Engine.Engi
             },
             catch: (e) => Engine.fromClientError(e, connection.redact)
           }).pipe(
-            Effect.map((r): Engine.Response => ({ status: r.statusCode ?? 0, headers: headersOf(r.headers), body: r.body }))
+            Effect.map((r): Engine.Response => ({ status: r.statusCode ?? 0, headers: Engine.headersOf(r.headers), body: r.body }))
           )
       })
   )
 
 /** GrqIndex on the OpenSearch cluster at `config.url`; fails to build only on a bad config (nothing is contacted). */
-export const layer = (config: GrqConfig): Layer.Layer<GrqIndex.GrqIndex, Errors.ConfigError> =>
-  Layer.scoped(
-    GrqIndex.GrqIndex,
-    Effect.gen(function* () {
-      const connection = yield* Config.resolve(config)
-      return SearchIndex.make(yield* engine(connection), connection)
-    })
-  )
+export const layer: (config: GrqConfig) => Layer.Layer<GrqIndex.GrqIndex, Errors.ConfigError> = SearchIndex.layerOver(engine)

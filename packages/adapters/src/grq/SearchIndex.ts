@@ -19,8 +19,9 @@
  * 429 (its write queue was full), alone. Everything else fails at once:
  * repeating a rejected document cannot make it acceptable.
  */
-import { Duration, Effect, Option, Schedule } from "effect"
-import { Errors, type GrqIndex } from "@hysds-stac/core"
+import { Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
+import { Errors, GrqIndex } from "@hysds-stac/core"
+import * as Config from "./Config.ts"
 import type { Connection } from "./Config.ts"
 import * as Engine from "./Engine.ts"
 import * as Template from "./Template.ts"
@@ -476,3 +477,15 @@ export const make = (engine: Engine.Engine, connection: Connection): GrqIndex.Gr
 
   return { check, init, find, bulkIndex, remove, list }
 }
+
+/** The GrqIndex layer over the engine an adapter builds from its resolved connection. */
+export const layerOver =
+  (engine: (connection: Config.Connection) => Effect.Effect<Engine.Engine, never, Scope.Scope>) =>
+  (config: Config.GrqConfig): Layer.Layer<GrqIndex.GrqIndex, Errors.ConfigError> =>
+    Layer.scoped(
+      GrqIndex.GrqIndex,
+      Effect.gen(function* () {
+        const connection = yield* Config.resolve(config)
+        return make(yield* engine(connection), connection)
+      })
+    )
