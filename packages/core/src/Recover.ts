@@ -5,13 +5,13 @@
  * step's undo, newest first, skipping steps whose undo was already recorded).
  * Both are idempotent, so recovery itself may crash and be run again.
  */
-import { Effect, Schedule } from "effect"
+import { Effect } from "effect"
 import * as Action from "./Action.ts"
 import { ConflictError, describe, type PublishError } from "./Errors.ts"
 import { Journal, type JournalRecord, type TxSummary } from "./Journal.ts"
 import { Progress } from "./Progress.ts"
 import type { RollbackEntry } from "./Step.ts"
-import { UndoRetry } from "./Step.ts"
+import * as Retry from "./Retry.ts"
 
 export interface Recovered {
   readonly tx: string
@@ -24,18 +24,6 @@ type Begin = Extract<JournalRecord, { _tag: "Begin" }>
 
 /** Unfinished: neither committed nor fully aborted. */
 export const isOpen = (t: TxSummary): boolean => t.state === "running" || t.state === "committing" || t.state === "abort-incomplete"
-
-const retried = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(UndoRetry, (p) =>
-    Effect.retry(
-      effect,
-      Schedule.exponential(`${p.baseMillis} millis`, 2).pipe(
-        Schedule.either(Schedule.spaced(`${p.maxMillis} millis`)),
-        Schedule.jittered,
-        Schedule.intersect(Schedule.recurs(p.retries))
-      )
-    )
-  )
 
 /** Recovers one transaction. A failure to undo a step is reported, never thrown: the others still run. */
 export const transaction = (tx: string) =>
@@ -54,14 +42,14 @@ export const transaction = (tx: string) =>
     const failed: Array<RollbackEntry & { error: string }> = []
     if (committing) {
       for (const i of intents) {
-        const outcome = yield* Effect.either(retried(Action.commit(i.action)))
+        const outcome = yield* Effect.either(Retry.undo(Action.commit(i.action)))
         if (outcome._tag === "Left") failed.push({ step: i.step, summary: Action.summary(i.action), error: describe(outcome.left) })
       }
     } else {
       for (const i of [...intents].reverse()) {
         if (alreadyUndone.has(i.step)) continue
         const summary = Action.summary(i.action)
-        const outcome = yield* Effect.either(retried(Action.undo(i.action)))
+        const outcome = yield* Effect.either(Retry.undo(Action.undo(i.action)))
         if (outcome._tag === "Right") {
           undone.push({ step: i.step, summary })
           yield* journal.append({ _tag: "Undone", tx, step: i.step })

@@ -12,11 +12,12 @@
  * something that never happened is harmless. Scope finalizers run in reverse
  * order of registration, which gives the reverse-order rollback.
  */
-import { Context, Effect, Exit, Ref, Schedule, type Scope } from "effect"
+import { Context, Effect, Exit, Ref, type Scope } from "effect"
 import * as Action from "./Action.ts"
 import { describe, type InternalError, type PublishError } from "./Errors.ts"
 import { Journal } from "./Journal.ts"
 import { Progress } from "./Progress.ts"
+import * as Retry from "./Retry.ts"
 
 export interface RollbackEntry {
   readonly step: number
@@ -46,26 +47,6 @@ export const makeTransaction = (id: string): Effect.Effect<TransactionShape> =>
     return { id, nextStep: Ref.updateAndGet(counter, (n) => n + 1), report }
   })
 
-/**
- * How hard an undo tries before it is reported failed. Backends restart and
- * hiccup; giving up on the first error would leave data behind that a retry a
- * few seconds later removes. The default (8 retries, backoff from 200 ms capped
- * at 5 s, about 20 s in all) outlasts a server restart; tests shorten it.
- */
-export class UndoRetry extends Context.Reference<UndoRetry>()("@hysds-stac/core/UndoRetry", {
-  defaultValue: () => ({ retries: 8, baseMillis: 200, maxMillis: 5000 })
-}) {}
-
-const undoSchedule = (policy: UndoRetry["Type"]) =>
-  Schedule.exponential(`${policy.baseMillis} millis`, 2).pipe(
-    Schedule.either(Schedule.spaced(`${policy.maxMillis} millis`)),
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(policy.retries))
-  )
-
-const withRetry = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(UndoRetry, (policy) => Effect.retry(effect, undoSchedule(policy)))
-
 const message = (error: PublishError): string => describe(error)
 
 const compensate = (tx: TransactionShape, step: number, action: Action.Action) =>
@@ -73,7 +54,7 @@ const compensate = (tx: TransactionShape, step: number, action: Action.Action) =
     const journal = yield* Journal
     const progress = yield* Progress
     const summary = Action.summary(action)
-    const outcome = yield* withRetry(Action.undo(action)).pipe(Effect.either)
+    const outcome = yield* Retry.undo(Action.undo(action)).pipe(Effect.either)
     if (outcome._tag === "Right") {
       yield* Ref.update(tx.report, (r) => ({ ...r, undone: [...r.undone, { step, summary }] }))
       yield* progress.emit({ _tag: "StepUndone", step, summary })
@@ -89,7 +70,7 @@ const compensate = (tx: TransactionShape, step: number, action: Action.Action) =
 
 /** A failed commit cleanup loses nothing (the data is published); it is logged, not raised. */
 const cleanup = (step: number, action: Action.Action) =>
-  withRetry(Action.commit(action)).pipe(
+  Retry.undo(Action.commit(action)).pipe(
     Effect.catchAll((e) => Effect.logWarning(`cleanup after step ${step} failed: ${message(e)}`))
   )
 

@@ -15,12 +15,12 @@
  * - `list` scrolls (no 10,000-hit limit) and sorts by id, then index.
  *
  * Retries: a request failing with 429, a 5xx or no answer is retried with
- * jittered exponential backoff; so are bulk items the cluster refused with
+ * the shared policy (core Retry: jittered exponential, capped); so are bulk items the cluster refused with
  * 429 (its write queue was full), alone. Everything else fails at once:
  * repeating a rejected document cannot make it acceptable.
  */
-import { Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
-import { Errors, GrqIndex } from "@hysds-stac/core"
+import { Duration, Effect, Layer, Option, type Scope } from "effect"
+import { Errors, GrqIndex, Retry } from "@hysds-stac/core"
 import * as Config from "./Config.ts"
 import type { Connection } from "./Config.ts"
 import * as Engine from "./Engine.ts"
@@ -29,27 +29,11 @@ import * as Template from "./Template.ts"
 /** Scroll page size and keep-alive for `list`. */
 const PAGE = 1000
 const KEEP_ALIVE = "2m"
-const BACKOFF_BASE = Duration.millis(250)
-const BACKOFF_CAP = Duration.seconds(10)
 
 const isRetryable = (e: Engine.EngineError): boolean =>
   e.kind === "connection" ||
   e.kind === "timeout" ||
   (e.kind === "response" && e.status !== undefined && (e.status === 429 || (e.status >= 500 && e.status !== 501)))
-
-/** Exponential from 250 ms, capped at 10 s, each delay randomised to 80-120 % (Schedule.jittered). */
-const backoff = (maxRetries: number) =>
-  Schedule.exponential(BACKOFF_BASE).pipe(
-    Schedule.modifyDelay((_, d) => Duration.min(d, BACKOFF_CAP)),
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(maxRetries))
-  )
-
-/** The delay before retrying throttled bulk items, `attempt` from 0; the same curve as {@link backoff}. */
-const itemDelay = (attempt: number): Duration.Duration =>
-  Duration.millis(
-    Math.min(Duration.toMillis(BACKOFF_CAP), Duration.toMillis(BACKOFF_BASE) * 2 ** attempt) * (0.8 + Math.random() * 0.4)
-  )
 
 /** One document the server did not take. */
 interface Rejection {
@@ -125,7 +109,8 @@ const hintForRejection = (r: Rejection): string => {
 export const make = (engine: Engine.Engine, connection: Connection): GrqIndex.GrqIndexShape => {
   const product = Engine.productName(engine.kind)
   const where = `${product} at ${engine.url}`
-  const schedule = backoff(connection.maxRetries)
+  const policy: Retry.Policy = { ...Retry.requestDefaults, retries: connection.maxRetries }
+  const schedule = Retry.schedule(policy, { while: isRetryable })
   const redact = engine.redact
 
   const hintFor = (e: Engine.EngineError): string | undefined => {
@@ -162,7 +147,7 @@ export const make = (engine: Engine.Engine, connection: Connection): GrqIndex.Gr
     effect: Effect.Effect<A, Engine.EngineError>
   ): Effect.Effect<A, Errors.IndexError> =>
     effect.pipe(
-      Effect.retry({ schedule, while: isRetryable }),
+      Effect.retry(schedule),
       Effect.mapError((e) => indexError(action, e))
     )
 
@@ -217,7 +202,7 @@ export const make = (engine: Engine.Engine, connection: Connection): GrqIndex.Gr
         })
         if (throttled.length > 0) {
           yield* Effect.logDebug(`GRQ: ${throttled.length} bulk item(s) throttled (429); retrying them`)
-          yield* Effect.sleep(itemDelay(attempt))
+          yield* Effect.sleep(Duration.millis(Retry.delayMillis(policy, attempt + 1)))
         }
         pending = throttled
       }
@@ -366,7 +351,7 @@ export const make = (engine: Engine.Engine, connection: Connection): GrqIndex.Gr
   const verifyEngine = (action: string) =>
     Effect.gen(function* () {
       const identity = yield* engine.identify().pipe(
-        Effect.retry({ schedule, while: isRetryable }),
+        Effect.retry(schedule),
         Effect.mapError((e) =>
           e.kind === "product"
             ? new Errors.IndexError({

@@ -10,7 +10,9 @@
  */
 import { S3Client } from "@aws-sdk/client-s3"
 import { fromIni } from "@aws-sdk/credential-providers"
+import { ConfiguredRetryStrategy } from "@smithy/core/retry"
 import { NodeHttpHandler } from "@smithy/node-http-handler"
+import { Retry } from "@hysds-stac/core"
 import { createHash } from "node:crypto"
 import * as http from "node:http"
 import * as https from "node:https"
@@ -57,6 +59,9 @@ export interface Clients {
  * Identifies credentials without holding the secret in the id: two grants with
  * the same keys share a client, and the id is safe to keep as a map key.
  */
+/** The SDK's retries wait by the shared curve; their count is `maxAttempts`. */
+const RETRY_POLICY = Retry.requestDefaults
+
 const credentialsId = (c: Credentials | undefined): string => {
   if (c === undefined) return "default-chain"
   if ("profile" in c) return `profile:${c.profile}`
@@ -113,9 +118,9 @@ export const make = (settings: Settings): Clients => {
     const client = new S3Client({
       region: settings.region,
       forcePathStyle: settings.forcePathStyle,
-      // "standard": jittered exponential backoff on throttling, 5xx and connection errors.
-      retryMode: "standard",
-      maxAttempts: settings.maxAttempts,
+      // The SDK decides what is worth retrying (throttling, 5xx, connection
+      // errors); how long to wait is the project's one policy (core Retry).
+      retryStrategy: new ConfiguredRetryStrategy(settings.maxAttempts, (retry) => Retry.delayMillis(RETRY_POLICY, retry)),
       requestHandler: handler,
       ...(target.endpoint !== undefined ? { endpoint: target.endpoint } : {}),
       ...(credentials !== undefined ? { credentials: sdkCredentials(credentials) } : {})

@@ -82,9 +82,8 @@
 import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import { Clock, Duration, Effect, Either, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
-import { Errors, StacRegistry } from "@hysds-stac/core"
+import { Errors, Retry as CoreRetry, StacRegistry } from "@hysds-stac/core"
 import * as Auth from "./Auth.ts"
-import * as Retry from "./Retry.ts"
 import * as Transport from "./Transport.ts"
 
 export interface StacApiConfig {
@@ -283,9 +282,9 @@ export const make = (config: StacApiConfig): Effect.Effect<Shape, never, HttpCli
     const http = yield* Transport.make(base, auth, {
       timeoutMs: config.timeoutMs,
       retry: {
-        maxRetries: Math.max(0, config.maxRetries ?? Retry.defaults.maxRetries),
-        baseDelayMs: config.retryBaseDelayMs ?? Retry.defaults.baseDelayMs,
-        maxDelayMs: Retry.defaults.maxDelayMs
+        retries: Math.max(0, config.maxRetries ?? CoreRetry.requestDefaults.retries),
+        baseMillis: config.retryBaseDelayMs ?? CoreRetry.requestDefaults.baseMillis,
+        maxMillis: CoreRetry.requestDefaults.maxMillis
       }
     })
     const pageSize = Math.max(1, config.pageSize ?? 500)

@@ -15,8 +15,8 @@
  * either fail or send our key to a host we were not told to trust.
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, Either } from "effect"
-import { Errors } from "@hysds-stac/core"
+import { Data, Duration, Effect, Either } from "effect"
+import { Errors, Retry as CoreRetry } from "@hysds-stac/core"
 import type * as Auth from "./Auth.ts"
 import * as Retry from "./Retry.ts"
 
@@ -56,7 +56,7 @@ export interface Reply {
 
 export interface Options {
   readonly timeoutMs: number
-  readonly retry: Retry.Policy
+  readonly retry: CoreRetry.Policy
 }
 
 export interface Transport {
@@ -156,6 +156,15 @@ const describeCause = (cause: unknown): string => {
   return String(cause)
 }
 
+/** A try that ended in a way worth repeating; what the retry schedule sees. */
+class Retryable extends Data.TaggedError("Retryable")<{ readonly outcome: Attempt }> {}
+
+const isRetryable = (outcome: Attempt): boolean =>
+  outcome._tag === "Reply" ? Retry.isRetryableStatus(outcome.status) : outcome._tag === "Timeout" || outcome.retryable
+
+const outcomeKind = (outcome: Attempt) =>
+  outcome._tag === "Reply" ? { status: outcome.status } : outcome._tag === "Timeout" ? ("timeout" as const) : ("transport" as const)
+
 export const make = (
   base: Auth.BaseUrl,
   auth: Auth.Auth,
@@ -200,69 +209,82 @@ export const make = (
         return { _tag: "Transport", description: describeCause(error.cause ?? error), retryable } as const
       })
 
+    const why = (outcome: Attempt): string =>
+      outcome._tag === "Reply"
+        ? `answered ${outcome.status}`
+        : outcome._tag === "Timeout"
+          ? `timed out after ${options.timeoutMs} ms`
+          : `failed (${auth.redact(outcome.description)})`
+
     const send: Transport["send"] = (request, purpose) => {
       const where = {
         ...(purpose.collection !== undefined ? { collection: purpose.collection } : {}),
         ...(purpose.item !== undefined ? { item: purpose.item } : {})
       }
-      const loop = (attempt: number, mayHaveApplied: boolean): Effect.Effect<Reply, Errors.CatalogApiError> =>
-        Effect.flatMap(once(request), (outcome) => {
-          const retryable =
-            outcome._tag === "Reply"
-              ? Retry.isRetryableStatus(outcome.status)
-              : outcome._tag === "Timeout" || outcome.retryable
-          if (retryable && attempt <= options.retry.maxRetries) {
-            const retryAfter = outcome._tag === "Reply" ? Retry.parseRetryAfter(outcome.retryAfter) : undefined
-            const wait = Retry.delay(options.retry, attempt, retryAfter)
-            const why =
-              outcome._tag === "Reply"
-                ? `answered ${outcome.status}`
-                : outcome._tag === "Timeout"
-                  ? `timed out after ${options.timeoutMs} ms`
-                  : `failed (${auth.redact(outcome.description)})`
-            const applied =
-              mayHaveApplied ||
-              (request.method !== "GET" &&
-                Retry.mayHaveApplied(outcome._tag === "Reply" ? { status: outcome.status } : outcome._tag === "Timeout" ? "timeout" : "transport"))
-            return Effect.logWarning(
-              `STAC API: ${request.method} ${display(request.url)} ${why}; retry ${attempt}/${options.retry.maxRetries} in ${Duration.toMillis(wait)} ms`
-            ).pipe(Effect.zipRight(Effect.sleep(wait)), Effect.zipRight(loop(attempt + 1, applied)))
-          }
-          if (outcome._tag === "Reply") {
-            let body: unknown = undefined
-            if (outcome.text !== "") {
-              try {
-                body = JSON.parse(outcome.text)
-              } catch {
-                body = undefined
-              }
+      // Every try that fails in a way worth repeating becomes the error the shared
+      // schedule sees (it honours the server's Retry-After); the last outcome is
+      // what is reported, answer or not.
+      return Effect.gen(function* () {
+        let attempts = 0
+        let mayHaveApplied = false
+        let earlierMayHaveApplied = false
+        const attempt = Effect.suspend(() => {
+          attempts++
+          earlierMayHaveApplied = mayHaveApplied
+          return once(request)
+        }).pipe(
+          Effect.flatMap((outcome) => (isRetryable(outcome) ? Effect.fail(new Retryable({ outcome })) : Effect.succeed(outcome))),
+          Effect.tapError((e) => {
+            if (!(e instanceof Retryable)) return Effect.void
+            // Reads are never "applied"; a write cut off or answered 5xx may have been.
+            mayHaveApplied ||= request.method !== "GET" && Retry.mayHaveApplied(outcomeKind(e.outcome))
+            return attempts <= options.retry.retries
+              ? Effect.logWarning(`STAC API: ${request.method} ${display(request.url)} ${why(e.outcome)}; retry ${attempts}/${options.retry.retries}`)
+              : Effect.void
+          })
+        )
+        const outcome = yield* attempt.pipe(
+          Effect.retry(
+            CoreRetry.schedule(options.retry, {
+              while: (e) => e instanceof Retryable,
+              retryAfter: (e) => (e instanceof Retryable && e.outcome._tag === "Reply" ? CoreRetry.parseRetryAfter(e.outcome.retryAfter) : undefined)
+            })
+          ),
+          // Retries used up: the last outcome is reported like any other.
+          Effect.catchIf((e): e is Retryable => e instanceof Retryable, (e) => Effect.succeed(e.outcome))
+        )
+        if (outcome._tag === "Reply") {
+          let body: unknown = undefined
+          if (outcome.text !== "") {
+            try {
+              body = JSON.parse(outcome.text)
+            } catch {
+              body = undefined
             }
-            return Effect.succeed({
-              status: outcome.status,
-              body,
-              text: outcome.text,
-              request,
-              attempts: attempt,
-              earlierAttemptMayHaveApplied: mayHaveApplied
-            })
           }
-          const tries = attempt > 1 ? ` (${attempt} attempts)` : ""
-          const message =
+          return {
+            status: outcome.status,
+            body,
+            text: outcome.text,
+            request,
+            attempts,
+            earlierAttemptMayHaveApplied: earlierMayHaveApplied
+          } satisfies Reply
+        }
+        const tries = attempts > 1 ? ` (${attempts} attempts)` : ""
+        const message =
+          outcome._tag === "Timeout"
+            ? `STAC API: could not ${purpose.action}: ${request.method} ${display(request.url)} timed out after ${options.timeoutMs} ms${tries}`
+            : `STAC API: could not ${purpose.action}: ${request.method} ${display(request.url)} failed${tries}: ${outcome.description}`
+        return yield* new Errors.CatalogApiError({
+          message: auth.redact(message),
+          ...where,
+          hint:
             outcome._tag === "Timeout"
-              ? `STAC API: could not ${purpose.action}: ${request.method} ${display(request.url)} timed out after ${options.timeoutMs} ms${tries}`
-              : `STAC API: could not ${purpose.action}: ${request.method} ${display(request.url)} failed${tries}: ${outcome.description}`
-          return Effect.fail(
-            new Errors.CatalogApiError({
-              message: auth.redact(message),
-              ...where,
-              hint:
-                outcome._tag === "Timeout"
-                  ? "the STAC API is slow or unreachable: raise STAC_API_TIMEOUT, lower STAC_BATCH_SIZE, or check the server"
-                  : `is the STAC API at ${base.display} up, and is STAC_API_URL right?`
-            })
-          )
+              ? "the STAC API is slow or unreachable: raise STAC_API_TIMEOUT, lower STAC_BATCH_SIZE, or check the server"
+              : `is the STAC API at ${base.display} up, and is STAC_API_URL right?`
         })
-      return loop(1, false)
+      })
     }
 
     const unexpected: Transport["unexpected"] = (reply, purpose) => {
