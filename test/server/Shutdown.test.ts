@@ -48,7 +48,9 @@ describe("SIGTERM during an ingest", () => {
 
       // Draining: still answering, not ready, taking nothing new.
       await waitFor("readiness to turn 503", async () => (await s.request("GET", "/readyz", { key: null })).status === 503)
-      const ready = await s.request("GET", "/readyz", { key: null })
+      // Anonymous probes learn only "not ready"; a caller with a key sees why.
+      expect((await s.request("GET", "/readyz", { key: null })).json).toEqual({ _tag: "NotReady", ready: false })
+      const ready = await s.request("GET", "/readyz")
       expect(ready.json).toMatchObject({ _tag: "NotReady", ready: false, draining: true })
       const refused = await s.request("POST", "/v1/ingests", { body: { jobDir: job(s, "mixed-job", "late") } })
       expect(refused.status).toBe(503)

@@ -9,19 +9,36 @@ import { Schema } from "effect"
 import * as E from "./ApiErrors.ts"
 import * as S from "./ApiSchemas.ts"
 
+const apiKey = HttpApiSecurity.apiKey({ key: "X-Api-Key", in: "header" }).pipe(
+  HttpApiSecurity.annotate(OpenApi.Description, "An API key from HYSDS_STAC_API_KEYS or HYSDS_STAC_API_KEYS_FILE.")
+)
+const bearer = HttpApiSecurity.bearer.pipe(HttpApiSecurity.annotate(OpenApi.Description, "The same API key, as a bearer token in the Authorization header."))
+
 /**
- * Every route but /healthz and /readyz: an API key in `X-Api-Key`, or the same
- * key as a bearer token. Basic auth (any user name, the key as password) is
- * accepted too, only so a browser can open /docs.
+ * Every route but /healthz, /readyz and the two pages below: an API key in
+ * `X-Api-Key`, or the same key as a bearer token. Never Basic: a browser
+ * replays cached Basic credentials on any request to the origin, a cross-site
+ * form POST included, so Basic on these routes would let another site submit
+ * ingests with the user's credentials. A header a page cannot set without a
+ * CORS preflight (which we never grant) is safe from that.
  */
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Authentication", {
   failure: E.Unauthorized,
+  security: { apiKey, bearer }
+}) {}
+
+/**
+ * GET /docs and GET /openapi.json only: the key as above, or Basic auth (any
+ * user name, the key as password) so a browser can open them. Both are
+ * read-only and the same for every caller: a replayed Basic login there
+ * reveals nothing another site can read (no CORS) and changes nothing.
+ */
+export class PageAuthentication extends HttpApiMiddleware.Tag<PageAuthentication>()("PageAuthentication", {
+  failure: E.Unauthorized,
   security: {
-    apiKey: HttpApiSecurity.apiKey({ key: "X-Api-Key", in: "header" }).pipe(
-      HttpApiSecurity.annotate(OpenApi.Description, "An API key from HYSDS_STAC_API_KEYS or HYSDS_STAC_API_KEYS_FILE.")
-    ),
-    bearer: HttpApiSecurity.bearer.pipe(HttpApiSecurity.annotate(OpenApi.Description, "The same API key, as a bearer token in the Authorization header.")),
-    basic: HttpApiSecurity.basic.pipe(HttpApiSecurity.annotate(OpenApi.Description, "Any user name, the API key as password (for browsers)."))
+    apiKey,
+    bearer,
+    basic: HttpApiSecurity.basic.pipe(HttpApiSecurity.annotate(OpenApi.Description, "Any user name, the API key as password: for a browser, on /docs and /openapi.json only."))
   }
 }) {}
 
@@ -92,28 +109,30 @@ export class Health extends HttpApiGroup.make("health")
       .annotate(OpenApi.Summary, "Readiness: the same backend checks as `hysds-stac check`")
       .annotate(
         OpenApi.Description,
-        "datasets.json loads, every publish location is writable, GRQ and the STAC registry answer. Results are cached for a few seconds. 503 while draining after SIGTERM."
+        "datasets.json loads, every publish location is writable, GRQ and the STAC registry answer. Results are cached for a few seconds. 503 while draining after SIGTERM. Without credentials only `ready`; with a valid key (X-Api-Key or bearer) also `draining` and `checks`, which name backends, locations and their errors."
       )
   )
-  .annotate(OpenApi.Description, "Probes; no authentication.") {}
+  .annotate(OpenApi.Description, "Probes; no authentication (a valid key adds readiness details).") {}
 
 export class Operations extends HttpApiGroup.make("operations")
   .add(
     HttpApiEndpoint.get("metrics", "/metrics")
       .addSuccess(HttpApiSchema.Text({ contentType: "text/plain; version=0.0.4; charset=utf-8" }))
+      .middleware(Authentication)
       .annotate(OpenApi.Summary, "Prometheus metrics")
   )
   .add(
     HttpApiEndpoint.get("openapi", "/openapi.json")
       .addSuccess(Schema.Unknown.annotations({ description: "An OpenAPI 3.1 document." }))
+      .middleware(PageAuthentication)
       .annotate(OpenApi.Summary, "This API as OpenAPI")
   )
   .add(
     HttpApiEndpoint.get("docs", "/docs")
       .addSuccess(HttpApiSchema.Text({ contentType: "text/html; charset=utf-8" }))
+      .middleware(PageAuthentication)
       .annotate(OpenApi.Summary, "This API as a self-contained HTML page")
-  )
-  .middleware(Authentication) {}
+  ) {}
 
 export class Api extends HttpApi.make("hysds-stac")
   .add(Ingests)

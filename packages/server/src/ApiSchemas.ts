@@ -190,10 +190,13 @@ export const Check = Schema.Struct({
 }).annotations({ identifier: "Check" })
 export type Check = typeof Check.Type
 
+/** Anonymous callers get `ready` only: the checks name backend URLs, users, buckets and their errors. */
 export const ReadinessFields = {
   ready: Schema.Boolean,
-  draining: Schema.Boolean.annotations({ description: "The server got SIGTERM: it finishes what runs and takes nothing new." }),
-  checks: Schema.Array(Check)
+  draining: Schema.optional(
+    Schema.Boolean.annotations({ description: "The server got SIGTERM: it finishes what runs and takes nothing new. Only with a valid key." })
+  ),
+  checks: Schema.optional(Schema.Array(Check).annotations({ description: "Each check and its error. Only with a valid key." }))
 }
 
 export class Readiness extends Schema.Class<Readiness>("Readiness")(ReadinessFields) {}

@@ -50,3 +50,17 @@ describe("how an ended ingest is named", () => {
     expect(info).toEqual({ category: "index", message: "GRQ at http://u:***@grq refused", hint: "check it" })
   })
 })
+
+describe("request input is shown as submitted", () => {
+  test("a job dir that spells a secret is not masked: masking it would confirm the guess", () => {
+    const e = IngestRecord.make({
+      id: "ingest-y",
+      request: { jobDir: "/jobs/guess-s3cr3t-value", force: false, dryRun: false, noStac: false },
+      jobDir: "/jobs/guess-s3cr3t-value",
+      done: Deferred.unsafeMake(FiberId.none)
+    })
+    const s = IngestRecord.toStatus(e, Redactor.make(["s3cr3t-value"]))
+    expect(s.request.jobDir).toBe("/jobs/guess-s3cr3t-value")
+    expect(s.jobDir).toBe("/jobs/guess-s3cr3t-value")
+  })
+})

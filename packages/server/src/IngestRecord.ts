@@ -140,8 +140,9 @@ export const toStatus = (entry: Entry, redactor: RedactorShape, queuePosition?: 
     id: entry.id,
     state: entry.state,
     ...(entry.phase ? { phase: entry.phase } : {}),
-    request: { ...entry.request, jobDir: redactor.text(entry.request.jobDir) },
-    jobDir: redactor.text(entry.jobDir),
+    // Request input (and the real path it names) as submitted, never redacted: see RequestInput.ts.
+    request: { ...entry.request },
+    jobDir: entry.jobDir,
     createdAt: entry.createdAt.toISOString(),
     ...(entry.startedAt ? { startedAt: entry.startedAt.toISOString() } : {}),
     ...(entry.finishedAt ? { finishedAt: entry.finishedAt.toISOString() } : {}),

@@ -28,6 +28,7 @@ import * as IngestProgress from "./IngestProgress.ts"
 import * as IngestRecord from "./IngestRecord.ts"
 import * as Metrics from "./Metrics.ts"
 import { Redactor } from "./Redactor.ts"
+import * as RequestInput from "./RequestInput.ts"
 import { ServerConfig } from "./ServerConfig.ts"
 
 export interface Submission {
@@ -172,7 +173,7 @@ export const make = Effect.gen(function* () {
       }
       const fields = {
         state: status.state,
-        jobDir: entry.jobDir,
+        jobDir: RequestInput.verbatim(entry.jobDir),
         ...(status.error ? { category: status.error.category, reason: status.error.message } : {}),
         ...(status.result ? { products: status.result.totals.products, files: status.result.totals.files, bytes: status.result.totals.bytes } : {}),
         ...(status.rollback ? { undone: status.rollback.undone.length, undoFailed: status.rollback.failed.length } : {})
@@ -183,7 +184,7 @@ export const make = Effect.gen(function* () {
 
   const execute = (entry: IngestRecord.Entry): Effect.Effect<void> =>
     Effect.gen(function* () {
-      yield* Effect.logInfo("ingest started").pipe(Effect.annotateLogs({ jobDir: entry.jobDir, force: entry.request.force, dryRun: entry.request.dryRun }))
+      yield* Effect.logInfo("ingest started").pipe(Effect.annotateLogs({ jobDir: RequestInput.verbatim(entry.jobDir), force: entry.request.force, dryRun: entry.request.dryRun }))
       yield* Ingest.run({
         jobDir: entry.jobDir,
         datasetsFile: config.datasetsFile,
@@ -263,7 +264,7 @@ export const make = Effect.gen(function* () {
       else queue.push(entry)
       yield* gauges
       yield* Effect.logInfo(entry.state === "queued" ? "ingest queued" : "ingest accepted").pipe(
-        Effect.annotateLogs({ ingestId: entry.id, jobDir: entry.jobDir, queued: queue.length })
+        Effect.annotateLogs({ ingestId: entry.id, jobDir: RequestInput.verbatim(entry.jobDir), queued: queue.length })
       )
       return view(entry)
     }).pipe(Effect.uninterruptible)

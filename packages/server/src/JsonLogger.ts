@@ -2,19 +2,36 @@
  * Structured logs: one JSON object per line on stdout, with the request id
  * and ingest id (log annotations) as top-level fields so a log pipeline can
  * follow one ingest across the request that submitted it, its steps and its
- * rollback. Every string is redacted; a failure is logged by its message only,
- * never with a stack trace (stacks of Effect fibers say little and can quote
- * configuration).
+ * rollback. Every string is redacted but request input (a `Verbatim`
+ * annotation, see RequestInput.ts), which is written as received, escaped; a
+ * failure is logged by its message only, never with a stack trace (stacks of
+ * Effect fibers say little and can quote configuration).
+ *
+ * Level names are one vocabulary, the one Effect's labels give: `debug`,
+ * `info`, `warn`, `error` (HYSDS_STAC_LOG_LEVEL takes the same names).
  */
 import { Cause, HashMap, Layer, List, Logger, LogLevel } from "effect"
 import type { RedactorShape } from "./Redactor.ts"
+import { Verbatim } from "./RequestInput.ts"
 
 const levels = {
   debug: LogLevel.Debug,
   info: LogLevel.Info,
-  warning: LogLevel.Warning,
+  warn: LogLevel.Warning,
   error: LogLevel.Error
 } as const
+
+export type Level = keyof typeof levels
+
+export const LEVELS = Object.keys(levels) as ReadonlyArray<Level>
+
+/** The entry redacted, but for its top-level request input, which is put back as received (escaped). */
+const finish = (redactor: RedactorShape, entry: Record<string, unknown>): string => {
+  const verbatim = Object.entries(entry).filter(([, v]) => v instanceof Verbatim)
+  const out = redactor.deep(entry) as Record<string, unknown>
+  for (const [k, v] of verbatim) out[k] = (v as Verbatim).text
+  return JSON.stringify(out) + "\n"
+}
 
 const describeCause = (cause: Cause.Cause<unknown>): string | undefined => {
   if (Cause.isEmpty(cause)) return undefined
@@ -28,8 +45,8 @@ const describeCause = (cause: Cause.Cause<unknown>): string | undefined => {
 const stdout = (line: string) => void process.stdout.write(line)
 
 /** One line outside any fiber (e.g. from a file watcher), in the same format. */
-export const line = (redactor: RedactorShape, level: keyof typeof levels, message: string, fields: Record<string, unknown> = {}) =>
-  stdout(JSON.stringify(redactor.deep({ time: new Date().toISOString(), level, message, ...fields })) + "\n")
+export const line = (redactor: RedactorShape, level: Level, message: string, fields: Record<string, unknown> = {}) =>
+  stdout(finish(redactor, { time: new Date().toISOString(), level, message, ...fields }))
 
 export const make = (redactor: RedactorShape, write: (line: string) => void = stdout) =>
   Logger.make(({ annotations, cause, date, logLevel, message, spans }) => {
@@ -44,9 +61,9 @@ export const make = (redactor: RedactorShape, write: (line: string) => void = st
     const error = describeCause(cause)
     if (error !== undefined) entry.error = error
     for (const span of List.toArray(spans)) entry[`${span.label}Ms`] = date.getTime() - span.startTime
-    write(JSON.stringify(redactor.deep(entry)) + "\n")
+    write(finish(redactor, entry))
   })
 
 /** Replaces Effect's default logger and sets the minimum level. */
-export const layer = (redactor: RedactorShape, level: keyof typeof levels) =>
+export const layer = (redactor: RedactorShape, level: Level) =>
   Layer.merge(Logger.replace(Logger.defaultLogger, make(redactor)), Logger.minimumLogLevel(levels[level]))

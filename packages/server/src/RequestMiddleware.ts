@@ -3,23 +3,32 @@
  *
  * - a request id (the caller's `X-Request-Id` when it is a sane token, else a
  *   new one), annotated on every log line of the request and echoed back;
- * - the body limit and the JSON check, BEFORE anything reads the body into a
- *   schema: HttpApi would read any size, and turns unparsable JSON into a
- *   defect (500) rather than a 400;
+ * - the body checks, BEFORE anything reads the body into a schema (see
+ *   RequestBody.ts): 415 unless it is `application/json`, 413 beyond the
+ *   limit (read no further than the limit), 400 for JSON nested deeper than
+ *   RequestBody.MAX_DEPTH or not parsable; HttpApi would read any size, and
+ *   turns unparsable or deeply nested JSON into a defect (500);
  * - sanitizing: a failure that escaped the routes (a bug, a missing route)
  *   becomes a small JSON error with the request id, never a stack trace; the
- *   log gets the failure's message (redacted), the client only the id; every
- *   JSON error body is passed through core's Redact;
+ *   log gets the failure's message (redacted), the client only the id;
+ * - request input (method, path) is echoed and logged as received, escaped,
+ *   and NEVER redacted (see RequestInput.ts: redacting input is an oracle);
+ *   what is redacted is our own text, where it is built (core's errors,
+ *   readiness, failure logs);
  * - the security headers (nosniff, no-store, a CSP that forbids fetching
- *   anything) and, on 401, the authentication challenge;
+ *   anything) and, on 401, the authentication challenge: Basic is offered
+ *   only on the pages a browser opens (see Authentication.ts);
  * - one access log line and an HTTP request counter;
  * - counting requests in flight, so shutdown can let answers go out before
  *   the listener closes.
  */
 import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Context, Duration, Effect, Metric, Option } from "effect"
+import { BASIC_ROUTES } from "./Authentication.ts"
 import * as Metrics from "./Metrics.ts"
 import type { RedactorShape } from "./Redactor.ts"
+import * as RequestBody from "./RequestBody.ts"
+import * as RequestInput from "./RequestInput.ts"
 
 /** The current request's id; handlers pass it on to the ingests they start. */
 export class RequestId extends Context.Reference<RequestId>()("@hysds-stac/server/RequestId", {
@@ -73,19 +82,25 @@ const HEADERS = {
 const checkBody = (request: HttpServerRequest.HttpServerRequest, max: number) =>
   Effect.gen(function* () {
     if (request.method !== "POST" && request.method !== "PUT" && request.method !== "PATCH") return undefined
-    const declared = Number(request.headers["content-length"])
-    const tooLarge = () => error(413, "PayloadTooLarge", `the request body is larger than ${max} bytes`)
-    if (Number.isFinite(declared) && declared > max) return tooLarge()
-    const type = request.headers["content-type"]
-    if (type !== undefined && !type.toLowerCase().startsWith("application/json")) {
-      return error(415, "UnsupportedMediaType", "request bodies are JSON: send `Content-Type: application/json`")
+    if (!RequestBody.isJson(request.headers["content-type"])) {
+      return error(415, "UnsupportedMediaType", "request bodies are JSON: send `Content-Type: application/json` (a charset, if any, utf-8)")
     }
-    // Cached by the request: the route reads the same text again without a second read.
-    const text = yield* request.text.pipe(Effect.option)
-    if (Option.isNone(text)) return error(400, "BadRequest", "the request body could not be read")
-    if (new TextEncoder().encode(text.value).byteLength > max) return tooLarge()
+    const tooLarge = () => error(413, "PayloadTooLarge", `the request body is larger than ${max} bytes (HYSDS_STAC_MAX_BODY_BYTES)`)
+    const declared = Number(request.headers["content-length"])
+    if (Number.isFinite(declared) && declared > max) return tooLarge()
+    // A body without a length (chunked) is read up to the limit and no further. The copy is
+    // read here; the route reads the original, which keeps what was read.
+    const source = request.source
+    if (!(source instanceof Request)) return error(400, "BadRequest", "the request body could not be read")
+    const read = yield* Effect.tryPromise(() => RequestBody.readBounded(source.clone().body, max)).pipe(Effect.option)
+    if (Option.isNone(read)) return error(400, "BadRequest", "the request body could not be read")
+    if (read.value._tag === "TooLarge") return tooLarge()
+    // Before parsing: a parser or the schema decoder recursing 30,000 levels would fail as a 500.
+    if (RequestBody.tooDeep(read.value.text)) {
+      return error(400, "BadRequest", `the request body nests JSON deeper than ${RequestBody.MAX_DEPTH} levels, the limit`)
+    }
     try {
-      JSON.parse(text.value)
+      JSON.parse(read.value.text)
     } catch {
       return error(400, "BadRequest", "the request body is not valid JSON")
     }
@@ -101,45 +116,27 @@ const describe = (cause: Cause.Cause<unknown>): string => {
 
 const isEmptyBody = (response: HttpServerResponse.HttpServerResponse) => response.body._tag === "Empty"
 
-const withHeaders = (requestId: string) => (response: HttpServerResponse.HttpServerResponse) => {
-  const headers = response.status === 401 ? { ...HEADERS, "www-authenticate": 'Bearer realm="hysds-stac", Basic realm="hysds-stac"' } : HEADERS
+/** The challenge of a 401: Basic only where Basic is accepted, so a browser never caches credentials for the API. */
+const challenge = (path: string) => (BASIC_ROUTES.has(path) ? 'Bearer realm="hysds-stac", Basic realm="hysds-stac"' : 'Bearer realm="hysds-stac"')
+
+const withHeaders = (requestId: string, path: string) => (response: HttpServerResponse.HttpServerResponse) => {
+  const headers = response.status === 401 ? { ...HEADERS, "www-authenticate": challenge(path) } : HEADERS
   return response.pipe(HttpServerResponse.setHeaders({ ...headers, "x-request-id": requestId }))
 }
 
 /**
- * Every JSON error body leaves through core's Redact with the current
- * secrets: the handlers build messages from request input (paths) and from
- * core's errors, and masking once, here, covers all of them, the framework's
- * own decode errors included. (Ingest statuses are redacted when they are
- * built; other successful bodies are the server's own text, e.g. the OpenAPI
- * document, whose prose Redact's patterns would mangle.)
- */
-const redactBody = (redactor: RedactorShape, response: HttpServerResponse.HttpServerResponse) => {
-  const body = response.body
-  if (response.status < 400 || body._tag !== "Uint8Array" || !body.contentType.startsWith("application/json")) return response
-  const text = new TextDecoder().decode(body.body)
-  if (redactor.text(text) === text) return response
-  try {
-    return HttpServerResponse.unsafeJson(redactor.deep(JSON.parse(text)), { status: response.status, headers: response.headers })
-  } catch {
-    return response
-  }
-}
-
-/**
  * The platform answers a missing route (404) and a defect (500) with an empty
- * body; this gives them the API's JSON error shape, masks secrets in every
- * JSON body, and gives every response the request id and the security
- * headers. It is a pre-response handler because a server middleware runs
+ * body; this gives them the API's JSON error shape, and gives every response
+ * the request id and the security headers. It is a pre-response handler because a server middleware runs
  * around the app AFTER the app's response was sent.
  */
 const finishing =
-  (requestId: string, method: string, path: string, redactor: RedactorShape): HttpApp.PreResponseHandler =>
+  (requestId: string, method: string, path: string): HttpApp.PreResponseHandler =>
   (_, response) => {
     let out = response
-    if (isEmptyBody(out) && out.status === 404) out = error(404, "NotFound", `no route ${method} ${path}`)
+    if (isEmptyBody(out) && out.status === 404) out = error(404, "NotFound", `no route ${RequestInput.escape(method)} ${RequestInput.escape(path)}`)
     else if (isEmptyBody(out) && out.status >= 500) out = error(out.status, "InternalServerError", `internal error; the server log has request ${requestId}`)
-    return Effect.succeed(withHeaders(requestId)(redactBody(redactor, out)))
+    return Effect.succeed(withHeaders(requestId, path)(out))
   }
 
 export const make =
@@ -155,8 +152,8 @@ export const make =
       const answered = yield* Effect.gen(function* () {
         const early = yield* checkBody(request, options.maxBodyBytes)
         // Returned to the server, which sends it (the routes never see the body).
-        if (early !== undefined) return withHeaders(requestId)(early)
-        yield* HttpApp.appendPreResponseHandler(finishing(requestId, request.method, options.redactor.text(path), options.redactor))
+        if (early !== undefined) return withHeaders(requestId, path)(early)
+        yield* HttpApp.appendPreResponseHandler(finishing(requestId, request.method, path))
         return yield* app
       }).pipe(
         Effect.provideService(RequestId, requestId),
@@ -182,8 +179,8 @@ export const make =
       yield* log("request").pipe(
         Effect.annotateLogs({
           requestId,
-          method: request.method,
-          path: options.redactor.text(path),
+          method: RequestInput.verbatim(request.method),
+          path: RequestInput.verbatim(path),
           status,
           durationMs: Math.round(performance.now() - started)
         })

@@ -62,8 +62,10 @@ export const http = (config: Config, inflight: RequestMiddleware.Inflight, redac
       BunHttpServer.layer({
         hostname: config.host,
         port: config.port,
-        // Bun's own limit, a little above ours: ours answers with a JSON 413, Bun's guards memory.
-        maxRequestBodySize: config.maxBodyBytes + 16 * 1024,
+        // Bun's own limit answers a bare 413 before our middleware sees the request, so it is
+        // set out of the way: ours refuses a declared length at once and reads a chunked body
+        // no further than the limit (RequestBody.readBounded), which guards memory.
+        maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         // `?wait=true` holds a request open for a whole ingest; Bun would cut it after 10 s idle.
         idleTimeout: 0
       })

@@ -35,6 +35,14 @@ describe("ServerConfig.fromEnv", () => {
     expect(c.settings.store.kind).toBe("local")
   })
 
+  test("log levels are named as the log lines name them: warn, not warning", () => {
+    for (const level of ["debug", "info", "warn", "error", "WARN"]) {
+      expect(Either.getOrThrow(ServerConfig.fromEnv({ ...minimal, HYSDS_STAC_LOG_LEVEL: level }, base)).logLevel).toBe(level.toLowerCase() as never)
+    }
+    const refused = ServerConfig.fromEnv({ ...minimal, HYSDS_STAC_LOG_LEVEL: "warning" }, base)
+    expect(Either.isLeft(refused) && refused.left.message).toContain("HYSDS_STAC_LOG_LEVEL=warning is not one of debug, info, warn, error")
+  })
+
   test("colon-separated roots, numbers and flags", () => {
     const c = Either.getOrThrow(
       ServerConfig.fromEnv(

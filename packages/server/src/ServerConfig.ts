@@ -46,7 +46,8 @@ export interface Config {
   readonly fileConcurrency: number
   /** Finished ingests kept in memory for GET /v1/ingests. */
   readonly history: number
-  readonly logLevel: "debug" | "info" | "warning" | "error"
+  /** The JSON logger's level names (JsonLogger.LEVELS). */
+  readonly logLevel: "debug" | "info" | "warn" | "error"
 }
 
 /** The configuration as a service, for the layers that read it. */
@@ -65,7 +66,7 @@ export const VARIABLES: ReadonlyArray<readonly [string, string]> = [
   ["HYSDS_STAC_MAX_BODY_BYTES", "request body limit (default 65536)"],
   ["HYSDS_STAC_FILE_CONCURRENCY", "files one ingest copies at once (default 8)"],
   ["HYSDS_STAC_HISTORY", "finished ingests kept in memory (default 1000)"],
-  ["HYSDS_STAC_LOG_LEVEL", "debug, info (default), warning or error"],
+  ["HYSDS_STAC_LOG_LEVEL", "debug, info (default), warn or error"],
   ["HYSDS_DATASETS_CFG", "datasets.json (required)"],
   ["HYSDS_STAC_HOME", "state dir (default ./.hysds-stac)"],
   ["HYSDS_STAC_CONFIG", "JSON file of backend settings, as for the CLI"],
@@ -151,7 +152,8 @@ export const fromEnv = (env: Env, cwd: string = process.cwd()): Either.Either<Co
   }
   const allowedRoots = roots(get(env, "HYSDS_STAC_ALLOWED_ROOTS"), cwd, problems)
   const level = (get(env, "HYSDS_STAC_LOG_LEVEL") ?? "info").toLowerCase()
-  const logLevels = ["debug", "info", "warning", "error"] as const
+  // The names the log lines carry, one vocabulary: `warning` is refused rather than aliased.
+  const logLevels = ["debug", "info", "warn", "error"] as const
   if (!(logLevels as ReadonlyArray<string>).includes(level)) {
     problems.push({ field: "HYSDS_STAC_LOG_LEVEL", message: `HYSDS_STAC_LOG_LEVEL=${level} is not one of ${logLevels.join(", ")}` })
   }

@@ -24,7 +24,7 @@ let redactor: Redactor.RedactorShape = Redactor.make(config.right.settings.secre
 const keys = ApiKeys.make({
   keys: config.right.apiKeys,
   ...(config.right.apiKeysFile ? { file: config.right.apiKeysFile } : {}),
-  onReload: (e) => JsonLogger.line(redactor, e.error ? "warning" : "info", e.error ? "API keys file unusable: no key from it" : "API keys file (re)loaded", e)
+  onReload: (e) => JsonLogger.line(redactor, e.error ? "warn" : "info", e.error ? "API keys file unusable: no key from it" : "API keys file (re)loaded", e)
 })
 redactor = Redactor.make(config.right.settings.secrets, keys)
 

@@ -10,6 +10,7 @@ import { IngestBackendFailed, IngestConflict, IngestInternalError, IngestInterru
 import { IngestAccepted, IngestList, type IngestStatus } from "../ApiSchemas.ts"
 import * as IngestRecord from "../IngestRecord.ts"
 import { Ingests } from "../Ingests.ts"
+import * as RequestInput from "../RequestInput.ts"
 import { RequestId } from "../RequestMiddleware.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 import { confine } from "./Paths.ts"
@@ -59,7 +60,11 @@ export const layer = HttpApiBuilder.group(Api, "ingests", (handlers) =>
           Option.match(found, {
             onSome: Effect.succeed,
             onNone: () =>
-              Effect.fail(new NotFound({ message: `no ingest ${path.id} in this process (the journal keeps every transaction: hysds-stac journal show ${path.id})` }))
+              Effect.fail(
+                new NotFound({
+                  message: `no ingest ${RequestInput.escape(path.id)} in this process (the journal keeps every transaction: hysds-stac journal show <id>)`
+                })
+              )
           })
         )
       )
