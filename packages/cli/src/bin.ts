@@ -6,6 +6,7 @@
  */
 import { BunContext, BunRuntime } from "@effect/platform-bun"
 import { Cause, Console, Effect, Exit, Logger, Option } from "effect"
+import * as ConfigFile from "./ConfigFile.ts"
 import * as ExitCode from "./ExitCode.ts"
 import { redact } from "./Output.ts"
 import { run } from "./Main.ts"
@@ -39,6 +40,7 @@ const main = run(argv).pipe(
     ).pipe(Effect.zipRight(Effect.fail(new ExitCode.Exit({ code: ExitCode.codes.internal }))))
   }),
   Effect.provide(BunContext.layer),
+  Effect.withConfigProvider(ConfigFile.provider(argv, process.env)),
   // Logs go to stderr: stdout carries the result alone, so --json stays parseable.
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true })))
 )

@@ -17,7 +17,7 @@ import { ObjectStore } from "./ObjectStore.ts"
 import * as Plan from "./Plan.ts"
 import * as Recover from "./Recover.ts"
 import { Progress } from "./Progress.ts"
-import { type StacJson, StacRegistry } from "./StacRegistry.ts"
+import { type StacJson, StacRegistry, type StacRules } from "./StacRegistry.ts"
 import * as Step from "./Step.ts"
 import { Action } from "./Action.ts"
 
@@ -110,8 +110,8 @@ const productResult = (p: Plan.PlannedProduct): ProductResult => ({
   documents: p.documents.length
 })
 
-/** Reads and checks everything, writes nothing. */
-export const plan = (options: IngestOptions) =>
+/** Reads and checks everything, writes nothing; `rules` are the STAC registry's (pgstac's by default). */
+export const plan = (options: IngestOptions, rules?: StacRules) =>
   Effect.gen(function* () {
     const job = yield* JobInfo.read(options.jobDir)
     if (job.failure !== undefined) {
@@ -130,7 +130,8 @@ export const plan = (options: IngestOptions) =>
       datasets,
       stac: options.stac,
       hostname: options.hostname,
-      now: options.now ?? new Date()
+      now: options.now ?? new Date(),
+      ...(rules !== undefined ? { rules } : {})
     })
   })
 
@@ -340,7 +341,8 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
     const fail = (error: PublishError) =>
       Effect.flatMap(Ref.get(transaction.report), (rollback) => Effect.fail(new IngestFailed({ tx, error, rollback })))
 
-    const planned = yield* plan({ ...options, now }).pipe(Effect.catchAll(fail))
+    // The registry's own rules, so an id or geometry it would refuse is found before anything is claimed.
+    const planned = yield* plan({ ...options, now }, (yield* StacRegistry).rules).pipe(Effect.catchAll(fail))
     yield* progress.emit({ _tag: "Planned", ...planned.totals })
     const result = (datasetsJson?: string): IngestResult => ({
       tx,

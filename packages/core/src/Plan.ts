@@ -15,7 +15,8 @@ import * as JsonFile from "./JsonFile.ts"
 import * as Location from "./Location.ts"
 import * as ProductFiles from "./ProductFiles.ts"
 import type { StoreCredentials } from "./ObjectStore.ts"
-import type { StacJson } from "./StacRegistry.ts"
+import * as Stac from "./Stac.ts"
+import type { StacJson, StacRules } from "./StacRegistry.ts"
 import * as StacPublish from "./StacPublish.ts"
 import * as StacTree from "./StacTree.ts"
 import * as Discovery from "./Discovery.ts"
@@ -78,6 +79,8 @@ export interface PlanInput {
   readonly stac: boolean
   readonly hostname: string
   readonly now: Date
+  /** What the STAC registry refuses, checked while planning; pgstac's when absent. */
+  readonly rules?: StacRules
 }
 
 type Json = Record<string, unknown>
@@ -141,6 +144,11 @@ const classicProduct = (input: PlanInput, dir: string) =>
       else if (typeof datasetJson.version !== "string" || datasetJson.version === "") {
         problems.push(problemAt(datasetFile, "required field missing: version (a non-empty string)", "$.version"))
       } else dataset = datasetJson as Json & { version: string }
+      // GRQ maps `location` as geo_shape: an out-of-range position would be refused
+      // by the index after the files were copied.
+      if (JsonFile.isObject(datasetJson)) {
+        for (const i of Stac.geometryIssues(datasetJson.location, ["location"])) problems.push(problemAt(datasetFile, i.message, i.path))
+      }
     }
     const metFile = path.join(dir, `${id}.met.json`)
     let met: Json = {}
@@ -261,7 +269,7 @@ const withCanonical = (json: Json, url: string): Json => ({
 const stacProduct = (input: PlanInput, rootFile: string) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
-    const tree = yield* StacTree.readTree(rootFile).pipe(Effect.mapError((e) => [...e.problems]))
+    const tree = yield* StacTree.readTree(rootFile, input.rules).pipe(Effect.mapError((e) => [...e.problems]))
     const dir = tree.rootDir
     const id = path.basename(dir)
     const names = tree.files.map((f) => f.relPath).filter((n) => !n.includes("/"))

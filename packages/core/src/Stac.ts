@@ -10,6 +10,7 @@
  */
 import { Either, ParseResult, Schema } from "effect"
 import { isObject } from "./JsonFile.ts"
+import type { StacRules } from "./StacRegistry.ts"
 
 // ---------------------------------------------------------------------------
 // Building blocks
@@ -249,7 +250,10 @@ export const decode = (json: unknown): Either.Either<StacObject, ReadonlyArray<I
     ])
   }
   const result: Either.Either<StacObject, ParseResult.ParseError> = decoders[type](json)
-  if (Either.isRight(result)) return Either.right(result.right)
+  if (Either.isRight(result)) {
+    const ranges = coordinateRules(type, json)
+    return ranges.length === 0 ? Either.right(result.right) : Either.left(ranges)
+  }
   const raw = ParseResult.ArrayFormatter.formatErrorSync(result.left).map((i) => ({
     path: jsonPath(i.path),
     message: i.message === "is missing" ? "required field is missing" : i.message
@@ -266,7 +270,130 @@ export const decode = (json: unknown): Either.Either<StacObject, ReadonlyArray<I
       if (!issues.some((i) => i.path === extra.path && i.message === extra.message)) issues.push(extra)
     }
   }
+  // The schema already said what is wrong with a malformed position; the range
+  // rule would only repeat it at the same path.
+  for (const extra of coordinateRules(type, json)) if (!issues.some((i) => i.path === extra.path)) issues.push(extra)
   return Either.left(issues)
+}
+
+// ---------------------------------------------------------------------------
+// Coordinates
+
+/**
+ * Range rules the schema does not express: every position of the geometry and
+ * every bbox is WGS84 longitude/latitude (RFC 7946). Out-of-range values pass
+ * pgstac but are refused by GRQ's geo_shape mapping, i.e. after the files were
+ * published; checking them while planning refuses them before anything is touched.
+ */
+const coordinateRules = (type: StacType, json: Record<string, unknown>): ReadonlyArray<Issue> => {
+  if (type === "Feature") return [...geometryIssues(json["geometry"], ["geometry"]), ...bboxIssues(json["bbox"], ["bbox"])]
+  if (type !== "Collection" || !isObject(json["extent"]) || !isObject(json["extent"]["spatial"])) return []
+  const boxes = json["extent"]["spatial"]["bbox"]
+  return Array.isArray(boxes) ? boxes.flatMap((b, i) => bboxIssues(b, ["extent", "spatial", "bbox", i])) : []
+}
+
+/** Arrays nested deeper than a MultiPolygon's (and collections deeper than this) are not geometry, and recursing into them is how a hostile file exhausts the stack. */
+const MAX_COORDINATE_DEPTH = 4
+const MAX_COLLECTION_DEPTH = 8
+
+const lonLatProblem = (lon: unknown, lat: unknown): string | undefined => {
+  if (typeof lon !== "number" || !Number.isFinite(lon)) return `longitude ${JSON.stringify(lon) ?? String(lon)} is not a finite number`
+  if (typeof lat !== "number" || !Number.isFinite(lat)) return `latitude ${JSON.stringify(lat) ?? String(lat)} is not a finite number`
+  if (lon < -180 || lon > 180) return `longitude ${lon} is outside [-180, 180]`
+  if (lat < -90 || lat > 90) return `latitude ${lat} is outside [-90, 90]`
+  return undefined
+}
+
+/**
+ * The first bad position of a GeoJSON geometry (positions are `[longitude,
+ * latitude, ...]`, at least 2 finite numbers, in WGS84 ranges), with its JSON
+ * path under `at`. Only the first is reported: a file with swapped axes would
+ * otherwise list every vertex. Walks `coordinates` by shape rather than by
+ * `type`, so it also covers HySDS dataset.json `location` objects (whose types
+ * may be lower-case); `null` or a non-object is left to the caller's schema.
+ */
+export const geometryIssues = (geometry: unknown, at: ReadonlyArray<PropertyKey>): ReadonlyArray<Issue> => {
+  const walkGeometry = (g: unknown, path: ReadonlyArray<PropertyKey>, depth: number): Issue | undefined => {
+    if (!isObject(g)) return undefined
+    if (Array.isArray(g["geometries"])) {
+      if (depth >= MAX_COLLECTION_DEPTH) return { path: jsonPath(path), message: `geometry collections nested deeper than ${MAX_COLLECTION_DEPTH}` }
+      const list: ReadonlyArray<unknown> = g["geometries"]
+      for (let i = 0; i < list.length; i++) {
+        const found = walkGeometry(list[i], [...path, "geometries", i], depth + 1)
+        if (found) return found
+      }
+      return undefined
+    }
+    if (!("coordinates" in g)) return undefined
+    return walkCoordinates(g["coordinates"], [...path, "coordinates"], 0)
+  }
+  const walkCoordinates = (c: unknown, path: ReadonlyArray<PropertyKey>, depth: number): Issue | undefined => {
+    if (!Array.isArray(c)) return { path: jsonPath(path), message: "expected an array of coordinates" }
+    const list: ReadonlyArray<unknown> = c
+    if (list.length > 0 && list.every((x) => !Array.isArray(x))) {
+      // A position.
+      if (list.length < 2) return { path: jsonPath(path), message: `a position needs at least 2 numbers ([longitude, latitude]), got ${list.length}` }
+      const wrong = lonLatProblem(list[0], list[1]) ?? list.slice(2).map((x) => (typeof x === "number" && Number.isFinite(x) ? undefined : `${JSON.stringify(x) ?? String(x)} is not a finite number`)).find((m) => m !== undefined)
+      return wrong === undefined
+        ? undefined
+        : { path: jsonPath(path), message: `position ${JSON.stringify(list)}: ${wrong} (GeoJSON positions are [longitude, latitude], WGS84)` }
+    }
+    if (depth >= MAX_COORDINATE_DEPTH) return { path: jsonPath(path), message: `coordinates nested deeper than a MultiPolygon's` }
+    for (let i = 0; i < list.length; i++) {
+      const found = walkCoordinates(list[i], [...path, i], depth + 1)
+      if (found) return found
+    }
+    return undefined
+  }
+  const found = walkGeometry(geometry, at, 0)
+  return found === undefined ? [] : [found]
+}
+
+/**
+ * Range rules of a bbox: `[west, south, east, north]` or `[west, south, minz,
+ * east, north, maxz]`, longitudes in [-180, 180], latitudes in [-90, 90], south
+ * <= north (west > east is allowed: it crosses the antimeridian). A bbox of the
+ * wrong shape is left to the schema.
+ */
+export const bboxIssues = (bbox: unknown, at: ReadonlyArray<PropertyKey>): ReadonlyArray<Issue> => {
+  if (!Array.isArray(bbox) || (bbox.length !== 4 && bbox.length !== 6)) return []
+  const b: ReadonlyArray<unknown> = bbox
+  const half = b.length / 2
+  const [west, south, east, north] = [0, 1, half, half + 1]
+  for (const [lon, lat] of [[west, south], [east, north]] as const) {
+    const wrong = lonLatProblem(b[lon], b[lat])
+    if (wrong !== undefined) {
+      const index = wrong.startsWith("longitude") ? lon : lat
+      return [{ path: jsonPath([...at, index]), message: `${wrong} (a bbox is [west, south, ${half === 3 ? "minz, " : ""}east, north${half === 3 ? ", maxz" : ""}])` }]
+    }
+  }
+  for (const index of half === 3 ? [2, 5] : []) {
+    const z = b[index]
+    if (typeof z !== "number" || !Number.isFinite(z)) return [{ path: jsonPath([...at, index]), message: `${JSON.stringify(z) ?? String(z)} is not a finite number` }]
+  }
+  if ((b[south] as number) > (b[north] as number)) {
+    return [{ path: jsonPath(at), message: `south ${String(b[south])} is greater than north ${String(b[north])}` }]
+  }
+  return []
+}
+
+// ---------------------------------------------------------------------------
+// Registry rules
+
+/**
+ * Why a registry with `rules` would refuse `id` for a collection or an item, or
+ * undefined when it accepts it.
+ */
+export const idProblem = (id: string, rules: StacRules): string | undefined => {
+  for (const c of id) {
+    if (rules.forbiddenIdChars.includes(c)) {
+      return `id ${JSON.stringify(id)} contains '${c}', which the STAC registry does not allow in ids (${rules.forbiddenIdChars.split("").join(" ")})`
+    }
+  }
+  if (rules.maxIdLength !== undefined && id.length > rules.maxIdLength) {
+    return `id ${JSON.stringify(id.slice(0, 40))}... is ${id.length} characters long; the STAC registry allows at most ${rules.maxIdLength}`
+  }
+  return undefined
 }
 
 // ---------------------------------------------------------------------------

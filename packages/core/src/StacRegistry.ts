@@ -7,7 +7,32 @@ import type { CatalogApiError } from "./Errors.ts"
 
 export type StacJson = Readonly<Record<string, unknown>>
 
+/**
+ * What a registry refuses, as plain data, so planning can refuse the same
+ * collections and items before anything is claimed or copied (a refusal found
+ * only by `putItems` comes after the files were published and costs a rollback).
+ * The contract suite checks that each registry's rules are true of its server.
+ */
+export interface StacRules {
+  /** Characters no collection or item id may contain. */
+  readonly forbiddenIdChars: string
+  /** Longest id accepted, in characters; no limit when absent. */
+  readonly maxIdLength?: number
+  /** Whether an item with a null geometry is refused. */
+  readonly geometryRequired: boolean
+}
+
+/**
+ * pgstac's rules (STAC-FastAPI's usual backend, and what the embedded registry
+ * emulates): ids may not contain `: / ? # [ ] @ ! $ & ' ( ) * + , ; =` (answered
+ * 400) and every item needs a geometry ("Geometry is required in pgstac").
+ * Also what `validate` checks when no registry is at hand.
+ */
+export const PGSTAC_RULES: StacRules = { forbiddenIdChars: ":/?#[]@!$&'()*+,;=", geometryRequired: true }
+
 export interface StacRegistryShape {
+  /** What this registry refuses; planning checks the job against it before any side effect. */
+  readonly rules: StacRules
   /** Reachable and accepting transactions; fails saying what is missing. */
   readonly check: () => Effect.Effect<void, CatalogApiError>
   readonly getCollection: (id: string) => Effect.Effect<Option.Option<StacJson>, CatalogApiError>

@@ -18,6 +18,7 @@ import { type Problem, ValidationError } from "./Errors.ts"
 import * as JsonFile from "./JsonFile.ts"
 import { isInside, list, type ProductFile } from "./ProductFiles.ts"
 import * as Stac from "./Stac.ts"
+import { PGSTAC_RULES, type StacRules } from "./StacRegistry.ts"
 
 export interface StacNode {
   /** Absolute path of the document. */
@@ -98,7 +99,9 @@ const plural = (n: number) => `${n} problem${n === 1 ? "" : "s"}`
  * validates it. Fails with one `ValidationError` listing every problem found.
  */
 export const readTree = (
-  rootFile: string
+  rootFile: string,
+  /** What the STAC registry refuses (ids, null geometry); pgstac's when no registry is at hand. */
+  rules: StacRules = PGSTAC_RULES
 ): Effect.Effect<StacTree, ValidationError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
@@ -361,6 +364,15 @@ export const readTree = (
     const itemIds = new Map<string, { readonly file: string; readonly collection: string | undefined }>()
     for (const v of order) {
       if (v.id === undefined) continue
+      // Collections and items are what the registry stores: refuse here what it would refuse
+      // half-way through a publish.
+      if (v.type === "Collection" || v.type === "Feature") {
+        const refused = Stac.idProblem(v.id, rules)
+        if (refused !== undefined) report(v.file, "$.id", `${refused}; rename the ${v.type === "Feature" ? "item" : "collection"}`)
+      }
+      if (v.type === "Feature" && rules.geometryRequired && v.json["geometry"] === null) {
+        report(v.file, "$.geometry", "is null, but the STAC registry (pgstac) requires every item to have a geometry; give the item its footprint (or at least a point)")
+      }
       if (v.type === "Collection") {
         const first = collectionIds.get(v.id)
         if (first !== undefined) report(v.file, "$.id", `duplicate collection id "${v.id}" (also used by ${rel(first)}); collection ids must be unique under the root`)

@@ -13,6 +13,7 @@ import * as JobInfo from "./JobInfo.ts"
 import * as JsonFile from "./JsonFile.ts"
 import * as Plan from "./Plan.ts"
 import * as ProductFiles from "./ProductFiles.ts"
+import * as Stac from "./Stac.ts"
 import * as StacTree from "./StacTree.ts"
 
 export interface Validated {
@@ -38,6 +39,9 @@ const classicProblems = (dir: string) =>
     if (Either.isLeft(json)) problems.push(json.left)
     else if (!JsonFile.isObject(json.right) || typeof json.right.version !== "string") {
       problems.push({ file, path: "$.version", message: "required field missing: version (a non-empty string)" })
+    }
+    if (Either.isRight(json) && JsonFile.isObject(json.right)) {
+      for (const i of Stac.geometryIssues(json.right.location, ["location"])) problems.push({ file, path: i.path, message: i.message })
     }
     problems.push(...(yield* ProductFiles.list(dir)).problems)
     return problems

@@ -13,14 +13,27 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect, type Layer, ManagedRuntime, Option } from "effect"
 import { randomUUID } from "node:crypto"
-import { type Errors, StacRegistry } from "@hysds-stac/core"
+import { type Errors, Stac, StacRegistry } from "@hysds-stac/core"
 
 export interface StacRegistryContractOptions {
   /** Whether ids with `: / ? # [ ] @ ! $ & ' ( ) * + , ; =` are refused, as pgstac does (default true). */
   readonly rejectsReservedIdChars?: boolean
   /** Whether a create-mode `putItems` that hits an existing item writes nothing at all, as pgstac does (default true). */
   readonly atomicItemCreate?: boolean
+  /**
+   * Sends a collection or an item straight to the server, past every check the
+   * adapter makes before sending, and answers the server's status. With it the
+   * suite proves that what the exposed `rules` refuse, the SERVER refuses (the
+   * adapter checking its own guess would prove nothing). Without it the port is
+   * the server (the embedded registry) and its answer is the server's.
+   */
+  readonly sendRaw?: (
+    what: { readonly _tag: "Collection"; readonly json: StacRegistry.StacJson } | { readonly _tag: "Item"; readonly collection: string; readonly json: StacRegistry.StacJson }
+  ) => Promise<number>
 }
+
+/** Ids no registry rule we know refuses: what planning lets through must be stored. */
+export const ORDINARY_IDS: ReadonlyArray<string> = ["plain-1", "with.dots", "with space", "100%", "under_score~tilde", "é-ü-非"]
 
 export const collectionJson = (id: string, description = "contract test collection"): StacRegistry.StacJson => ({
   type: "Collection",
@@ -197,6 +210,58 @@ export const stacRegistryContract = (
       expect(error._tag).toBe("CatalogApiError")
       expect(error.message).toContain("nogeom")
       expect(await exec((r) => r.findItems(id, ["nogeom"]))).toEqual([])
+    })
+
+    test("rules: every id they accept is stored as a collection and as an item", async () => {
+      const rules = await exec((r) => Effect.succeed(r.rules))
+      const accepted = ORDINARY_IDS.filter((id) => Stac.idProblem(id, rules) === undefined)
+      expect(accepted.length).toBeGreaterThan(0)
+      const host = await withCollection()
+      for (const id of accepted) {
+        const cid = `${collectionId()}-${id}`
+        created.push(cid)
+        await exec((r) => r.putCollection(collectionJson(cid), "create"))
+        expect(Option.isSome(await exec((r) => r.getCollection(cid)))).toBe(true)
+      }
+      await exec((r) => r.putItems(host, accepted.map((id) => itemJson(host, id)), "create"))
+      expect(ids(await exec((r) => r.findItems(host, accepted))).sort()).toEqual([...accepted].sort())
+      if (!rules.geometryRequired) {
+        await exec((r) => r.putItems(host, [{ ...itemJson(host, "no-geometry"), geometry: null }], "create"))
+      }
+    })
+
+    test("rules: every id they refuse, and a null geometry when they require one, the server refuses", async () => {
+      const rules = await exec((r) => Effect.succeed(r.rules))
+      const host = await withCollection()
+      const status = async (
+        what: { readonly _tag: "Collection"; readonly json: StacRegistry.StacJson } | { readonly _tag: "Item"; readonly collection: string; readonly json: StacRegistry.StacJson }
+      ): Promise<number> => {
+        if (options.sendRaw !== undefined) return options.sendRaw(what)
+        return runtime.runPromise(
+          Effect.flatMap(StacRegistry.StacRegistry, (r) =>
+            (what._tag === "Collection" ? r.putCollection(what.json, "create") : r.putItems(what.collection, [what.json], "create")).pipe(
+              Effect.as(201),
+              Effect.catchAll((e) => Effect.succeed(e.status ?? 500))
+            )
+          )
+        )
+      }
+      const refusedIds = rules.forbiddenIdChars.split("").map((c) => `contract-refused${c}id`)
+      if (rules.maxIdLength !== undefined) refusedIds.push("x".repeat(rules.maxIdLength + 1))
+      for (const id of refusedIds) {
+        expect(Stac.idProblem(id, rules) === undefined).toBe(false)
+        const item = await status({ _tag: "Item", collection: host, json: itemJson(host, id) })
+        expect({ id, item }).toEqual({ id, item: expect.any(Number) })
+        expect({ id, refusedWith4xx: item >= 400 && item < 500 }).toEqual({ id, refusedWith4xx: true })
+        const collection = await status({ _tag: "Collection", json: collectionJson(id) })
+        expect({ id, refusedWith4xx: collection >= 400 && collection < 500 }).toEqual({ id, refusedWith4xx: true })
+      }
+      if (rules.geometryRequired) {
+        const nullGeometry = await status({ _tag: "Item", collection: host, json: { ...itemJson(host, "null-geometry"), geometry: null, bbox: undefined } })
+        expect(nullGeometry >= 400 && nullGeometry < 500).toBe(true)
+      }
+      // Nothing of it was stored.
+      expect(ids(await exec((r) => r.listItems(host)))).toEqual([])
     })
 
     if (options.rejectsReservedIdChars ?? true) {

@@ -24,8 +24,8 @@ import { Effect, Layer, Option } from "effect"
 import { Errors, StacRegistry } from "@hysds-stac/core"
 import { Database, type DatabaseShape, hintFor, isBusy, writeTransaction } from "./Database.ts"
 
-/** The characters pgstac refuses in collection and item ids. */
-export const RESERVED_ID_CHARS = ":/?#[]@!$&'()*+,;="
+/** The characters pgstac refuses in collection and item ids (the rules this registry exposes to planning). */
+export const RESERVED_ID_CHARS = StacRegistry.PGSTAC_RULES.forbiddenIdChars
 
 /** SQLite's bound-parameter limit is 32766 (999 before 3.32); stay far below it. */
 const CHUNK = 500
@@ -285,7 +285,7 @@ export const make: Effect.Effect<StacRegistry.StacRegistryShape, never, Database
 
     // Transactions are always on in the embedded registry.
     const check = () => Effect.void
-    return { check, getCollection, putCollection, deleteCollection, findItems, putItems, deleteItems, listCollections, listItems }
+    return { rules: StacRegistry.PGSTAC_RULES, check, getCollection, putCollection, deleteCollection, findItems, putItems, deleteItems, listCollections, listItems }
   }
 )
 

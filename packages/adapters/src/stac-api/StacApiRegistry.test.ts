@@ -10,7 +10,7 @@ import * as fs from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { type Errors, StacRegistry } from "@hysds-stac/core"
-import { collectionJson, itemJson, stacRegistryContract } from "../contract/StacRegistryContract.ts"
+import { collectionJson, itemJson, stacRegistryContract, type StacRegistryContractOptions } from "../contract/StacRegistryContract.ts"
 import { endpoint, services, unique } from "../contract/Services.ts"
 import * as FaultProxy from "./FaultProxy.fixture.ts"
 import * as StacApiRegistry from "./StacApiRegistry.ts"
@@ -28,12 +28,25 @@ const base = (url: string, overrides: Partial<StacApiRegistry.StacApiConfig> = {
   ...overrides
 })
 
+/** A POST straight to the server, past the adapter's own checks: the contract proves the exposed rules are the server's. */
+const sendRaw =
+  (url: string): NonNullable<StacRegistryContractOptions["sendRaw"]> =>
+  async (what) => {
+    const root = url.replace(/\/+$/, "")
+    const target = what._tag === "Collection" ? `${root}/collections` : `${root}/collections/${encodeURIComponent(what.collection)}/items`
+    const response = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(what.json) })
+    await response.arrayBuffer()
+    return response.status
+  }
+
 if (env !== undefined) {
   const STAC = endpoint(env, "STAC_API_URL")
 
-  stacRegistryContract("StacApiRegistry (stac-fastapi-pgstac, bulk_items)", () => StacApiRegistry.layer(base(STAC)))
-  stacRegistryContract("StacApiRegistry (stac-fastapi-pgstac, one request per item)", () =>
-    StacApiRegistry.layer(base(STAC, { bulkItems: "off", batchSize: 7 }))
+  stacRegistryContract("StacApiRegistry (stac-fastapi-pgstac, bulk_items)", () => StacApiRegistry.layer(base(STAC)), { sendRaw: sendRaw(STAC) })
+  stacRegistryContract(
+    "StacApiRegistry (stac-fastapi-pgstac, one request per item)",
+    () => StacApiRegistry.layer(base(STAC, { bulkItems: "off", batchSize: 7 })),
+    { sendRaw: sendRaw(STAC) }
   )
 
   describe("StacApiRegistry on stac-fastapi-pgstac", () => {

@@ -118,8 +118,8 @@ export interface StacApiConfig {
 type Json = StacRegistry.StacJson
 type Shape = StacRegistry.StacRegistryShape
 
-/** The characters pgstac refuses in collection and item ids. */
-export const RESERVED_ID_CHARS = ":/?#[]@!$&'()*+,;="
+/** The characters pgstac refuses in collection and item ids (the rules this adapter exposes to planning). */
+export const RESERVED_ID_CHARS = StacRegistry.PGSTAC_RULES.forbiddenIdChars
 
 /** Ids per search request in findItems. */
 const SEARCH_CHUNK = 100
@@ -257,6 +257,7 @@ const withHint = (error: Errors.CatalogApiError, hint: string) =>
 const failing = (error: Errors.CatalogApiError): Shape => {
   const fail = () => Effect.fail(error)
   return {
+    rules: StacRegistry.PGSTAC_RULES,
     check: fail,
     getCollection: fail,
     putCollection: fail,
@@ -847,6 +848,8 @@ export const make = (config: StacApiConfig): Effect.Effect<Shape, never, HttpCli
       })
 
     return {
+      // pgstac's: the server this adapter is written to (and checked against by the contract suite).
+      rules: StacRegistry.PGSTAC_RULES,
       check,
       getCollection,
       putCollection,
