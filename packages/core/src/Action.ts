@@ -67,6 +67,8 @@ const writeOrRemove = (path: string, previous: string | undefined) =>
 const releaseMarker = (action: { readonly marker: string; readonly tx: string }) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
+    // A claim cut off mid-create leaves a temp file and no marker; only the temp goes.
+    yield* store.discardPartials([action.marker])
     const content = yield* store.read(action.marker).pipe(Effect.option)
     if (content._tag === "None") return
     const owner = (() => {
@@ -99,6 +101,8 @@ export const undo = (action: Action): Effect.Effect<void, PublishError, ActionCo
         for (const o of action.objects) {
           yield* store.copy(o.backup, o.url).pipe(Effect.catchIf((e) => e.missing === true, () => Effect.void))
         }
+        // A copy (aside or back) cut off by a crash left temp files next to its target.
+        yield* store.discardPartials(action.objects.map((o) => o.url))
         return yield* store.remove(action.objects.map((o) => o.backup))
       }
       case "PutObjects":

@@ -24,3 +24,20 @@ describe("Location.parse", () => {
     expect(Location.join("s3://b/p", "")).toBe("s3://b/p")
   })
 })
+
+describe("one representation: names become segments, decoded exactly once", () => {
+  const names = ["a%2Fb.tif", "%41.tif", "pct%.tif", "bad%zz.tif", "q?.tif", "h#.tif", "with space.tif", "caf\u00e9.tif", "cafe\u0301.tif", "\u{1F6F0}\uFE0F.tif", "..%2F..%2Fx"]
+  test.each(names)("s3 and file: child(%p) parses back to exactly that name", (name) => {
+    const s3 = Location.parse(Location.child("s3://bucket/products/p", name))
+    expect(s3).toEqual(Either.right({ scheme: "s3", bucket: "bucket", key: `products/p/${name}` }))
+    const file = Location.parse(Location.child("file:///data/pub", `dir/${name}`))
+    expect(file).toEqual(Either.right({ scheme: "file", path: `/data/pub/dir/${name}` }))
+  })
+  test("encoded separators, dot segments and bad escapes in a URL are refused, never decoded into a path", () => {
+    expect(Either.isLeft(Location.parse("file:///data/pub/..%2F..%2Ftmp%2Fvictim.txt"))).toBe(true)
+    expect(Either.isLeft(Location.parse("file:///data/pub/%2e%2e/x"))).toBe(true)
+    expect(Either.isLeft(Location.parse("file:///data/../etc"))).toBe(true)
+    expect(Either.isLeft(Location.parse("s3://b/a%zz.tif"))).toBe(true)
+    expect(Either.isLeft(Location.parse("s3://b/a\nb"))).toBe(false) // parsed, not thrown: SafeName refuses such names at planning
+  })
+})

@@ -46,7 +46,14 @@ export interface ObjectStoreShape {
   readonly read: (url: string) => Effect.Effect<Uint8Array, StorageError>
   /** Server-side copy; used to keep what `--force` replaces until the run commits. */
   readonly copy: (from: string, to: string) => Effect.Effect<void, StorageError>
-  /** Removes objects; removing what is already gone succeeds, so undo can be repeated. */
+  /**
+   * Removes what interrupted writes to `urls` left behind (a local store's temp
+   * files; nothing on S3, where an unfinished upload never becomes visible), never
+   * the objects themselves: undo and recovery call it for every URL a transaction
+   * wrote, since a SIGKILL mid-write leaves such leftovers that no object names.
+   */
+  readonly discardPartials: (urls: ReadonlyArray<string>) => Effect.Effect<void, StorageError>
+  /** Removes objects (and their partial writes); removing what is already gone succeeds, so undo can be repeated. */
   readonly remove: (urls: ReadonlyArray<string>) => Effect.Effect<void, StorageError>
   /** Where a copy of `url` is kept while transaction `tx` may still roll back. */
   readonly backupUrl: (url: string, tx: string) => string

@@ -14,7 +14,8 @@ import type { JobInfo } from "./JobInfo.ts"
 import * as JsonFile from "./JsonFile.ts"
 import * as Location from "./Location.ts"
 import * as ProductFiles from "./ProductFiles.ts"
-import type { StoreCredentials } from "./ObjectStore.ts"
+import * as SafeName from "./SafeName.ts"
+import type { FileIdentity, StoreCredentials } from "./ObjectStore.ts"
 import * as Stac from "./Stac.ts"
 import type { StacJson, StacRules } from "./StacRegistry.ts"
 import * as StacPublish from "./StacPublish.ts"
@@ -103,6 +104,55 @@ const entryFields = (m: DatasetConfig.CompiledEntry): GrqDocument.EntryFields =>
 const problemAt = (file: string, message: string, path = ""): Problem => ({ file, path, message })
 
 /** Matches a product directory to its datasets.json entry and renders its publish settings. */
+/** Each value URL-encoded segment by segment (a `/` a regex group captured stays a separator). */
+const encodeValues = (values: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.split("/").map(Location.encodeSegment).join("/")]))
+
+/**
+ * A rendered location must parse and hold no name SafeName refuses:
+ * `{met[key]}` and `{dataset[key]}` come from the job's own files unencoded, so
+ * a value such as `..%2F..` must be refused here rather than climb out.
+ */
+const locationProblem = (publish: DatasetConfig.Rendered): string | undefined => {
+  for (const location of [publish.location, ...(publish.browse ? [publish.browse.location] : [])]) {
+    const parsed = Location.parse(location)
+    if (Either.isLeft(parsed)) return `its publish location is unusable: ${parsed.left}`
+    const rest = parsed.right.scheme === "file" ? parsed.right.path : parsed.right.key
+    const bad = rest.split("/").filter((seg) => seg !== "").map(SafeName.problem).find((p) => p !== undefined)
+    if (bad !== undefined) return `its publish location ${JSON.stringify(location)} cannot be used: ${bad}`
+  }
+  return undefined
+}
+
+/**
+ * Problems for names SafeName refuses: each file (and the product dir itself)
+ * named, before anything is claimed.
+ */
+const nameProblems = (dir: string, files: ReadonlyArray<{ readonly relPath: string; readonly absPath: string }>): Array<Problem> => {
+  const problems: Array<Problem> = []
+  const own = SafeName.problem(dir.split("/").pop() ?? dir)
+  if (own !== undefined) problems.push(problemAt(dir, `cannot publish a product directory with this name: ${own}; rename it`))
+  for (const f of files) {
+    const p = SafeName.pathProblem(f.relPath)
+    if (p !== undefined) problems.push(problemAt(f.absPath, `cannot publish a file with this name: ${p}; rename it`))
+  }
+  return problems
+}
+
+/** Key length limits of the destination: an S3 key (with room for its `--force` backup). */
+const lengthProblems = (files: ReadonlyArray<PlannedFile>, sources: ReadonlyArray<string>): Array<Problem> => {
+  const problems: Array<Problem> = []
+  files.forEach((f, i) => {
+    const parsed = Location.parse(f.url)
+    if (Either.isLeft(parsed)) return void problems.push(problemAt(sources[i] ?? f.url, parsed.left))
+    const loc = parsed.right
+    if (loc.scheme === "s3" && SafeName.byteLength(loc.key) + SafeName.BACKUP_OVERHEAD_BYTES > SafeName.MAX_S3_KEY_BYTES) {
+      problems.push(problemAt(sources[i] ?? f.url, `its S3 key would be ${SafeName.byteLength(loc.key)} bytes; with its backup prefix that exceeds S3's ${SafeName.MAX_S3_KEY_BYTES}-byte limit: shorten the name or the location`))
+    }
+  })
+  return problems
+}
+
 const settle = (
   input: PlanInput,
   dir: string,
@@ -119,13 +169,18 @@ const settle = (
       )
     }
     const { entry, groups } = matched.value
-    const publish = DatasetConfig.renderPublish(matched.value, {
-      values: { ...values(entry), ...groups },
+    // Names (the product id, regex groups taken from the path) go into URL templates:
+    // encoded, so `a%2Fb` stays one segment named `a%2Fb` once the URL is parsed.
+    const encodedGroups = encodeValues(groups)
+    const publish = DatasetConfig.renderPublish({ ...matched.value, groups: encodedGroups }, {
+      values: { ...encodeValues(values(entry)), ...encodedGroups },
       dataset,
       met
     })
     if (Either.isLeft(publish)) return yield* Effect.fail(publish.left)
     return { entry, groups, publish: publish.right }
+    const bad = locationProblem(publish.right)
+    if (bad !== undefined) return yield* Effect.fail(problemAt(dir, bad))
   })
 
 const classicProduct = (input: PlanInput, dir: string) =>
@@ -160,6 +215,7 @@ const classicProduct = (input: PlanInput, dir: string) =>
     const listing = yield* ProductFiles.list(dir)
     problems.push(...listing.problems)
     if (problems.length > 0) return yield* Effect.fail(problems)
+    problems.push(...nameProblems(dir, listing.files))
 
     const names = listing.files.map((f) => f.relPath).filter((n) => !n.includes("/"))
     const settled = yield* settle(
@@ -178,7 +234,7 @@ const classicProduct = (input: PlanInput, dir: string) =>
     }
 
     const files: Array<PlannedFile> = listing.files.map((f) => ({
-      url: Location.join(publish.location, f.relPath),
+      url: Location.child(publish.location, f.relPath),
       size: f.size,
       source: { _tag: "File", path: f.absPath }
     }))
@@ -186,7 +242,7 @@ const classicProduct = (input: PlanInput, dir: string) =>
     const browse = listing.files.filter((f) => !f.relPath.includes("/") && /\.browse(_small)?\.png$/.test(f.relPath))
     if (publish.browse) {
       for (const f of browse) {
-        files.push({ url: Location.join(publish.browse.location, f.relPath), size: f.size, source: { _tag: "File", path: f.absPath } })
+        files.push({ url: Location.child(publish.browse.location, f.relPath), size: f.size, source: { _tag: "File", path: f.absPath } })
       }
     }
     const browseUrls = publish.browse ? publish.browse.urls : publish.urls
@@ -196,12 +252,14 @@ const classicProduct = (input: PlanInput, dir: string) =>
       .map((f) => {
         const small = f.relPath.replace(/\.browse\.png$/, ".browse_small.png")
         return {
-          img: Location.join(browseBase, f.relPath),
-          small_img: Location.join(browseBase, browse.some((b) => b.relPath === small) ? small : f.relPath),
+          img: Location.child(browseBase, f.relPath),
+          small_img: Location.child(browseBase, browse.some((b) => b.relPath === small) ? small : f.relPath),
           tooltip: f.relPath.replace(/\.browse\.png$/, "")
         }
       })
     const document = GrqDocument.classic({
+    const tooLong = lengthProblems(files, [...listing.files.map((f) => f.absPath), ...(publish.browse ? browse.map((f) => f.absPath) : [])])
+    if (tooLong.length > 0) return yield* Effect.fail(tooLong)
       id,
       entry: entryFields(entry),
       datasetJson: dataset,
@@ -273,6 +331,8 @@ const stacProduct = (input: PlanInput, rootFile: string) =>
     const dir = tree.rootDir
     const id = path.basename(dir)
     const names = tree.files.map((f) => f.relPath).filter((n) => !n.includes("/"))
+    const badNames = nameProblems(dir, tree.files)
+    if (badNames.length > 0) return yield* Effect.fail(badNames)
     const rootVersion = String(tree.root.json.stac_version ?? "")
     const settled = yield* settle(
       input,
@@ -293,7 +353,7 @@ const stacProduct = (input: PlanInput, rootFile: string) =>
     const published = StacPublish.publish(tree, baseUrl)
     const files: Array<PlannedFile> = tree.files.map((f) => {
       const json = published.get(f.relPath)
-      const url = Location.join(publish.location, f.relPath)
+      const url = Location.child(publish.location, f.relPath)
       if (json === undefined) return { url, size: f.size, source: { _tag: "File", path: f.absPath } }
       const bytes = jsonBytes(json)
       return { url, size: bytes.length, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
@@ -301,7 +361,7 @@ const stacProduct = (input: PlanInput, rootFile: string) =>
     const canonical = (node: StacTree.StacNode): Json =>
       withCanonical(published.get(node.relPath) ?? node.json, StacPublish.canonicalUrl(baseUrl, node.relPath))
 
-    const problems: Array<Problem> = []
+    const problems: Array<Problem> = lengthProblems(files, tree.files.map((f) => f.absPath))
     const byCollection = new Map<string, Array<StacJson>>()
     const documents: Array<GrqRecord> = []
     for (const node of tree.items) {

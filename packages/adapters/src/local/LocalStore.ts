@@ -24,7 +24,7 @@
  */
 import { Effect, Either, Layer } from "effect"
 import { constants, promises as fs, statfsSync } from "node:fs"
-import { randomUUID } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 import * as path from "node:path"
 import { Errors, Location, ObjectStore } from "@hysds-stac/core"
 
@@ -41,6 +41,31 @@ const PARTIAL_PREFIX = ".hysds-stac-partial-"
 
 const MiB = 1024 * 1024
 /** Free space kept in reserve by `preflight`: 1% of the filesystem, at most 64 MiB. */
+/**
+ * The temp files of writes to `target` start with this: the prefix, then a hash
+ * of the target's name (the name itself may be 255 bytes, so it cannot be
+ * repeated). A SIGKILL mid-write leaves such a file; `discardPartials` finds the
+ * ones of a given target by it, without touching other writers' temp files.
+ */
+const partialStem = (target: string): string =>
+  `${PARTIAL_PREFIX}${createHash("sha256").update(path.basename(target)).digest("hex").slice(0, 16)}-`
+
+const STEM_LENGTH = partialStem("x").length
+
+const groupByDir = (targets: ReadonlyArray<Mapped>): Map<string, Array<Mapped>> => {
+  const groups = new Map<string, Array<Mapped>>()
+  for (const m of targets) {
+    const dir = path.dirname(m.path)
+    const group = groups.get(dir)
+    if (group) group.push(m)
+    else groups.set(dir, [m])
+  }
+  return groups
+}
+
+/** A fresh temp path for a write to `target` (exported for tests that plant what a SIGKILL leaves). */
+export const partialPath = (target: string): string => path.join(path.dirname(target), `${partialStem(target)}${randomUUID()}`)
+
 const MAX_MARGIN = 64 * MiB
 
 const SUPPORTED = "LocalStore serves file:///absolute/path and s3://bucket/key (s3:// objects are kept under <root>/s3)"
@@ -54,14 +79,8 @@ interface Mapped {
   readonly pruneStop?: string
 }
 
-const parseLocation = (url: string): Either.Either<Location.Location, string> => {
-  try {
-    return Location.parse(url)
-  } catch (e) {
-    // decodeURIComponent throws on a stray `%`.
-    return Either.left(`"${url}" is not a valid URL: ${e instanceof Error ? e.message : String(e)}`)
-  }
-}
+/** Location.parse decodes each segment once and refuses `.`, `..` and encoded `/`: a path never climbs. */
+const parseLocation = (url: string): Either.Either<Location.Location, string> => Location.parse(url)
 
 /** Maps a URL to its path on disk. */
 export const mapUrl = (root: string, url: string): Either.Either<Mapped, Errors.StorageError> => {
@@ -101,8 +120,8 @@ export const mapUrl = (root: string, url: string): Either.Either<Mapped, Errors.
   })
 }
 
-/** The form of a path segment inside a URL we hand out: `%` must survive Location.parse's decoding. */
-const encode = (s: string) => s.replaceAll("%", "%25")
+/** A `/`-separated key or path as URL path segments, each encoded (Location's one representation). */
+const encodePath = (p: string): string => p.split("/").map(Location.encodeSegment).join("/")
 
 /**
  * Where `url` is kept while transaction `tx` may roll back.
@@ -117,15 +136,21 @@ export const backupUrl = (url: string, tx: string): string => {
   const parsed = parseLocation(url)
   if (Either.isLeft(parsed)) return `${url}${BACKUP_DIR}-${tx}` // unusable anyway: using it fails with the parse error
   const location = parsed.right
+/** `host:port/bucket` or `bucket`: the bucket encoded as a segment, the authority kept as it is. */
+const encodeHead = (head: string): string => {
+  const slash = head.indexOf("/")
+  return slash < 0 ? Location.encodeSegment(head) : `${head.slice(0, slash)}/${Location.encodeSegment(head.slice(slash + 1))}`
+}
+
   if (location.scheme === "s3") {
     const head = location.endpoint === undefined ? location.bucket : `${location.endpoint}/${location.bucket}`
-    return Location.join(`s3://${encode(head)}/${BACKUP_DIR}/${encode(tx)}`, encode(location.key))
+    return Location.join(`s3://${encodeHead(head)}/${BACKUP_DIR}/${Location.encodeSegment(tx)}`, encodePath(location.key))
   }
   const [first, ...rest] = location.path.split("/").filter((s) => s !== "")
   if (first === undefined || rest.length === 0) {
-    return Location.join(`file:///${BACKUP_DIR}/${encode(tx)}`, encode(first ?? ""))
+    return Location.join(`file:///${BACKUP_DIR}/${Location.encodeSegment(tx)}`, encodePath(first ?? ""))
   }
-  return Location.join(`file:///${encode(first)}/${BACKUP_DIR}/${encode(tx)}`, encode(rest.join("/")))
+  return Location.join(`file:///${Location.encodeSegment(first)}/${BACKUP_DIR}/${Location.encodeSegment(tx)}`, encodePath(rest.join("/")))
 }
 
 const errno = (e: unknown): string | undefined => {
@@ -219,7 +244,7 @@ const writeAtomically = async (target: Mapped, write: (temp: string) => Promise<
 
 const writeWithRetries = async (target: string, write: (temp: string) => Promise<void>): Promise<void> => {
   for (let attempt = 1; ; attempt++) {
-    const temp = path.join(path.dirname(target), `${PARTIAL_PREFIX}${randomUUID()}`)
+    const temp = partialPath(target)
     try {
       await fs.mkdir(path.dirname(target), { recursive: true })
       await write(temp)
@@ -248,7 +273,7 @@ const createExclusive = async (target: string, bytes: Uint8Array): Promise<boole
 
 const createOnce = async (target: string, bytes: Uint8Array): Promise<boolean> => {
   await fs.mkdir(path.dirname(target), { recursive: true })
-  const temp = path.join(path.dirname(target), `${PARTIAL_PREFIX}${randomUUID()}`)
+  const temp = partialPath(target)
   try {
     await fs.writeFile(temp, bytes, { flag: "wx" })
     await fs.link(temp, target)
@@ -385,7 +410,7 @@ export const make = (options: Options): ObjectStore.ObjectStoreShape => {
       yield* io("list", mapped, () => walk(mapped.path, "", found))
       const base = prefix.replace(/\/+$/, "")
       return found
-        .map(({ rel, size }) => ({ url: `${base}/${rel.split("/").map(encode).join("/")}`, size }))
+        .map(({ rel, size }) => ({ url: `${base}/${encodePath(rel)}`, size }))
         .sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0))
     })
 
@@ -469,7 +494,35 @@ export const make = (options: Options): ObjectStore.ObjectStoreShape => {
               throw e
             }
           }
-          if (m.pruneStop !== undefined) await prune(m.path, m.pruneStop)
+  /**
+   * Unlinks the temp files of writes to `targets` (what a SIGKILL mid-write
+   * leaves), then prunes as `remove` does. One directory read per directory, not
+   * per target: an undo removes thousands of objects of one product directory.
+   */
+  const discard = (targets: ReadonlyArray<Mapped>) =>
+    Effect.forEach(
+      groupByDir(targets),
+      ([dir, group]) =>
+        io("remove partial writes of", group[0]!, async () => {
+          const stems = new Set(group.map((m) => partialStem(m.path)))
+          const names = await fs.readdir(dir).catch(() => [] as Array<string>)
+          for (const name of names) {
+            if (stems.has(name.slice(0, STEM_LENGTH))) {
+              await fs.rm(path.join(dir, name), { force: true })
+            }
+          }
+          for (const m of group) if (m.pruneStop !== undefined) await prune(m.path, m.pruneStop)
+        }),
+      { discard: true }
+    )
+
+  const discardPartials: ObjectStore.ObjectStoreShape["discardPartials"] = (urls) =>
+    Effect.gen(function* () {
+      const mapped: Array<Mapped> = []
+      for (const url of urls) mapped.push(yield* mapObject(url))
+      yield* discard(mapped)
+    })
+
         })
       }
     })
@@ -482,11 +535,13 @@ export const make = (options: Options): ObjectStore.ObjectStoreShape => {
     return putBytes(url, new TextEncoder().encode("probe"), "text/plain").pipe(Effect.zipRight(remove([url])))
   }
 
-  return { authorize, probe, preflight, list, putFile, putBytes, create, read, copy, remove, backupUrl }
+  return { authorize, probe, preflight, list, putFile, putBytes, create, read, copy, remove, discardPartials, backupUrl }
 }
 
 const isDir = (p: string) =>
   fs.stat(p).then(
+      // An upload cut off by a SIGKILL left a temp file next to its target: those go too.
+      yield* discard(mapped)
     (s) => s.isDirectory(),
     () => false
   )

@@ -43,14 +43,8 @@ export const endpointFor = (configured: string | undefined, hostPort: string | u
 const invalid = (url: string, message: string, hint = SUPPORTED) =>
   new Errors.StorageError({ message, url, hint })
 
-/** Location.parse, with a stray `%` (which makes decodeURIComponent throw) as a Left too. */
-const safeParse = (url: string): Either.Either<Location.Location, string> => {
-  try {
-    return Location.parse(url)
-  } catch (e) {
-    return Either.left(`"${url}" is not a valid URL: ${e instanceof Error ? e.message : String(e)}`)
-  }
-}
+/** Location.parse: each segment decoded once; a bad escape, `.`/`..` or an encoded `/` is a Left. */
+const safeParse = (url: string): Either.Either<Location.Location, string> => Location.parse(url)
 
 /** Parses an s3:// URL (a bucket alone is allowed: locations may name one). */
 export const parse = (url: string, configuredEndpoint: string | undefined): Either.Either<S3Target, Errors.StorageError> => {
@@ -76,8 +70,17 @@ export const parseObject = (url: string, configuredEndpoint: string | undefined)
       : Either.right(target)
   )
 
-/** A key as it must appear in a URL we hand out: Location.parse decodes `%`, so it must survive that. */
-export const encodeKey = (key: string): string => key.replaceAll("%", "%25")
+/**
+ * A key as it appears in a URL we hand out: each `/`-separated segment encoded
+ * (Location's one representation), so Location.parse gives the key back exactly.
+ */
+export const encodeKey = (key: string): string => key.split("/").map(Location.encodeSegment).join("/")
+
+/** `host:port/bucket` or `bucket`: the bucket encoded as a segment, the authority kept as it is. */
+const encodeHead = (head: string): string => {
+  const slash = head.indexOf("/")
+  return slash < 0 ? Location.encodeSegment(head) : `${head.slice(0, slash)}/${Location.encodeSegment(head.slice(slash + 1))}`
+}
 
 /** The URL of `key` below `prefixUrl`, which names `prefixKey`, in the prefix URL's own form. */
 export const childUrl = (prefixUrl: string, prefixKey: string, key: string): string => {
@@ -96,7 +99,7 @@ export const backupUrl = (url: string, tx: string): string => {
   if (Either.isLeft(parsed) || parsed.right.scheme !== "s3" || parsed.right.key === "") return `${url}${BACKUP_DIR}-${tx}`
   const { endpoint, bucket, key } = parsed.right
   const head = endpoint === undefined ? bucket : `${endpoint}/${bucket}`
-  return `s3://${encodeKey(head)}/${BACKUP_DIR}/${encodeKey(tx)}/${encodeKey(key)}`
+  return `s3://${encodeHead(head)}/${BACKUP_DIR}/${Location.encodeSegment(tx)}/${encodeKey(key)}`
 }
 
 /**

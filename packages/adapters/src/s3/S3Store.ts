@@ -561,7 +561,10 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
       clients.grant(target, resolved)
     })
 
-  return { authorize, probe, preflight, list, putFile, putBytes, create, read, copy, remove, backupUrl: S3Location.backupUrl }
+  // An S3 upload cut off (single PUT or multipart, aborted on interruption) never becomes visible: nothing to discard.
+  const discardPartials: ObjectStore.ObjectStoreShape["discardPartials"] = () => Effect.void
+
+  return { authorize, probe, preflight, list, putFile, putBytes, create, read, copy, remove, discardPartials, backupUrl: S3Location.backupUrl }
 }
 
 /** The store; its connections close when `scope` does. */

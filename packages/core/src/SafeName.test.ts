@@ -1,0 +1,28 @@
+import { describe, expect, test } from "bun:test"
+import * as SafeName from "./SafeName.ts"
+
+describe("SafeName.problem", () => {
+  test.each(["pct%.tif", "bad%zz.tif", "a%2Fb.tif", "%41.tif", "caf\u00e9.tif", "cafe\u0301.tif", "\u{1F6F0}\uFE0F.tif", "with space.tif", "q?.tif", "h#.tif", "..a", "a..", "x".repeat(255)])(
+    "publishes %p",
+    (name) => expect(SafeName.problem(name)).toBeUndefined()
+  )
+  test.each([
+    ["new\nline", "newline"],
+    ["cr\r", "carriage return"],
+    ["tab\t", "tab"],
+    ["del\x7f", "DEL"],
+    ["c1\u0085", "U+0085"],
+    ["..", '".."'],
+    [".", '"."'],
+    ["..%2F..%2Ftmp%2Fvictim.txt", "climbing"],
+    ["%2e%2e", "climbing"],
+    ["%2E%2E", "climbing"],
+    ["%zz/%2e%2e%5Cx".slice(4), "climbing"],
+    ["..%252F..%252Fx", "climbing"],
+    ["..\\x", '".."'],
+    ["lone\ud800", "surrogate"],
+    ["bad\ufffd", "UTF-8"],
+    ["x".repeat(256), "256 bytes"],
+    ["", "empty"]
+  ])("refuses %p", (name, why) => expect(SafeName.problem(name)).toContain(why))
+})
