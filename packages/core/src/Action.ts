@@ -8,6 +8,7 @@ import { FileSystem } from "@effect/platform"
 import { Data, Effect } from "effect"
 import { InternalError, type PublishError } from "./Errors.ts"
 import { type DocRef, GrqIndex, type GrqRecord } from "./GrqIndex.ts"
+import * as JobFile from "./JobFile.ts"
 import { ObjectStore } from "./ObjectStore.ts"
 import { type StacJson, StacRegistry } from "./StacRegistry.ts"
 
@@ -52,12 +53,11 @@ export const summary = Action.$match({
 
 const writeOrRemove = (path: string, previous: string | undefined) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    if (previous !== undefined) return yield* fs.writeFileString(path, previous)
+    // Never through a link: the job dir may have planted one since (see JobFile).
+    if (previous !== undefined) return yield* JobFile.replace(path, previous)
     // Only a file this run wrote is removed; whatever else sits at that path
-    // (a directory that made the write fail, say) was there before the run.
-    const info = yield* fs.stat(path).pipe(Effect.option)
-    if (info._tag === "Some" && info.value.type === "File") yield* fs.remove(path)
+    // (a directory that made the write fail, a link) was not written by this run.
+    yield* JobFile.removeIfFile(path)
   }).pipe(Effect.mapError((cause) => new InternalError({ message: `cannot restore ${path}`, cause })))
 
 /**

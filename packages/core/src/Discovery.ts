@@ -2,11 +2,23 @@
  * Finding what a job dir holds: STAC catalogs first (their roots only), then
  * classic HySDS products by HySDS's rule (`<X>/<X>.dataset.json`), skipping what
  * a catalog already covers and inputs marked `.localized`.
+ *
+ * The walk never leaves the job dir: `jobDir` is its real path, each entry is
+ * resolved (realpath, then one stat of the real path) and a directory symlink
+ * whose target lies outside is not entered. Such a link is a Problem (a product
+ * or catalog there would publish files the job does not own), except when the
+ * target is an input HySDS localized from its cache (it holds `.localized`),
+ * which is skipped as inputs are.
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
+import * as Confine from "./Confine.ts"
 import type { Problem } from "./Errors.ts"
-import { isInside } from "./ProductFiles.ts"
+
+const isInside = Confine.isInside
+
+/** The job's own output: written by the ingest, so never a link and never anything but a file. */
+export const DATASETS_JSON = "_datasets.json"
 
 export interface Discovered {
   /** Root `catalog.json`/`collection.json` files, one per catalog. */
@@ -31,13 +43,29 @@ export const discover = (
     const problems: Array<Problem> = []
     const seen = new Set<string>()
 
-    // Sorted walk that follows links like HySDS, entering each real directory once.
-    const walk = (dir: string): Effect.Effect<void> =>
+    const skipped: Array<{ dir: string; reason: string }> = []
+    const realRoot = yield* fs.realPath(jobDir).pipe(Effect.orElseSucceed(() => jobDir))
+
+    // `_datasets.json` is replaced by a rename at the end of the ingest, which never
+    // writes through a link; refusing one here says so before anything is published.
+    const output = path.join(jobDir, DATASETS_JSON)
+    if (yield* Confine.isSymlink(output)) {
+      const target = yield* fs.readLink(output).pipe(Effect.orElseSucceed(() => "?"))
+      problems.push({ file: output, path: "", message: `is a symlink (to ${target}); the ingest writes this file, so it must be absent or a regular file: remove it` })
+    } else {
+      const info = yield* fs.stat(output).pipe(Effect.option)
+      if (info._tag === "Some" && info.value.type !== "File") {
+        problems.push({ file: output, path: "", message: `is a ${info.value.type}, not a regular file; the ingest writes this file: remove it` })
+      }
+    }
+
+    // Sorted walk that follows links like HySDS, but only to directories inside the
+    // job dir, entering each real directory once.
+    const walk = (dir: string, real: string): Effect.Effect<void, never, FileSystem.FileSystem> =>
       Effect.gen(function* () {
-        const real = yield* fs.realPath(dir).pipe(Effect.orElseSucceed(() => dir))
         if (seen.has(real)) return
         seen.add(real)
-        const names = yield* fs.readDirectory(dir).pipe(
+        const names = yield* fs.readDirectory(real).pipe(
           Effect.catchAll(() => {
             problems.push({ file: dir, path: "", message: "cannot read directory" })
             return Effect.succeed([] as Array<string>)
@@ -47,11 +75,26 @@ export const discover = (
         dirs.push({ dir, names: sorted })
         for (const name of sorted) {
           const child = path.join(dir, name)
-          const info = yield* fs.stat(child).pipe(Effect.option)
-          if (info._tag === "Some" && info.value.type === "Directory") yield* walk(child)
+          const childReal = yield* fs.realPath(path.join(real, name)).pipe(Effect.option)
+          if (childReal._tag === "None") continue // a broken link publishes nothing
+          const info = yield* fs.stat(childReal.value).pipe(Effect.option)
+          if (info._tag === "None" || info.value.type !== "Directory") continue
+          if (isInside(realRoot, childReal.value)) {
+            yield* walk(child, childReal.value)
+            continue
+          }
+          const localized = yield* fs.exists(path.join(childReal.value, ".localized")).pipe(Effect.orElseSucceed(() => false))
+          if (localized) skipped.push({ dir: child, reason: `input of the job (.localized), a symlink to ${childReal.value}` })
+          else {
+            problems.push({
+              file: child,
+              path: "",
+              message: `is a symlink to ${childReal.value}, outside the job dir ${realRoot}; a job publishes only what lies inside its own directory: copy the data into the job dir or remove the link`
+            })
+          }
         }
       })
-    yield* walk(jobDir)
+    yield* walk(jobDir, realRoot)
 
     // A candidate inside another candidate's directory belongs to that catalog; the
     // walk is depth-first and sorted, so shallower candidates come first per branch.
@@ -68,7 +111,6 @@ export const discover = (
       }
     }
 
-    const skipped: Array<{ dir: string; reason: string }> = []
     const products: Array<string> = []
     for (const { dir, names } of dirs) {
       const id = path.basename(dir)

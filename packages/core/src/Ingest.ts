@@ -8,9 +8,12 @@
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Chunk, Data, Effect, Exit, Option, Ref } from "effect"
+import * as Confine from "./Confine.ts"
 import * as DatasetConfig from "./DatasetConfig.ts"
+import * as Discovery from "./Discovery.ts"
 import { ConflictError, type PublishError, StorageError, ValidationError } from "./Errors.ts"
 import { GrqIndex, type GrqRecord } from "./GrqIndex.ts"
+import * as JobFile from "./JobFile.ts"
 import * as JobInfo from "./JobInfo.ts"
 import { Journal } from "./Journal.ts"
 import { ObjectStore } from "./ObjectStore.ts"
@@ -110,10 +113,16 @@ const productResult = (p: Plan.PlannedProduct): ProductResult => ({
   documents: p.documents.length
 })
 
-/** Reads and checks everything, writes nothing; `rules` are the STAC registry's (pgstac's by default). */
+/**
+ * Reads and checks everything, writes nothing; `rules` are the STAC registry's
+ * (pgstac's by default). The job dir is resolved to its real path here, once,
+ * for every face (CLI, server, library): datasets.json patterns match paths
+ * under it, and nothing outside it is published.
+ */
 export const plan = (options: IngestOptions, rules?: StacRules) =>
   Effect.gen(function* () {
-    const job = yield* JobInfo.read(options.jobDir)
+    const jobDir = yield* Confine.realJobDir(options.jobDir)
+    const job = yield* JobInfo.read(jobDir)
     if (job.failure !== undefined) {
       return yield* Effect.fail(
         new ValidationError({
@@ -125,7 +134,7 @@ export const plan = (options: IngestOptions, rules?: StacRules) =>
     }
     const datasets = yield* DatasetConfig.load(options.datasetsFile, options.env)
     return yield* Plan.make({
-      jobDir: options.jobDir,
+      jobDir,
       job,
       datasets,
       stac: options.stac,
@@ -212,7 +221,7 @@ const publishFiles = (p: Plan.PlannedProduct, concurrency: number) =>
         p.files,
         (f) =>
           (f.source._tag === "File"
-            ? store.putFile(f.url, f.source.path, f.size)
+            ? store.putFile(f.url, f.source.path, f.source.identity)
             : store.putBytes(f.url, f.source.bytes, f.source.contentType)
           ).pipe(Effect.zipRight(progress.emit({ _tag: "FilePublished", url: f.url, bytes: f.size }))),
         { concurrency, discard: true }
@@ -292,15 +301,25 @@ const indexDocuments = (records: ReadonlyArray<GrqRecord>, previous: ReadonlyArr
 /** `_datasets.json`: the sorted documents sent to GRQ, as HySDS writes it. */
 const writeDatasetsJson = (plan: Plan.Plan) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const file = path.join(plan.jobDir, "_datasets.json")
-    const previous = yield* fs.readFileString(file).pipe(Effect.option)
+    const file = path.join(plan.jobDir, Discovery.DATASETS_JSON)
+    // Refused at planning; the job may have planted a link since. Nothing is read or
+    // written through one: the new content is renamed over whatever is there.
+    if (yield* Confine.isSymlink(file)) {
+      return yield* Effect.fail(
+        new StorageError({
+          message: `${file} became a symlink after planning; nothing was written through it`,
+          url: file,
+          hint: "something changes the job dir while it is being ingested; remove the link and ingest again"
+        })
+      )
+    }
+    const previous = yield* JobFile.readIfFile(file)
     const docs = plan.products.flatMap((p) => p.documents.map((d) => d.doc))
     docs.sort((a, b) => String(a.id).localeCompare(String(b.id)))
     yield* Step.run(
-      Action.WriteJobFile(Option.isSome(previous) ? { path: file, previous: previous.value } : { path: file }),
-      fs.writeFileString(file, JSON.stringify(docs, null, 2) + "\n").pipe(
+      Action.WriteJobFile(previous !== undefined ? { path: file, previous } : { path: file }),
+      JobFile.replace(file, JSON.stringify(docs, null, 2) + "\n").pipe(
         Effect.mapError((cause) => new StorageError({ message: `cannot write ${file}`, url: file, cause }))
       )
     )
@@ -335,6 +354,7 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
   Effect.gen(function* () {
     const now = options.now ?? new Date()
     const tx = options.tx ?? newTxId(now)
+    yield* Effect.annotateCurrentSpan({ "hysds_stac.tx": tx, "hysds_stac.dry_run": options.dryRun })
     const journal = yield* Journal
     const progress = yield* Progress
     const transaction = yield* Step.makeTransaction(tx)
@@ -342,11 +362,11 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
       Effect.flatMap(Ref.get(transaction.report), (rollback) => Effect.fail(new IngestFailed({ tx, error, rollback })))
 
     // The registry's own rules, so an id or geometry it would refuse is found before anything is claimed.
-    const planned = yield* plan({ ...options, now }, (yield* StacRegistry).rules).pipe(Effect.catchAll(fail))
+    const planned = yield* plan({ ...options, now }, (yield* StacRegistry).rules).pipe(Effect.withSpan("plan"), Effect.catchAll(fail))
     yield* progress.emit({ _tag: "Planned", ...planned.totals })
     const result = (datasetsJson?: string): IngestResult => ({
       tx,
-      jobDir: options.jobDir,
+      jobDir: planned.jobDir,
       dryRun: options.dryRun,
       products: planned.products.map(productResult),
       skipped: planned.skipped,
@@ -357,20 +377,20 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
     yield* Recover.earlierAttempts(planned.products.map((p) => p.id), {
       recover: options.recoverEarlier !== false,
       isAlive: options.isAlive ?? (() => false)
-    }).pipe(Effect.catchAll(fail))
+    }).pipe(Effect.withSpan("recover earlier attempts"), Effect.catchAll(fail))
     if (options.checks !== false) {
       // A backend that is down or misconfigured fails here, before anything is written.
-      yield* (yield* GrqIndex).check().pipe(Effect.catchAll(fail))
-      if (planned.totals.collections + planned.totals.items > 0) yield* (yield* StacRegistry).check().pipe(Effect.catchAll(fail))
+      yield* (yield* GrqIndex).check().pipe(Effect.withSpan("check grq"), Effect.catchAll(fail))
+      if (planned.totals.collections + planned.totals.items > 0) yield* (yield* StacRegistry).check().pipe(Effect.withSpan("check stac-api"), Effect.catchAll(fail))
     }
-    yield* preflight(planned).pipe(Effect.catchAll(fail))
+    yield* preflight(planned).pipe(Effect.withSpan("preflight"), Effect.catchAll(fail))
 
     yield* journal
       .append({
         _tag: "Begin",
         tx,
         at: now.toISOString(),
-        jobDir: options.jobDir,
+        jobDir: planned.jobDir,
         products: planned.products.map((p) => p.id),
         ...(options.owner ? { host: options.owner.host, pid: options.owner.pid } : {})
       })
@@ -379,7 +399,7 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
     // is interrupted (Ctrl-C, SIGTERM): only the work itself is interruptible.
     return yield* Effect.uninterruptibleMask((restore) =>
       Effect.gen(function* () {
-        const exit = yield* restore(execute(planned, options, tx)).pipe(
+        const exit = yield* restore(execute(planned, options, tx).pipe(Effect.withSpan("publish"))).pipe(
           Effect.onError(() => progress.emit({ _tag: "RollingBack", steps: 0 })),
           Effect.provideService(Step.Transaction, transaction),
           Effect.scoped,
@@ -393,4 +413,4 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
         return yield* Effect.failCause(exit.cause).pipe(Effect.catchAll(fail))
       })
     )
-  })
+  }).pipe(Effect.withSpan("ingest"))

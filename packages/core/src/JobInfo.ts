@@ -6,6 +6,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import { ValidationError } from "./Errors.ts"
+import * as Confine from "./Confine.ts"
 import * as JsonFile from "./JsonFile.ts"
 
 export interface JobInfo {
@@ -31,13 +32,17 @@ const failureOf = (jobInfo: unknown): string | undefined => {
   return undefined
 }
 
-/** Optional files: a job dir without `_job.json` is a plain directory of products. */
-const readOptional = (file: string) =>
+/**
+ * Optional files: a job dir without `_job.json` is a plain directory of products.
+ * A symlink counts as present even when broken, and is read only when it leads
+ * to a file inside the job dir.
+ */
+const readOptional = (file: string, jobDir: string) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const exists = yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false))
-    if (!exists) return undefined
-    return yield* JsonFile.read(file).pipe(
+    if (!exists && !(yield* Confine.isSymlink(file))) return undefined
+    return yield* JsonFile.read(file, { within: jobDir }).pipe(
       Effect.mapError(
         (p) => new ValidationError({ message: `cannot read ${file}`, problems: [p], hint: "fix or remove the file" })
       )
@@ -47,8 +52,8 @@ const readOptional = (file: string) =>
 export const read = (jobDir: string): Effect.Effect<JobInfo, ValidationError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const path = yield* Path.Path
-    const job = yield* readOptional(path.join(jobDir, "_job.json"))
-    const context = yield* readOptional(path.join(jobDir, "_context.json"))
+    const job = yield* readOptional(path.join(jobDir, "_job.json"), jobDir)
+    const context = yield* readOptional(path.join(jobDir, "_context.json"), jobDir)
     const jobInfo = field(job, "job_info")
     const payload = field(jobInfo, "job_payload")
     const failure = failureOf(jobInfo)

@@ -5,6 +5,7 @@
  */
 import { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
+import * as Confine from "./Confine.ts"
 import type { Problem } from "./Errors.ts"
 
 /** Metadata documents larger than this are refused rather than parsed: a multi-GB
@@ -13,18 +14,32 @@ export const MAX_JSON_BYTES = 32 * 1024 * 1024
 
 const problem = (file: string, message: string): Problem => ({ file, path: "", message })
 
-/** Reads and parses `file`; fails with a Problem (never a defect) on any error. */
-export const read = (file: string): Effect.Effect<unknown, Problem, FileSystem.FileSystem> =>
+/**
+ * Reads and parses `file`; fails with a Problem (never a defect) on any error.
+ * With `within` (a directory of the job), `file` may be a symlink only to a file
+ * inside that directory's real path: the job dir's metadata must not pull in
+ * files from elsewhere on the machine.
+ */
+export const read = (file: string, options: { readonly within?: string } = {}): Effect.Effect<unknown, Problem, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    const info = yield* fs.stat(file).pipe(Effect.mapError(() => problem(file, "file not found or unreadable")))
+    let target = file
+    if (options.within !== undefined) {
+      const root = yield* fs.realPath(options.within).pipe(Effect.orElseSucceed(() => options.within!))
+      const real = yield* fs.realPath(file).pipe(Effect.mapError(() => problem(file, "file not found or unreadable")))
+      if (!Confine.isInside(root, real)) {
+        return yield* Effect.fail(problem(file, `is a symlink to ${real}, outside ${root}; metadata is read only from inside the job dir`))
+      }
+      target = real
+    }
+    const info = yield* fs.stat(target).pipe(Effect.mapError(() => problem(file, "file not found or unreadable")))
     if (info.type !== "File") return yield* Effect.fail(problem(file, "not a regular file"))
     if (Number(info.size) > MAX_JSON_BYTES) {
       return yield* Effect.fail(
         problem(file, `JSON file is ${info.size} bytes, over the ${MAX_JSON_BYTES}-byte limit for metadata`)
       )
     }
-    const text = yield* fs.readFileString(file).pipe(Effect.mapError(() => problem(file, "file unreadable")))
+    const text = yield* fs.readFileString(target).pipe(Effect.mapError(() => problem(file, "file unreadable")))
     return yield* parse(file, text)
   })
 

@@ -6,6 +6,21 @@
 import { Context, type Effect } from "effect"
 import type { StorageError } from "./Errors.ts"
 
+/**
+ * What planning saw of a local file, from the stat of its real path. The bytes
+ * published must come from this very file: an adapter opens the path once
+ * without following a final symlink, fstat's the descriptor and refuses when
+ * any field differs (the file was swapped or changed after planning), then
+ * streams from that descriptor. Fields a platform does not report are absent.
+ */
+export interface FileIdentity {
+  readonly size: number
+  readonly ino?: number
+  readonly dev?: number
+  /** Modification time in whole milliseconds. */
+  readonly mtimeMs?: number
+}
+
 export interface StoredObject {
   readonly url: string
   readonly size: number
@@ -37,8 +52,12 @@ export interface ObjectStoreShape {
   readonly preflight: (location: string, bytes: number) => Effect.Effect<void, StorageError>
   /** Every object whose URL starts with `prefix + "/"`; empty when none. */
   readonly list: (prefix: string) => Effect.Effect<ReadonlyArray<StoredObject>, StorageError>
-  /** Streams a local file to `url`, replacing any object there. */
-  readonly putFile: (url: string, file: string, size: number) => Effect.Effect<void, StorageError>
+  /**
+   * Streams a local file to `url`, replacing any object there. `file` is a real
+   * path (no symlink in it at planning); it is opened once, no-follow, and must
+   * still be the file `expected` describes, else nothing is written.
+   */
+  readonly putFile: (url: string, file: string, expected: FileIdentity) => Effect.Effect<void, StorageError>
   /** Writes small content (JSON we generate) to `url`, replacing any object there. */
   readonly putBytes: (url: string, bytes: Uint8Array, contentType: string) => Effect.Effect<void, StorageError>
   /** Writes `bytes` only if nothing is at `url` yet, atomically; false when something was. */

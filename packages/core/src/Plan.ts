@@ -25,7 +25,8 @@ import * as Discovery from "./Discovery.ts"
 export const MARKER_NAME = "_publish.context.json"
 
 export type FileSource =
-  | { readonly _tag: "File"; readonly path: string }
+  /** `path` is the file's real path; `identity` what the store must find there (see ObjectStore.FileIdentity). */
+  | { readonly _tag: "File"; readonly path: string; readonly identity: FileIdentity }
   | { readonly _tag: "Bytes"; readonly bytes: Uint8Array; readonly contentType: string }
 
 export interface PlannedFile {
@@ -103,7 +104,6 @@ const entryFields = (m: DatasetConfig.CompiledEntry): GrqDocument.EntryFields =>
 
 const problemAt = (file: string, message: string, path = ""): Problem => ({ file, path, message })
 
-/** Matches a product directory to its datasets.json entry and renders its publish settings. */
 /** Each value URL-encoded segment by segment (a `/` a regex group captured stays a separator). */
 const encodeValues = (values: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.split("/").map(Location.encodeSegment).join("/")]))
@@ -153,6 +153,7 @@ const lengthProblems = (files: ReadonlyArray<PlannedFile>, sources: ReadonlyArra
   return problems
 }
 
+/** Matches a product directory to its datasets.json entry and renders its publish settings. */
 const settle = (
   input: PlanInput,
   dir: string,
@@ -178,9 +179,9 @@ const settle = (
       met
     })
     if (Either.isLeft(publish)) return yield* Effect.fail(publish.left)
-    return { entry, groups, publish: publish.right }
     const bad = locationProblem(publish.right)
     if (bad !== undefined) return yield* Effect.fail(problemAt(dir, bad))
+    return { entry, groups, publish: publish.right }
   })
 
 const classicProduct = (input: PlanInput, dir: string) =>
@@ -190,7 +191,7 @@ const classicProduct = (input: PlanInput, dir: string) =>
     const id = path.basename(dir)
     const problems: Array<Problem> = []
     const datasetFile = path.join(dir, `${id}.dataset.json`)
-    const datasetJson = yield* JsonFile.read(datasetFile).pipe(
+    const datasetJson = yield* JsonFile.read(datasetFile, { within: dir }).pipe(
       Effect.catchAll((p) => Effect.sync(() => (problems.push(p), undefined)))
     )
     let dataset: Json & { version: string } = { version: "" }
@@ -208,14 +209,14 @@ const classicProduct = (input: PlanInput, dir: string) =>
     const metFile = path.join(dir, `${id}.met.json`)
     let met: Json = {}
     if (yield* fs.exists(metFile).pipe(Effect.orElseSucceed(() => false))) {
-      const m = yield* JsonFile.read(metFile).pipe(Effect.catchAll((p) => Effect.sync(() => (problems.push(p), {}))))
+      const m = yield* JsonFile.read(metFile, { within: dir }).pipe(Effect.catchAll((p) => Effect.sync(() => (problems.push(p), {}))))
       if (JsonFile.isObject(m)) met = m
       else problems.push(problemAt(metFile, "must be a JSON object"))
     }
-    const listing = yield* ProductFiles.list(dir)
+    const listing = yield* ProductFiles.list(dir, dir, input.jobDir)
     problems.push(...listing.problems)
-    if (problems.length > 0) return yield* Effect.fail(problems)
     problems.push(...nameProblems(dir, listing.files))
+    if (problems.length > 0) return yield* Effect.fail(problems)
 
     const names = listing.files.map((f) => f.relPath).filter((n) => !n.includes("/"))
     const settled = yield* settle(
@@ -236,13 +237,13 @@ const classicProduct = (input: PlanInput, dir: string) =>
     const files: Array<PlannedFile> = listing.files.map((f) => ({
       url: Location.child(publish.location, f.relPath),
       size: f.size,
-      source: { _tag: "File", path: f.absPath }
+      source: { _tag: "File", path: f.realPath, identity: f.identity }
     }))
     // Browse images go to the browse location as well, as HySDS does.
     const browse = listing.files.filter((f) => !f.relPath.includes("/") && /\.browse(_small)?\.png$/.test(f.relPath))
     if (publish.browse) {
       for (const f of browse) {
-        files.push({ url: Location.child(publish.browse.location, f.relPath), size: f.size, source: { _tag: "File", path: f.absPath } })
+        files.push({ url: Location.child(publish.browse.location, f.relPath), size: f.size, source: { _tag: "File", path: f.realPath, identity: f.identity } })
       }
     }
     const browseUrls = publish.browse ? publish.browse.urls : publish.urls
@@ -257,9 +258,9 @@ const classicProduct = (input: PlanInput, dir: string) =>
           tooltip: f.relPath.replace(/\.browse\.png$/, "")
         }
       })
-    const document = GrqDocument.classic({
     const tooLong = lengthProblems(files, [...listing.files.map((f) => f.absPath), ...(publish.browse ? browse.map((f) => f.absPath) : [])])
     if (tooLong.length > 0) return yield* Effect.fail(tooLong)
+    const document = GrqDocument.classic({
       id,
       entry: entryFields(entry),
       datasetJson: dataset,
@@ -327,12 +328,12 @@ const withCanonical = (json: Json, url: string): Json => ({
 const stacProduct = (input: PlanInput, rootFile: string) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
-    const tree = yield* StacTree.readTree(rootFile, input.rules).pipe(Effect.mapError((e) => [...e.problems]))
+    const tree = yield* StacTree.readTree(rootFile, input.rules, input.jobDir).pipe(Effect.mapError((e) => [...e.problems]))
     const dir = tree.rootDir
     const id = path.basename(dir)
-    const names = tree.files.map((f) => f.relPath).filter((n) => !n.includes("/"))
     const badNames = nameProblems(dir, tree.files)
     if (badNames.length > 0) return yield* Effect.fail(badNames)
+    const names = tree.files.map((f) => f.relPath).filter((n) => !n.includes("/"))
     const rootVersion = String(tree.root.json.stac_version ?? "")
     const settled = yield* settle(
       input,
@@ -354,7 +355,7 @@ const stacProduct = (input: PlanInput, rootFile: string) =>
     const files: Array<PlannedFile> = tree.files.map((f) => {
       const json = published.get(f.relPath)
       const url = Location.child(publish.location, f.relPath)
-      if (json === undefined) return { url, size: f.size, source: { _tag: "File", path: f.absPath } }
+      if (json === undefined) return { url, size: f.size, source: { _tag: "File", path: f.realPath, identity: f.identity } }
       const bytes = jsonBytes(json)
       return { url, size: bytes.length, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
     })

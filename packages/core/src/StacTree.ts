@@ -101,7 +101,9 @@ const plural = (n: number) => `${n} problem${n === 1 ? "" : "s"}`
 export const readTree = (
   rootFile: string,
   /** What the STAC registry refuses (ids, null geometry); pgstac's when no registry is at hand. */
-  rules: StacRules = PGSTAC_RULES
+  rules: StacRules = PGSTAC_RULES,
+  /** The real job dir the catalog belongs to: the catalog dir's real path must lie inside it. */
+  within?: string
 ): Effect.Effect<StacTree, ValidationError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
@@ -195,7 +197,8 @@ export const readTree = (
       stack: ReadonlyArray<string>
     ): Effect.Effect<void, never, FileSystem.FileSystem> =>
       Effect.gen(function* () {
-        const read = yield* JsonFile.read(file).pipe(Effect.either)
+        // Links were checked to stay inside; this also covers the root document itself.
+        const read = yield* JsonFile.read(file, { within: realRootDir }).pipe(Effect.either)
         if (read._tag === "Left") {
           problems.push(read.left)
           return
@@ -401,7 +404,7 @@ export const readTree = (
     }
 
     // --- files ------------------------------------------------------------
-    const listed = yield* list(rootDir)
+    const listed = yield* list(rootDir, rootDir, within)
     problems.push(...listed.problems)
 
     const rootVisited = visited.get(rootKey)

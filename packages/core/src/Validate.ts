@@ -6,6 +6,7 @@
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Either } from "effect"
+import * as Confine from "./Confine.ts"
 import type * as DatasetConfig from "./DatasetConfig.ts"
 import * as Discovery from "./Discovery.ts"
 import { type ConfigError, type Problem, ValidationError } from "./Errors.ts"
@@ -61,8 +62,10 @@ export const validate = (
       return { catalogs: 1, items: tree.items.length, products: 0 }
     }
     if (datasets) {
-      const job = yield* JobInfo.read(target)
-      const plan = yield* Plan.make({ jobDir: target, job, datasets, stac: true, hostname: "validate", now: new Date() })
+      // As an ingest plans it: from the job dir's real path.
+      const jobDir = yield* Confine.realJobDir(target)
+      const job = yield* JobInfo.read(jobDir)
+      const plan = yield* Plan.make({ jobDir, job, datasets, stac: true, hostname: "validate", now: new Date() })
       return { catalogs: plan.products.filter((p) => p.kind === "stac").length, items: plan.totals.items, products: plan.totals.products }
     }
     const found = yield* Discovery.discover(target, { stac: true })

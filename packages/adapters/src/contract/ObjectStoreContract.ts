@@ -8,11 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect, type Layer, ManagedRuntime } from "effect"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { randomUUID } from "node:crypto"
 import { ObjectStore } from "@hysds-stac/core"
+import * as SourceFile from "../SourceFile.ts"
 
 const text = (s: string) => new TextEncoder().encode(s)
 const str = (b: Uint8Array) => new TextDecoder().decode(b)
@@ -63,9 +64,13 @@ export const objectStoreContract = (
 
     test("putFile streams a local file; replacing an object overwrites it", async () => {
       const [url] = track(`${fresh()}/data/file.bin`)
-      await run((s) => s.putFile(url!, localFile("first version"), 13))
+      const first = localFile("first version")
+      const firstIdentity = await SourceFile.identityOf(first)
+      await run((s) => s.putFile(url!, first, firstIdentity))
       expect(str(await run((s) => s.read(url!)))).toBe("first version")
-      await run((s) => s.putFile(url!, localFile("second"), 6))
+      const second = localFile("second")
+      const secondIdentity = await SourceFile.identityOf(second)
+      await run((s) => s.putFile(url!, second, secondIdentity))
       expect(str(await run((s) => s.read(url!)))).toBe("second")
     })
 
@@ -162,6 +167,31 @@ export const objectStoreContract = (
       await run((s) => s.copy(backup, url!))
       await run((s) => s.remove([backup]))
       expect(str(await run((s) => s.read(url!)))).toBe("original")
+    })
+
+    test("putFile refuses a file swapped after planning for a same-size symlink, and publishes nothing of it", async () => {
+      const [url] = track(`${fresh()}/swapped/data.bin`)
+      const planned = localFile("planned bytes!")
+      const identity = await SourceFile.identityOf(planned)
+      const outside = localFile("OUTSIDE SECRET") // same size: only the identity tells them apart
+      unlinkSync(planned)
+      symlinkSync(outside, planned)
+      const error = await failure((s) => s.putFile(url!, planned, identity))
+      expect(error.message).toContain(`${planned} changed after planning`)
+      expect(error.message).toContain("nothing of it was published")
+      expect(await run((s) => s.list(url!.slice(0, url!.lastIndexOf("/"))))).toEqual([])
+      const read = await failure((s) => s.read(url!))
+      expect(read.missing).toBe(true)
+    })
+
+    test("putFile refuses a file rewritten in place after planning (same size, new mtime)", async () => {
+      const [url] = track(`${fresh()}/rewritten/data.bin`)
+      const planned = localFile("planned bytes!")
+      const identity = await SourceFile.identityOf(planned)
+      writeFileSync(planned, "OUTSIDE SECRET")
+      const error = await failure((s) => s.putFile(url!, planned, { ...identity, mtimeMs: (identity.mtimeMs ?? 0) - 1000 }))
+      expect(error.message).toContain("changed after planning")
+      expect(await run((s) => s.list(url!.slice(0, url!.lastIndexOf("/"))))).toEqual([])
     })
 
     test("preflight accepts a small write", async () => {

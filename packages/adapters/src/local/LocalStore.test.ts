@@ -146,15 +146,15 @@ describe("LocalStore writes", () => {
 
   test("putFile of a missing local file names it", async () => {
     const missing = path.join(temp, "no-such-file.bin")
-    const error = await fail(store.putFile("s3://b/k", missing, 1))
+    const error = await fail(store.putFile("s3://b/k", missing, { size: 1 }))
     expect(error.message).toContain(missing)
   })
 
   test("putFile checks the declared size, and leaves nothing behind on a mismatch", async () => {
     const file = path.join(temp, "sized.bin")
     writeFileSync(file, "12345")
-    const error = await fail(store.putFile("s3://sized/deep/k.bin", file, 4))
-    expect(error.message).toContain("5 bytes, 4 were expected")
+    const error = await fail(store.putFile("s3://sized/deep/k.bin", file, { size: 4 }))
+    expect(error.message).toContain("changed after planning (size 4 → 5 bytes)")
     expect(await run(store.list("s3://sized"))).toEqual([])
     expect(existsSync(path.join(root, "s3", "sized", "deep"))).toBe(false)
   })

@@ -26,7 +26,9 @@ import { Effect, Either, Layer } from "effect"
 import { constants, promises as fs, statfsSync } from "node:fs"
 import { createHash, randomUUID } from "node:crypto"
 import * as path from "node:path"
+import type { FileHandle } from "node:fs/promises"
 import { Errors, Location, ObjectStore } from "@hysds-stac/core"
+import * as SourceFile from "../SourceFile.ts"
 
 export interface Options {
   /** Where s3:// objects live (`<root>/s3/<bucket>/<key>`); usually `<stateDir>/store`. */
@@ -39,8 +41,6 @@ export const BACKUP_DIR = ".hysds-stac-backup"
 /** Prefix of the temp files atomic writes use; never listed. */
 const PARTIAL_PREFIX = ".hysds-stac-partial-"
 
-const MiB = 1024 * 1024
-/** Free space kept in reserve by `preflight`: 1% of the filesystem, at most 64 MiB. */
 /**
  * The temp files of writes to `target` start with this: the prefix, then a hash
  * of the target's name (the name itself may be 255 bytes, so it cannot be
@@ -66,6 +66,10 @@ const groupByDir = (targets: ReadonlyArray<Mapped>): Map<string, Array<Mapped>> 
 /** A fresh temp path for a write to `target` (exported for tests that plant what a SIGKILL leaves). */
 export const partialPath = (target: string): string => path.join(path.dirname(target), `${partialStem(target)}${randomUUID()}`)
 
+const MiB = 1024 * 1024
+/** Read size when copying a file into the store. */
+const COPY_CHUNK = 1 * MiB
+/** Free space kept in reserve by `preflight`: 1% of the filesystem, at most 64 MiB. */
 const MAX_MARGIN = 64 * MiB
 
 const SUPPORTED = "LocalStore serves file:///absolute/path and s3://bucket/key (s3:// objects are kept under <root>/s3)"
@@ -132,16 +136,16 @@ const encodePath = (p: string): string => p.split("/").map(Location.encodeSegmen
  *   `/mnt/...`), so the copy stays on the same filesystem, and the backup tree
  *   stays out of the product directories that `list` walks.
  */
-export const backupUrl = (url: string, tx: string): string => {
-  const parsed = parseLocation(url)
-  if (Either.isLeft(parsed)) return `${url}${BACKUP_DIR}-${tx}` // unusable anyway: using it fails with the parse error
-  const location = parsed.right
 /** `host:port/bucket` or `bucket`: the bucket encoded as a segment, the authority kept as it is. */
 const encodeHead = (head: string): string => {
   const slash = head.indexOf("/")
   return slash < 0 ? Location.encodeSegment(head) : `${head.slice(0, slash)}/${Location.encodeSegment(head.slice(slash + 1))}`
 }
 
+export const backupUrl = (url: string, tx: string): string => {
+  const parsed = parseLocation(url)
+  if (Either.isLeft(parsed)) return `${url}${BACKUP_DIR}-${tx}` // unusable anyway: using it fails with the parse error
+  const location = parsed.right
   if (location.scheme === "s3") {
     const head = location.endpoint === undefined ? location.bucket : `${location.endpoint}/${location.bucket}`
     return Location.join(`s3://${encodeHead(head)}/${BACKUP_DIR}/${Location.encodeSegment(tx)}`, encodePath(location.key))
@@ -299,6 +303,30 @@ const createOnce = async (target: string, bytes: Uint8Array): Promise<boolean> =
   }
 }
 
+/**
+ * Copies exactly `size` bytes of an open source to a new file `temp`. Reads are
+ * positioned, so a retry of the write starts from byte 0 of the same descriptor.
+ * The size the caller planned with (preflight, progress, the GRQ doc) must be
+ * what gets published; an S3 PUT with that Content-Length would fail too.
+ */
+const copyFromHandle = async (source: FileHandle, temp: string, file: string, url: string, size: number): Promise<void> => {
+  const out = await fs.open(temp, "wx")
+  try {
+    const buffer = Buffer.allocUnsafe(Math.min(Math.max(size, 1), COPY_CHUNK))
+    let copied = 0
+    for (;;) {
+      const { bytesRead } = await source.read(buffer, 0, buffer.length, copied)
+      if (bytesRead === 0) break
+      await out.write(buffer, 0, bytesRead)
+      copied += bytesRead
+      if (copied > size) break
+    }
+    if (copied !== size) throw SourceFile.sizeChanged(file, url, copied, size)
+  } finally {
+    await out.close()
+  }
+}
+
 const walk = async (dir: string, rel: string, out: Array<{ readonly rel: string; readonly size: number }>) => {
   let entries
   try {
@@ -414,31 +442,18 @@ export const make = (options: Options): ObjectStore.ObjectStoreShape => {
         .sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0))
     })
 
-  const putFile: ObjectStore.ObjectStoreShape["putFile"] = (url, file, size) =>
+  const putFile: ObjectStore.ObjectStoreShape["putFile"] = (url, file, expected) =>
     Effect.gen(function* () {
       const mapped = yield* mapObject(url)
       yield* io("write", mapped, async () => {
-        const source = await fs.stat(file).catch(() => undefined)
-        if (!source?.isFile()) {
-          throw new Errors.StorageError({
-            message: `cannot publish ${file} to ${url}: ${file} is not a readable file`,
-            url,
-            hint: "the product directory changed while publishing, or the path is wrong"
-          })
+        // Opened once, no-follow, checked against the plan: the bytes copied are the
+        // descriptor's, so a path swapped for a link after planning publishes nothing.
+        const source = await SourceFile.openChecked(file, url, expected)
+        try {
+          await writeAtomically(mapped, (temp) => copyFromHandle(source, temp, file, url, expected.size))
+        } finally {
+          await source.close().catch(() => undefined)
         }
-        await writeAtomically(mapped, async (temp) => {
-          await fs.copyFile(file, temp)
-          // The size the caller planned with (preflight, progress, the GRQ doc) must be
-          // what gets published; an S3 PUT with that Content-Length would fail too.
-          const copied = (await fs.stat(temp)).size
-          if (copied !== size) {
-            throw new Errors.StorageError({
-              message: `cannot publish ${file} to ${url}: it has ${copied} bytes, ${size} were expected`,
-              url,
-              hint: "the file changed while publishing; publish again once the job's outputs are final"
-            })
-          }
-        })
       })
     })
 
@@ -479,21 +494,6 @@ export const make = (options: Options): ObjectStore.ObjectStoreShape => {
       })
     })
 
-  const remove: ObjectStore.ObjectStoreShape["remove"] = (urls) =>
-    Effect.gen(function* () {
-      const mapped: Array<Mapped> = []
-      for (const url of urls) mapped.push(yield* mapObject(url))
-      for (const m of mapped) {
-        yield* io("remove", m, async () => {
-          try {
-            await fs.unlink(m.path)
-          } catch (e) {
-            // Gone already, or a directory (which is no object): nothing to remove.
-            const code = errno(e)
-            if (code !== "ENOENT" && code !== "ENOTDIR" && code !== "EISDIR" && !(code === "EPERM" && (await isDir(m.path)))) {
-              throw e
-            }
-          }
   /**
    * Unlinks the temp files of writes to `targets` (what a SIGKILL mid-write
    * leaves), then prunes as `remove` does. One directory read per directory, not
@@ -523,8 +523,25 @@ export const make = (options: Options): ObjectStore.ObjectStoreShape => {
       yield* discard(mapped)
     })
 
+  const remove: ObjectStore.ObjectStoreShape["remove"] = (urls) =>
+    Effect.gen(function* () {
+      const mapped: Array<Mapped> = []
+      for (const url of urls) mapped.push(yield* mapObject(url))
+      for (const m of mapped) {
+        yield* io("remove", m, async () => {
+          try {
+            await fs.unlink(m.path)
+          } catch (e) {
+            // Gone already, or a directory (which is no object): nothing to remove.
+            const code = errno(e)
+            if (code !== "ENOENT" && code !== "ENOTDIR" && code !== "EISDIR" && !(code === "EPERM" && (await isDir(m.path)))) {
+              throw e
+            }
+          }
         })
       }
+      // An upload cut off by a SIGKILL left a temp file next to its target: those go too.
+      yield* discard(mapped)
     })
 
   // Local files need no credentials; the entry's S3 credentials matter only to a real S3.
@@ -540,8 +557,6 @@ export const make = (options: Options): ObjectStore.ObjectStoreShape => {
 
 const isDir = (p: string) =>
   fs.stat(p).then(
-      // An upload cut off by a SIGKILL left a temp file next to its target: those go too.
-      yield* discard(mapped)
     (s) => s.isDirectory(),
     () => false
   )

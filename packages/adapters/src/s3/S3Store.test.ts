@@ -226,7 +226,7 @@ if (env === undefined) {
     test("a file above the part size goes multipart and reads back byte-identical, with its content type", async () => {
       const bytes = new Uint8Array(randomBytes(12 * MiB))
       const url = `${fresh()}/big.tif`
-      await multipart.run((s) => s.putFile(url, localFile(bytes), bytes.length))
+      await multipart.run((s) => s.putFile(url, localFile(bytes), { size: bytes.length }))
       expect(sha256(await multipart.run((s) => s.read(url)))).toBe(sha256(bytes))
       const key = url.slice(`s3://${bucket}/`.length)
       const head = await admin.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
@@ -239,7 +239,7 @@ if (env === undefined) {
     test("an object above the copy threshold is copied part by part, byte-identical, content type kept", async () => {
       const bytes = new Uint8Array(randomBytes(12 * MiB + 7))
       const base = fresh()
-      await multipart.run((s) => s.putFile(`${base}/src.h5`, localFile(bytes), bytes.length))
+      await multipart.run((s) => s.putFile(`${base}/src.h5`, localFile(bytes), { size: bytes.length }))
       await multipart.run((s) => s.copy(`${base}/src.h5`, `${base}/dst.h5`))
       expect(sha256(await multipart.run((s) => s.read(`${base}/dst.h5`)))).toBe(sha256(bytes))
       const head = await admin.send(new HeadObjectCommand({ Bucket: bucket, Key: `${base.slice(`s3://${bucket}/`.length)}/dst.h5` }))
@@ -249,14 +249,14 @@ if (env === undefined) {
 
     test("a declared size that does not match the file fails before anything is written", async () => {
       const base = fresh()
-      const error = await store.fail((s) => s.putFile(`${base}/k.bin`, localFile(text("12345")), 4))
-      expect(error.message).toContain("5 bytes, 4 were expected")
+      const error = await store.fail((s) => s.putFile(`${base}/k.bin`, localFile(text("12345")), { size: 4 }))
+      expect(error.message).toContain("changed after planning (size 4 → 5 bytes)")
       expect(await store.run((s) => s.list(base))).toEqual([])
     })
 
     test("a missing local file is named", async () => {
       const missing = path.join(scratch, "no-such-file.bin")
-      expect((await store.fail((s) => s.putFile(`${fresh()}/k`, missing, 1))).message).toContain(missing)
+      expect((await store.fail((s) => s.putFile(`${fresh()}/k`, missing, { size: 1 }))).message).toContain(missing)
     })
 
     test("an interrupted multipart upload leaves neither an object nor parts on the server", async () => {
@@ -270,7 +270,7 @@ if (env === undefined) {
       let fiber: Fiber.RuntimeFiber<void, Errors.StorageError> | undefined
       const started = slow.run((s) =>
         Effect.gen(function* () {
-          fiber = yield* Effect.forkDaemon(s.putFile(url, file, bytes.length))
+          fiber = yield* Effect.forkDaemon(s.putFile(url, file, { size: bytes.length }))
         })
       )
       await started

@@ -36,9 +36,9 @@ import {
 import { Upload } from "@aws-sdk/lib-storage"
 import { Effect, Exit, Layer, type Scope } from "effect"
 import { randomUUID } from "node:crypto"
-import { createReadStream, promises as fs } from "node:fs"
 import { pipeline, Readable, Transform } from "node:stream"
 import { Errors, Location, ObjectStore } from "@hysds-stac/core"
+import * as SourceFile from "../SourceFile.ts"
 import * as S3Clients from "./S3Clients.ts"
 import * as S3Failure from "./S3Failure.ts"
 import * as S3Location from "./S3Location.ts"
@@ -280,41 +280,34 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
     return check
   }
 
-  const localFile = (url: string, file: string, size: number) =>
-    Effect.tryPromise({
-      try: () => fs.stat(file),
-      catch: () =>
-        new Errors.StorageError({
-          message: `cannot publish ${file} to ${url}: ${file} is not a readable file`,
-          url,
-          hint: "the product directory changed while publishing, or the path is wrong"
-        })
-    }).pipe(
-      Effect.filterOrFail(
-        (stat) => stat.isFile() && stat.size === size,
-        (stat) =>
-          new Errors.StorageError({
-            message: stat.isFile()
-              ? `cannot publish ${file} to ${url}: it has ${stat.size} bytes, ${size} were expected`
-              : `cannot publish ${file} to ${url}: ${file} is not a regular file`,
-            url,
-            hint: "the file changed while publishing; publish again once the job's outputs are final"
-          })
-      )
-    )
-
-  const putFile: ObjectStore.ObjectStoreShape["putFile"] = (url, file, size) =>
+  /**
+   * The file is opened once, no-follow, and checked against the plan (see
+   * SourceFile); the upload streams from that descriptor, single PUT or
+   * multipart, so a path swapped after planning publishes nothing.
+   */
+  const putFile: ObjectStore.ObjectStoreShape["putFile"] = (url, file, expected) =>
     Effect.gen(function* () {
       const target = yield* object(url)
-      yield* localFile(url, file, size)
-      const changed = (seen: number) =>
-        new Errors.StorageError({
-          message: `cannot publish ${file} to ${url}: it changed while being uploaded (${seen} bytes read, ${size} expected)`,
-          url,
-          hint: "the file changed while publishing; publish again once the job's outputs are final"
-        })
-      yield* Effect.suspend(() =>
-        upload(target, counted(createReadStream(file), size, changed), size, contentTypeFor(target.key), "write")
+      const size = expected.size
+      yield* Effect.acquireUseRelease(
+        Effect.tryPromise({
+          try: () => SourceFile.openChecked(file, url, expected),
+          catch: (e) =>
+            e instanceof Errors.StorageError
+              ? e
+              : new Errors.StorageError({ message: `cannot publish ${file} to ${url}: ${String(e)}`, url, cause: e })
+        }),
+        (handle) =>
+          Effect.suspend(() =>
+            upload(
+              target,
+              counted(handle.createReadStream({ start: 0, autoClose: false }), size, (seen) => SourceFile.sizeChanged(file, url, seen, size)),
+              size,
+              contentTypeFor(target.key),
+              "write"
+            )
+          ),
+        (handle) => Effect.promise(() => handle.close().catch(() => undefined))
       )
     })
 

@@ -1,0 +1,83 @@
+/**
+ * Opening a job's file for publishing, for every ObjectStore adapter. Planning
+ * recorded the file's identity (size, inode, device, mtime) from the stat of
+ * its real path; between planning and copying the job (untrusted code) could
+ * swap the file for a symlink to anything on the machine, or rewrite it. So the
+ * path is opened ONCE, without following a final symlink (O_NOFOLLOW), the
+ * descriptor is fstat'ed and compared with the plan, and the bytes published
+ * are read from that descriptor only, never from the path again. A swapped
+ * directory higher up is followed by open, but then lands on another inode and
+ * is refused the same way.
+ */
+import { constants, promises as fs } from "node:fs"
+import type { FileHandle } from "node:fs/promises"
+import { Errors, type ObjectStore } from "@hysds-stac/core"
+
+const errno = (e: unknown): string | undefined => {
+  const code = (e as { readonly code?: unknown } | null)?.code
+  return typeof code === "string" ? code : undefined
+}
+
+const changed = (file: string, url: string, detail: string, cause?: unknown) =>
+  new Errors.StorageError({
+    message: `cannot publish ${file} to ${url}: ${file} changed after planning (${detail}); nothing of it was published`,
+    url,
+    hint: "something changed the job dir while it was being ingested; ingest again once the job's outputs are final",
+    ...(cause !== undefined ? { cause } : {})
+  })
+
+/** The identity of `file` as planning records it (for tests and tools; the core takes it from its own stat). */
+export const identityOf = async (file: string): Promise<ObjectStore.FileIdentity> => {
+  const st = await fs.stat(file)
+  return { size: st.size, ino: Number(st.ino), dev: Number(st.dev), mtimeMs: Math.trunc(st.mtimeMs) }
+}
+
+/** What differs between the descriptor's stat and the plan; empty when it is the same file. */
+const differences = (
+  st: Awaited<ReturnType<FileHandle["stat"]>>,
+  expected: ObjectStore.FileIdentity
+): Array<string> => {
+  if (!st.isFile()) return ["it is no longer a regular file"]
+  const out: Array<string> = []
+  if (Number(st.size) !== expected.size) out.push(`size ${expected.size} → ${st.size} bytes`)
+  if (expected.ino !== undefined && Number(st.ino) !== expected.ino) out.push(`inode ${expected.ino} → ${st.ino}`)
+  if (expected.dev !== undefined && Number(st.dev) !== expected.dev) out.push(`device ${expected.dev} → ${st.dev}`)
+  if (expected.mtimeMs !== undefined && Math.trunc(Number(st.mtimeMs)) !== expected.mtimeMs) {
+    out.push(`modified at ${new Date(Number(st.mtimeMs)).toISOString()}, planned at ${new Date(expected.mtimeMs).toISOString()}`)
+  }
+  return out
+}
+
+/**
+ * Opens `file` no-follow and checks it is still the planned file; the caller
+ * reads from the returned handle only and closes it. Fails with a StorageError
+ * naming the file and what changed.
+ */
+export const openChecked = async (file: string, url: string, expected: ObjectStore.FileIdentity): Promise<FileHandle> => {
+  let handle: FileHandle
+  try {
+    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+  } catch (e) {
+    const code = errno(e)
+    if (code === "ELOOP" || code === "EMLINK") throw changed(file, url, "it is now a symbolic link", e)
+    if (code === "ENOENT" || code === "ENOTDIR") throw changed(file, url, "it is gone", e)
+    throw new Errors.StorageError({
+      message: `cannot publish ${file} to ${url}: ${file} cannot be opened (${code ?? String(e)})`,
+      url,
+      hint: "check the file's permissions",
+      cause: e
+    })
+  }
+  try {
+    const diff = differences(await handle.stat(), expected)
+    if (diff.length > 0) throw changed(file, url, diff.join(", "))
+    return handle
+  } catch (e) {
+    await handle.close().catch(() => undefined)
+    throw e
+  }
+}
+
+/** The error for a descriptor that gave other than `expected` bytes while being read (rewritten in place). */
+export const sizeChanged = (file: string, url: string, seen: number, expected: number) =>
+  changed(file, url, `${seen} bytes read, ${expected} planned`)

@@ -1,0 +1,100 @@
+/**
+ * What a job may reach: the one rule every walk and read of a job dir applies.
+ * The job dir is written by science code, so its symlinks are hostile until
+ * checked. The job dir is resolved to its real path once, at the start; every
+ * path reached from it is resolved again and must stay inside that real path
+ * (a symlink is followed only when its target is inside). The identity of each
+ * file to publish (size, inode, device, mtime) is taken here from the stat of
+ * its real path, so the store can prove it publishes the very file planned.
+ */
+import { FileSystem, Path } from "@effect/platform"
+import { Effect, Option } from "effect"
+import { type Problem, ValidationError } from "./Errors.ts"
+import type { FileIdentity } from "./ObjectStore.ts"
+
+/** True when `child` is `root` itself or lies below it. Both must be normalized absolute paths. */
+export const isInside = (root: string, child: string): boolean =>
+  child === root || child.startsWith(root.endsWith("/") ? root : root + "/")
+
+/**
+ * The job dir's real path. CLI and server both ingest this path: datasets.json
+ * patterns are matched against paths under it, and everything published must
+ * lie inside it.
+ */
+export const realJobDir = (jobDir: string): Effect.Effect<string, ValidationError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const abs = path.resolve(jobDir)
+    const real = yield* fs.realPath(abs).pipe(
+      Effect.mapError(
+        () =>
+          new ValidationError({
+            message: `job dir ${abs} does not exist or cannot be resolved`,
+            problems: [{ file: abs, path: "", message: "no such directory (or a broken symlink)" }],
+            hint: "give the path of an existing job directory"
+          })
+      )
+    )
+    const info = yield* fs.stat(real).pipe(Effect.option)
+    if (Option.isNone(info) || info.value.type !== "Directory") {
+      return yield* Effect.fail(
+        new ValidationError({
+          message: `job dir ${abs} is not a directory`,
+          problems: [{ file: abs, path: "", message: "not a directory" }],
+          hint: "give the path of a job directory"
+        })
+      )
+    }
+    return real
+  })
+
+/** The identity a store checks before publishing a file: see ObjectStore.FileIdentity. */
+export const identityOf = (info: FileSystem.File.Info): FileIdentity => {
+  const identity: { -readonly [K in keyof FileIdentity]: FileIdentity[K] } = { size: Number(info.size), dev: info.dev }
+  if (Option.isSome(info.ino)) identity.ino = info.ino.value
+  if (Option.isSome(info.mtime)) identity.mtimeMs = info.mtime.value.getTime()
+  return identity
+}
+
+export interface Resolved {
+  readonly real: string
+  readonly info: FileSystem.File.Info
+}
+
+/**
+ * Resolves `abs` (realpath, then stat of the real path) and checks it lies
+ * inside `realRoot`. A Problem names the path and, for a symlink leading out,
+ * its target; `what` says what the root is ("the job dir", "the product dir").
+ */
+export const resolveInside = (
+  abs: string,
+  realRoot: string,
+  what: string
+): Effect.Effect<Resolved, Problem, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const real = yield* fs.realPath(abs).pipe(
+      Effect.mapError((): Problem => ({ file: abs, path: "", message: "broken symlink or unreadable path" }))
+    )
+    if (!isInside(realRoot, real)) {
+      return yield* Effect.fail<Problem>({
+        file: abs,
+        path: "",
+        message: `symlink points outside ${what} ${realRoot} (to ${real}); only links to files inside it are followed`
+      })
+    }
+    const info = yield* fs.stat(real).pipe(
+      Effect.mapError((): Problem => ({ file: abs, path: "", message: "cannot stat file" }))
+    )
+    return { real, info }
+  })
+
+/** True when `file` itself is a symbolic link (readLink succeeds only on a link). */
+export const isSymlink = (file: string): Effect.Effect<boolean, never, FileSystem.FileSystem> =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) =>
+    fs.readLink(file).pipe(
+      Effect.as(true),
+      Effect.orElseSucceed(() => false)
+    )
+  )
