@@ -31,7 +31,7 @@ const BODY_ROUTES = ["/v1/ingests?wait=true", "/v1/validate"] as const
 const bodyFor = (route: string, jobDir: string) => (route.startsWith("/v1/ingests") ? { jobDir, dryRun: true } : { path: jobDir })
 
 /** A request sent with exactly the headers given (fetch adds no Content-Type to bytes). */
-const send = async (s: Server, method: string, route: string, init: { headers?: Record<string, string>; body?: BodyInit } = {}): Promise<Reply> => {
+const send = async (s: Server, method: string, route: string, init: { headers?: Record<string, string>; body?: RequestInit["body"] } = {}): Promise<Reply> => {
   const res = await fetch(s.url + route, { method, headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}) })
   const text = await res.text()
   let json: Json | undefined
@@ -53,7 +53,7 @@ const expectJsonError = (r: Reply, status: number, tag: string) => {
   expect(r.headers.get("content-type")).toContain("application/json")
 }
 
-const randomLike = (secret: string) => {
+const randomLike = (secret: string): string => {
   const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
   let out = ""
   while (out.length < secret.length) out += alphabet[Math.floor(Math.random() * alphabet.length)]
