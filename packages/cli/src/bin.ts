@@ -5,9 +5,11 @@
  * stack traces out of sight unless --verbose.
  */
 import { BunContext, BunRuntime } from "@effect/platform-bun"
-import { Cause, Console, Effect, Exit, Logger, Option } from "effect"
+import { Tracing } from "@hysds-stac/adapters"
+import { Cause, Console, Effect, Either, Exit, Layer, Logger, Option } from "effect"
 import * as ConfigFile from "./ConfigFile.ts"
 import * as ExitCode from "./ExitCode.ts"
+import * as Output from "./Output.ts"
 import { redact } from "./Output.ts"
 import { run } from "./Main.ts"
 
@@ -25,6 +27,16 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 const argv = process.argv.filter((a) => a !== "--verbose")
 
+// Spans go to an OpenTelemetry collector only when OTEL_EXPORTER_OTLP_ENDPOINT is
+// set (see adapters/Tracing.ts). Provided around the whole command, the exporter
+// is closed, and its last spans sent, before runMain's teardown exits.
+const tracing = Tracing.fromEnv(process.env)
+if (Either.isRight(tracing)) Output.addSecrets(Tracing.secretsOf(tracing.right))
+const tracer = Either.match(tracing, {
+  onLeft: (e) => Layer.effectDiscard(Output.failure(e, { json: argv.includes("--json") })),
+  onRight: (config) => (config === undefined ? Layer.empty : Tracing.layer(config))
+})
+
 const main = run(argv).pipe(
   Effect.catchAllCause((cause) => {
     if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
@@ -40,6 +52,7 @@ const main = run(argv).pipe(
     ).pipe(Effect.zipRight(Effect.fail(new ExitCode.Exit({ code: ExitCode.codes.internal }))))
   }),
   Effect.provide(BunContext.layer),
+  Effect.provide(tracer),
   Effect.withConfigProvider(ConfigFile.provider(argv, process.env)),
   // Logs go to stderr: stdout carries the result alone, so --json stays parseable.
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true })))

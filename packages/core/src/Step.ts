@@ -12,12 +12,39 @@
  * something that never happened is harmless. Scope finalizers run in reverse
  * order of registration, which gives the reverse-order rollback.
  */
-import { Context, Effect, Exit, Ref, type Scope } from "effect"
+import { Context, Duration, Effect, Exit, Metric, MetricBoundaries, Ref, type Scope } from "effect"
 import * as Action from "./Action.ts"
 import { describe, type InternalError, type PublishError } from "./Errors.ts"
 import { Journal } from "./Journal.ts"
 import { Progress } from "./Progress.ts"
+import { redact } from "./Redact.ts"
 import * as Retry from "./Retry.ts"
+
+/**
+ * How long each completed step took, by action tag (label `action`), measured
+ * where the step's span is. The server's /metrics shows it under this name,
+ * which dashboards already query; a failed or interrupted step is not counted.
+ */
+export const duration = Metric.histogram(
+  "hysds_stac_step_duration_seconds",
+  MetricBoundaries.exponential({ start: 0.001, factor: 4, count: 10 }),
+  "Duration of each completed side-effect step, by action (journal intent to completion)."
+)
+
+/**
+ * What a step's spans say about it: names and ids only, never the data (no
+ * documents, no item bodies). The summary can quote a location URL, so it is
+ * redacted like every other message that leaves the process.
+ */
+const spanAttributes = (tx: string, step: number, action: Action.Action): Record<string, unknown> => ({
+  "hysds_stac.tx": tx,
+  "hysds_stac.step": step,
+  "hysds_stac.action": action._tag,
+  "hysds_stac.summary": redact(Action.summary(action)),
+  ...("product" in action ? { "hysds_stac.product": action.product } : {}),
+  ...("collection" in action ? { "hysds_stac.collection": action.collection } : {}),
+  ...(action._tag === "RegisterCollection" ? { "hysds_stac.collection": action.id } : {})
+})
 
 export interface RollbackEntry {
   readonly step: number
@@ -87,11 +114,18 @@ export const run = <A, E, R>(
     const journal = yield* Journal
     const progress = yield* Progress
     const step = yield* tx.nextStep
+    const attributes = spanAttributes(tx.id, step, action)
+    yield* Effect.annotateCurrentSpan(attributes)
+    // The undo and the commit cleanup run when the scope closes, after this
+    // step's span has ended; each gets its own span, a child of the step's.
     yield* Effect.acquireRelease(journal.append({ _tag: "Intent", tx: tx.id, step, action }), (_, exit) =>
-      Exit.isSuccess(exit) ? cleanup(step, action) : compensate(tx, step, action)
+      Exit.isSuccess(exit)
+        ? cleanup(step, action).pipe(Effect.withSpan(`commit ${action._tag}`, { attributes }))
+        : compensate(tx, step, action).pipe(Effect.withSpan(`undo ${action._tag}`, { attributes }))
     )
     yield* progress.emit({ _tag: "StepStarted", step, summary: Action.summary(action) })
-    const result = yield* effect
+    const [elapsed, result] = yield* Effect.timed(effect)
     yield* journal.append({ _tag: "Done", tx: tx.id, step })
+    yield* Metric.update(Metric.tagged(duration, "action", action._tag), Duration.toSeconds(elapsed))
     return result
-  })
+  }).pipe(Effect.withSpan(`step ${action._tag}`))

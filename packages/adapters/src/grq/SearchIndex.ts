@@ -148,7 +148,13 @@ export const make = (engine: Engine.Engine, connection: Connection): GrqIndex.Gr
   ): Effect.Effect<A, Errors.IndexError> =>
     effect.pipe(
       Effect.retry(schedule),
-      Effect.mapError((e) => indexError(action, e))
+      Effect.mapError((e) => indexError(action, e)),
+      // One span per request, over its retries. engine.url is already the
+      // displayed URL (credentials masked); the action names what, never the body.
+      Effect.withSpan("grq request", {
+        kind: "client",
+        attributes: { "db.system": engine.kind, "server.address": engine.url, "hysds_stac.grq.action": redact(action) }
+      })
     )
 
   /** The same, keeping "not found" (no alias or index yet) apart from failures. */

@@ -215,8 +215,18 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
   const object = (url: string) => S3Location.parseObject(url, config.endpoint)
 
   /** One SDK call for `target`, cancelled (socket closed) when the fiber is interrupted; fails with the raw SDK error. */
-  const attempt = <A>(target: S3Location.S3Target, f: (client: S3Client, signal: AbortSignal) => Promise<A>) =>
-    Effect.tryPromise({ try: (signal) => f(clients.forTarget(target), signal), catch: (e) => e })
+  const attempt = <A>(target: S3Location.S3Target, f: (client: S3Client, signal: AbortSignal) => Promise<A>, action = "request") =>
+    Effect.tryPromise({ try: (signal) => f(clients.forTarget(target), signal), catch: (e) => e }).pipe(Effect.withSpan(`s3 ${action}`, spanOf(target)))
+
+  /** A request's span: where it went (redacted), never what it carried. The SDK's own retries are inside it. */
+  const spanOf = (target: S3Location.S3Target) => ({
+    kind: "client" as const,
+    attributes: {
+      "aws.s3.bucket": target.bucket,
+      "aws.s3.key": clients.redact(target.key),
+      ...(target.endpoint !== undefined ? { "server.address": clients.redact(target.endpoint) } : {})
+    }
+  })
 
   const failure = (cause: unknown, a: S3Failure.Attempt) => S3Failure.toStorageError(cause, a, clients.redact)
 
@@ -226,7 +236,7 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
     target: S3Location.S3Target,
     f: (client: S3Client, signal: AbortSignal) => Promise<A>,
     subject: "object" | "bucket" = "object"
-  ) => Effect.mapError(attempt(target, f), (e) => failure(e, { action, target, subject }))
+  ) => Effect.mapError(attempt(target, f, action), (e) => failure(e, { action, target, subject }))
 
   /**
    * Runs a lib-storage Upload of `body` (multipart above the part size). On
@@ -270,7 +280,7 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
           await client.send(abort).catch(() => undefined)
         }
       })
-    })
+    }).pipe(Effect.withSpan(`s3 ${action} (upload)`, spanOf(target)))
 
   /** `source` piped through a byte count that fails unless exactly `size` bytes pass. */
   const counted = (source: Readable, size: number, mismatch: (seen: number) => Errors.StorageError): Readable => {

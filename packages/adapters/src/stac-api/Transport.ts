@@ -284,7 +284,22 @@ export const make = (
               ? "the STAC API is slow or unreachable: raise STAC_API_TIMEOUT, lower STAC_BATCH_SIZE, or check the server"
               : `is the STAC API at ${base.display} up, and is STAC_API_URL right?`
         })
-      })
+      }).pipe(
+        // One span per request, over its retries (each try is a child span of
+        // @effect/platform's HttpClient). The URL is the displayed one (no
+        // credentials); the body is never recorded.
+        Effect.tap((reply) => Effect.annotateCurrentSpan({ "http.response.status_code": reply.status, "hysds_stac.attempts": reply.attempts })),
+        Effect.withSpan(`stac-api ${request.method}`, {
+          kind: "client",
+          attributes: {
+            "http.request.method": request.method,
+            "url.full": display(request.url),
+            "hysds_stac.stac.action": auth.redact(purpose.action),
+            ...(purpose.collection !== undefined ? { "hysds_stac.collection": purpose.collection } : {}),
+            ...(purpose.item !== undefined ? { "hysds_stac.item": purpose.item } : {})
+          }
+        })
+      )
     }
 
     const unexpected: Transport["unexpected"] = (reply, purpose) => {
