@@ -194,6 +194,35 @@ describe("DatasetConfig.match", () => {
   })
 })
 
+describe("DatasetConfig.match: hostile paths against catastrophic patterns (issue 8, ReDoS)", () => {
+  // On a backtracking engine `(a+)+` followed by a failing `$` tries about 2^n
+  // ways to split n `a`s. JavaScriptCore gives up after a step budget and
+  // answers "no match", which is a WRONG answer when a later alternative (or a
+  // later entry) does match: the product is silently misrouted, after seconds of
+  // a blocked event loop. Matched in linear time the right answer comes at once.
+  // Only answers are asserted here; latency is test/security/Redos.test.ts's job.
+  const aaa = "a".repeat(40)
+  const hostile = `/jobs/j/${aaa}!`
+
+  test("match_pattern with (a+)+ finds the alternative that matches a 40-char adversarial path", () => {
+    const config = parse(file({ ...AOI_ENTRY, match_pattern: "/(?P<id>(a+)+|[^/]*!)$", browse: null }))
+    expect(matchOf(config, hostile).groups).toEqual({ id: `${aaa}!` })
+    expect(matchOf(config, `/jobs/j/${aaa}`).groups).toEqual({ id: aaa })
+  })
+
+  test("(a*)*$ matches (the empty string at the end), as Python says", () => {
+    const config = parse(file({ ...AOI_ENTRY, match_pattern: "(a*)*$", publish: { location: "s3://b/{id}" }, browse: null }))
+    expect(matchOf(config, hostile).entry.index).toBe(0)
+  })
+
+  test("alt_match_pattern with (a+)+ is tried on the path and every file name", () => {
+    const alt = "(?P<year>\\d{4})(?P<month>\\d{2})(?P<day>\\d{2})((a+)+|a*!)$"
+    const config = parse(file({ ...SLC_ENTRY, match_pattern: "/(?P<id>[^/]+)$", alt_match_pattern: alt }))
+    expect(Option.isNone(DatasetConfig.match(config, hostile, [`${aaa}!`, `2024${aaa}!`]))).toBe(true)
+    expect(matchOf(config, hostile, [`${aaa}!`, `20240317${aaa}!`]).groups).toMatchObject({ year: "2024", month: "03", day: "17" })
+  })
+})
+
 describe("DatasetConfig.parse errors", () => {
   test("malformed JSON reports line and column", () => {
     const e = parseError(`{"datasets": [\n  {"ipath": "a/b",\n   "level": x}\n]}`)
@@ -233,10 +262,25 @@ describe("DatasetConfig.parse errors", () => {
     const e = parseError(file(AOI_ENTRY, { ...SLC_ENTRY, alt_match_pattern: "(?P<year>\\d{4}" }))
     expect(e.entry).toBe("datasets[1] (ariamh::data/S1-IW_SLC)")
     expect(e.field).toBe("alt_match_pattern")
-    expect(e.message).toContain("Invalid regular expression")
+    expect(e.message).toContain(`invalid regular expression "(?P<year>\\\\d{4}": missing closing )`)
     const untranslatable = parseError(file({ ...AOI_ENTRY, match_pattern: "(?x) AOI _ .+" }))
     expect(untranslatable.field).toBe("match_pattern")
     expect(untranslatable.message).toContain("verbose")
+  })
+
+  test("a pattern that needs backtracking is refused at load, naming entry, field, construct and why", () => {
+    const e = parseError(file(AOI_ENTRY, { ...SLC_ENTRY, alt_match_pattern: "(?P<year>\\d{4})(?P=year)" }))
+    expect(e.entry).toBe("datasets[1] (ariamh::data/S1-IW_SLC)")
+    expect(e.field).toBe("alt_match_pattern")
+    expect(e.message).toBe(
+      `datasets.json: datasets[1] (ariamh::data/S1-IW_SLC): alt_match_pattern: invalid regular expression "(?P<year>\\\\d{4})(?P=year)": ` +
+        "(?P=year) at position 15 is a backreference, which needs a backtracking regex engine; " +
+        "hysds-stac matches datasets.json patterns in linear time to stay safe with untrusted job dirs; rewrite the pattern without it"
+    )
+    const lookahead = parseError(file({ ...AOI_ENTRY, match_pattern: "/(?P<id>AOI_(?!test).+)$" }))
+    expect(lookahead.entry).toBe("datasets[0] (hysds::data/area_of_interest)")
+    expect(lookahead.field).toBe("match_pattern")
+    expect(lookahead.message).toContain("(?!...) at position 12 is a negative lookahead assertion")
   })
 
   test("an unknown run-time variable names entry, field and variable", () => {

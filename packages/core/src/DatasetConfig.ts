@@ -18,6 +18,10 @@
  *   it and then indexes without copying, but everything here (the publish
  *   marker, the already-published check, rollback) is anchored at the product's
  *   location; a product with no home is better refused at load than half-handled.
+ * - Patterns are matched in time linear in the path (PyRegex, on RE2): the paths
+ *   come from an untrusted job dir, and a backtracking engine lets a crafted name
+ *   stall the process on a pattern such as `(a+)+$`. A pattern that needs
+ *   backtracking (a backreference, lookaround...) is refused at load.
  */
 import { FileSystem } from "@effect/platform"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
@@ -97,8 +101,10 @@ export interface CompiledEntry {
   readonly name: string
   /** The GRQ `dataset`: the ipath after its first `/`. */
   readonly dataset: string
-  readonly match: RegExp
-  readonly alt?: RegExp
+  /** Matched in time linear in the path's length, whatever the pattern (issue 8: the
+   * paths come from an untrusted job dir). */
+  readonly match: PyRegex.Pattern
+  readonly alt?: PyRegex.Pattern
 }
 
 export interface DatasetsConfig {
@@ -265,14 +271,11 @@ const relevantIssues = (issues: ReadonlyArray<ParseResult.ArrayFormatterIssue>) 
 
 const decode = Schema.decodeUnknownEither(DatasetsFile, { errors: "all" })
 
-/** The compiled pattern and its named groups (the variables it provides). */
-const compilePattern = (
-  where: Where,
-  pattern: string
-): Either.Either<{ readonly regex: RegExp; readonly groups: ReadonlyArray<string> }, ConfigError> =>
-  Either.all({ regex: PyRegex.compile(pattern), translated: PyRegex.translate(pattern) }).pipe(
-    Either.map(({ regex, translated }) => ({ regex, groups: translated.groups })),
-    Either.mapLeft((reason) => configError(where, `invalid regular expression ${JSON.stringify(pattern)}: ${reason}`))
+/** The compiled pattern (its named groups are the variables it provides). A
+ * pattern is refused here, at load, when it needs backtracking (see PyRegex). */
+const compilePattern = (where: Where, pattern: string): Either.Either<PyRegex.Pattern, ConfigError> =>
+  Either.mapLeft(PyRegex.compile(pattern), (reason) =>
+    configError(where, `invalid regular expression ${JSON.stringify(pattern)}: ${reason}`)
   )
 
 /** Every publish/browse template with its field name. */
@@ -338,9 +341,9 @@ const compileEntry = (file: string, entry: DatasetEntry, index: number): Either.
       entry,
       name: entry.ipath,
       dataset: entry.ipath.slice(entry.ipath.indexOf("/") + 1),
-      match: match.regex
+      match
     }
-    return alt === undefined ? base : { ...base, alt: alt.regex }
+    return alt === undefined ? base : { ...base, alt }
   })
 
 /**
@@ -398,10 +401,6 @@ export interface Matched {
   readonly groups: Readonly<Record<string, string>>
 }
 
-/** Named groups that took part in the match (Python would give `None` for the others). */
-const groupsOf = (m: RegExpExecArray): Record<string, string> =>
-  Object.fromEntries(Object.entries(m.groups ?? {}).filter((kv): kv is [string, string] => kv[1] !== undefined))
-
 /**
  * The FIRST entry whose `match_pattern` is found in `productPath` (absolute,
  * as HySDS searches it) wins. An
@@ -419,12 +418,12 @@ export const match = (
   for (const entry of config.entries) {
     const main = entry.match.exec(productPath)
     if (main === null) continue
-    if (entry.alt === undefined) return Option.some({ entry, groups: groupsOf(main) })
+    if (entry.alt === undefined) return Option.some({ entry, groups: main.groups })
     const alt = entry.alt
     const altMatch = [productPath, ...fileNames.map((name) => `${dir}/${name}`)]
       .map((candidate) => alt.exec(candidate))
       .find((m) => m !== null)
-    if (altMatch) return Option.some({ entry, groups: { ...groupsOf(main), ...groupsOf(altMatch) } })
+    if (altMatch) return Option.some({ entry, groups: { ...main.groups, ...altMatch.groups } })
   }
   return Option.none()
 }

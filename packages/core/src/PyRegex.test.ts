@@ -3,7 +3,7 @@ import { Either } from "effect"
 import * as PyRegex from "./PyRegex.ts"
 
 const ok = (pattern: string): PyRegex.Translated => Either.getOrThrow(PyRegex.translate(pattern))
-const re = (pattern: string): RegExp => Either.getOrThrow(PyRegex.compile(pattern))
+const re = (pattern: string): PyRegex.Pattern => Either.getOrThrow(PyRegex.compile(pattern))
 const reason = (pattern: string): string => Either.getOrThrow(Either.flip(PyRegex.compile(pattern)))
 
 describe("PyRegex.translate", () => {
@@ -24,10 +24,40 @@ describe("PyRegex.translate", () => {
     expect(ok("(?P<year>\\d{4})(?P<month>\\d{2})(?P<day>\\d{2})").groups).toEqual(["year", "month", "day"])
   })
 
-  test("named backreference", () => {
-    expect(ok("(?P<q>['\"]).*?(?P=q)").source).toBe("(?<q>['\"]).*?\\k<q>")
-    const r = re("(?P<q>['\"])(?P<body>.*?)(?P=q)")
-    expect(r.exec(`say "hi' there"`)?.groups?.["body"]).toBe("hi' there")
+  test("backreferences are refused: they need a backtracking engine (issue 8)", () => {
+    // Once translated to JavaScript's \k<q>; a linear-time engine cannot run them.
+    expect(reason("(?P<q>['\"]).*?(?P=q)")).toBe(
+      "(?P=q) at position 14 is a backreference, which needs a backtracking regex engine; " +
+        "hysds-stac matches datasets.json patterns in linear time to stay safe with untrusted job dirs; " +
+        "rewrite the pattern without it"
+    )
+    expect(reason("(a)\\1")).toStartWith("\\1 at position 3 is a backreference, which needs a backtracking regex engine")
+    expect(reason("(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\\10")).toStartWith("\\10 at position 30 is a backreference")
+    expect(reason("(?P=nosuch)(?P<a>x)")).toContain("is a backreference")
+  })
+
+  test("lookaround, atomic groups, possessive quantifiers and conditionals are refused, each named", () => {
+    const refused = (pattern: string, construct: string, what: string) => {
+      const r = reason(pattern)
+      expect(r).toStartWith(construct)
+      expect(r).toContain(`is ${what}, which needs a backtracking regex engine`)
+      expect(r).toContain("rewrite the pattern without it")
+    }
+    refused("AOI_(?=x)", "(?=...) at position 4", "a lookahead assertion")
+    refused("AOI_(?!x)", "(?!...) at position 4", "a negative lookahead assertion")
+    refused("(?<=/)AOI", "(?<=...) at position 0", "a lookbehind assertion")
+    refused("(?<!/)AOI", "(?<!...) at position 0", "a negative lookbehind assertion")
+    refused("(?>a+)b", "(?>...) at position 0", "an atomic group")
+    refused("(a)?(?(1)b|c)", "(?(id)yes|no) at position 4", "a conditional group")
+    refused("a++", "the possessive quantifier ++ at position 1", "a possessive quantifier")
+    refused("xa*+", "the possessive quantifier *+ at position 2", "a possessive quantifier")
+    refused("a?+", "the possessive quantifier ?+", "a possessive quantifier")
+    refused("a{2,3}+", "the possessive quantifier {2,3}+ at position 1", "a possessive quantifier")
+    // Not possessive: a lazy quantifier, an escaped +, a + in a class, a + after a group.
+    expect(re("^a+?b$").test("aab")).toBe(true)
+    expect(re("^a\\++$").test("a++")).toBe(true)
+    expect(re("^[+]+$").test("++")).toBe(true)
+    expect(re("^(ab)+$").test("abab")).toBe(true)
   })
 
   test("escaped parenthesis and character classes are left alone", () => {
@@ -47,7 +77,7 @@ describe("PyRegex.translate", () => {
   })
 
   test("\\A and \\Z become anchors; with (?m) they stay whole-input anchors", () => {
-    expect(ok("\\Afoo\\Z")).toEqual({ source: "^foo$", flags: "", groups: [] })
+    expect(ok("\\Afoo\\Z")).toEqual({ source: "\\Afoo\\z", flags: "", groups: [] })
     expect(re("\\Afoo\\Z").test("foo")).toBe(true)
     expect(re("\\Afoo\\Z").test("xfoo")).toBe(false)
     const m = re("(?m)\\Abar$")
@@ -55,6 +85,8 @@ describe("PyRegex.translate", () => {
     expect(m.test("bar\nbaz")).toBe(true)
     expect(m.test("foo\nbar")).toBe(false)
     expect(re("(?m)^bar$").test("foo\nbar")).toBe(true)
+    // Scoped (?m:...) too: \A is never a line start.
+    expect(re("(?m:\\Abar)").test("foo\nbar")).toBe(false)
   })
 
   test("leading inline flags become JavaScript flags", () => {
@@ -84,13 +116,37 @@ describe("PyRegex.translate", () => {
   })
 
   test("escapes pass through or are translated to their JavaScript spelling", () => {
-    expect(ok("\\.\\d\\-\\/\\x41\\u00e9").source).toBe("\\.\\d\\-\\/\\x41\\u00e9")
+    expect(ok("\\.\\d\\-\\/\\x41\\u00e9").source).toBe("\\.\\d\\-\\/\\x41\\x{E9}")
+    expect(re("^\\x41\\u00e9$").test("Aé")).toBe(true)
     expect(ok("\\a").source).toBe("\\x07")
     expect(re("^\\U0001F600$").test("😀")).toBe(true)
     expect(re("^\\U000000e9$").test("é")).toBe(true)
     expect(ok("a{,3}").source).toBe("a{0,3}")
     expect(re("^a{,3}$").test("aa")).toBe(true)
     expect(re("^\\.json$").test("xjson")).toBe(false)
+    expect(re("^a{,}$").test("aaaa")).toBe(true)
+    expect(re("^a{}$").test("a{}")).toBe(true)
+    expect(re("^a{x}$").test("a{x}")).toBe(true)
+  })
+
+  test("octal escapes, [\\b], escaped non-ASCII and a [ inside a class read as in Python", () => {
+    expect(re("^\\0$").test("\0")).toBe(true)
+    expect(re("^\\101\\0101$").test("A\x081")).toBe(true)
+    expect(re("^[\\101]$").test("A")).toBe(true)
+    expect(reason("\\477")).toContain("outside of range")
+    expect(reason("[\\8]")).toContain("bad escape \\8")
+    expect(re("^a[\\b]b$").test("a\bb")).toBe(true)
+    expect(re("^\\é\\😀$").test("é😀")).toBe(true)
+    // Python warns "possible nested set" but reads [[:alpha:]] as [[:alph] followed by ].
+    expect(re("^[[:alpha:]]$").test(":]")).toBe(true)
+    expect(re("^[[:alpha:]]$").test("b")).toBe(false)
+  })
+
+  test("as in Python, . stops only at \\n and an astral character is one character", () => {
+    expect(re("^a.b$").test("a\rb")).toBe(true)
+    expect(re("^a.b$").test("a\u2028b")).toBe(true)
+    expect(re("^a.b$").test("a\nb")).toBe(false)
+    expect(re("^.$").test("😀")).toBe(true)
   })
 
   test("untranslatable patterns give a reason", () => {
@@ -106,20 +162,26 @@ describe("PyRegex.translate", () => {
     expect(reason("\\x4")).toContain("incomplete escape")
     expect(reason("abc\\")).toContain("bad escape")
     expect(reason("(?#open")).toContain("unterminated comment")
-    expect(reason("[\\U0001F600]")).toContain("U+FFFF")
+    expect(reason("(?U)a")).toContain("unknown extension ?U")
+    expect(reason("(?ua)x")).toContain("incompatible")
   })
 
-  test("what JavaScript cannot compile comes back with the engine's message", () => {
-    expect(reason("(unclosed")).toContain("Invalid regular expression")
-    expect(reason("a**")).toContain("Invalid regular expression")
-    expect(reason("(?P=nosuch)(?P<a>x)")).toContain("Invalid regular expression")
-    expect(reason("[abc")).toContain("Invalid regular expression")
+  test("characters beyond U+FFFF work inside a class too", () => {
+    expect(re("^[\\U0001F600]$").test("😀")).toBe(true)
   })
 
-  test("compiled RegExps are stateless (no g/y flag)", () => {
+  test("what RE2 cannot compile comes back with RE2's reason and the part it points at", () => {
+    expect(reason("(unclosed")).toBe("missing closing ) at `(unclosed`")
+    expect(reason("a**")).toBe("invalid nested repetition operator at `**`")
+    expect(reason("[abc")).toBe("missing closing ] at `[abc`")
+    expect(reason("a{1001}")).toContain("RE2 allows counts up to 1000")
+  })
+
+  test("compiled patterns are stateless: every search starts at the beginning", () => {
     const r = re("/(?P<id>AOI_.+)$")
-    expect(r.global || r.sticky).toBe(false)
     expect(r.test("/a/AOI_1")).toBe(true)
     expect(r.test("/a/AOI_1")).toBe(true)
+    expect(r.exec("/a/AOI_1")).toEqual({ text: "/AOI_1", index: 2, groups: { id: "AOI_1" } })
+    expect(r.exec("/a/AOI_1")?.index).toBe(2)
   })
 })

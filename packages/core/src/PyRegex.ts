@@ -1,37 +1,71 @@
 /**
- * Python `re` patterns as JavaScript RegExps.
+ * Python `re` patterns, matched in linear time.
  *
  * datasets.json was written for HySDS, whose `match_pattern`s are Python regexes
  * (`(?P<id>AOI_.+)$`). Operators must be able to reuse those files unchanged, so
  * we translate the Python-only syntax instead of asking them to rewrite patterns.
+ *
+ * Why not JavaScript's RegExp: the patterns run against names a job dir chose,
+ * and the job dir is untrusted. A backtracking engine (JavaScript's, and
+ * Python's) takes time exponential in the name's length on patterns such as
+ * `(a+)+$`: 28 characters blocked the server's event loop for seconds, and
+ * JavaScriptCore then gives up and answers "no match", silently sending the
+ * product to another entry. So patterns are translated to RE2 syntax and run on
+ * re2js (a pure-JavaScript port of RE2), whose matching time is linear in the
+ * input whatever the pattern. What RE2 cannot express needs backtracking, which
+ * cannot be bounded on the event loop, so it is refused with the construct named:
+ * backreferences `(?P=name)` and `\1`, lookahead `(?=...)` `(?!...)`, lookbehind
+ * `(?<=...)` `(?<!...)`, atomic groups `(?>...)`, possessive quantifiers `a*+`
+ * and conditionals `(?(1)a|b)`.
+ *
  * The translation is a single left-to-right scan that knows about escapes and
  * character classes, so `\(?P<` and `[(?P<]` stay literal as they are in Python.
- *
- * What is translated: `(?P<name>...)`, `(?P=name)`, `\A`, `\Z` (and Python 3.14's
- * `\z`), `(?#comment)`, leading global flags `(?i)` `(?m)` `(?s)`, scoped flags
- * `(?i:...)`, `\a`, `\U0001F600`, `{,n}`, and a `]` that opens a class (`[]a]`).
- * What is refused with a reason: `(?x)`, `(?L)`, `\N{...}`, conditionals
- * `(?(1)a|b)`, atomic groups `(?>...)`, unknown letter escapes such as `\q`
- * (Python rejects them; JavaScript would silently read a literal `q`).
- * `(?a)` and `(?u)` are accepted as no-ops: `(?u)` is already Python 3's default
- * for str patterns, and `(?a)` asks for ASCII `\d` `\w` `\b`, which is what
- * JavaScript does anyway.
+ * What is translated: `(?P<name>...)`, `\A`, `\Z` (and Python 3.14's `\z`),
+ * `(?#comment)`, leading global flags `(?i)` `(?m)` `(?s)`, scoped flags
+ * `(?i:...)`, `\a`, `\b` in a class (backspace), octal escapes `\0` `\012`,
+ * `\uXXXX` and `\U0001F600`, escaped non-ASCII characters, `{,n}` and `{,}`,
+ * `{}` (a literal), a `[` inside a class (a literal), and a `]` that opens a
+ * class (`[]a]`). What is refused with a reason besides the backtracking
+ * constructs: `(?x)`, `(?L)`, `\N{...}`, unknown extensions such as `(?U)`
+ * (RE2 would read it as "ungreedy"), unknown letter escapes such as `\q`
+ * (Python rejects them). `(?a)` and `(?u)` are accepted as no-ops: `(?u)` is
+ * already Python 3's default for str patterns, and `(?a)` asks for ASCII `\d`
+ * `\w` `\b`, which is what RE2 does anyway. RE2's own limits (a count in
+ * `{m,n}` above 1000, ASCII-only group names) come back as a syntax error.
  *
  * Known remaining differences, all about characters that never occur in product
- * paths: Python's `$` also matches before a final `\n`; Python's `\d` `\w` `\s`
- * are Unicode-aware; JavaScript's `.` also stops at `\r`, U+2028 and U+2029.
+ * paths: Python's `$` also matches before a final `\n`; Python's `\d` `\w`
+ * `\s` `\b` are Unicode-aware, RE2's are ASCII (and RE2's `\s` leaves out
+ * `\v`). `.` stops only at `\n` and an astral character is one character, as in
+ * Python.
  *
- * The RegExp is built without the `g`/`y` flags so `exec` is stateless and
- * searches anywhere in the input, like Python's `re.search`.
+ * A compiled pattern has no state between calls: `exec` always searches the
+ * whole input from its start, like Python's `re.search`.
  */
 import { Either } from "effect"
+import { RE2JS, RE2JSSyntaxException } from "re2js"
 
-/** A translated pattern: what `new RegExp(source, flags)` needs, plus the
- * names of its named groups (the template variables a match provides). */
+/** A translated pattern: RE2 source and the flags to compile it with (a subset of
+ * "ims"), plus the names of its named groups (the template variables a match provides). */
 export interface Translated {
   readonly source: string
   readonly flags: string
   readonly groups: ReadonlyArray<string>
+}
+
+/** One match: the matched text, where it starts, and the named groups that took
+ * part in it (Python would give `None` for the others; they are left out). */
+export interface Match {
+  readonly text: string
+  readonly index: number
+  readonly groups: Readonly<Record<string, string>>
+}
+
+/** A compiled pattern. Its time is linear in the input's length. */
+export interface Pattern extends Translated {
+  /** Python's `re.search`: the first match anywhere in `input`, or null. */
+  readonly exec: (input: string) => Match | null
+  readonly test: (input: string) => boolean
 }
 
 /** Escapes of ASCII letters Python accepts; any other `\<letter>` is an error there. */
@@ -40,7 +74,19 @@ const LETTER_ESCAPES_INSIDE = new Set("abdDfnrsStvwWxuUN")
 
 const GLOBAL_FLAGS = /^\(\?([aiLmsux]+)\)/
 const SCOPED_FLAGS = /^\(\?([aiLmsux]*)(?:-([imsx]+))?:/
+/** A Python counted repeat: `{m}`, `{m,}`, `{,n}`, `{m,n}`, `{,}` (but `{}` is a literal). */
+const REPEAT = /^\{(\d*)(?:(,)(\d*))?\}/
 const HEX = /^[0-9a-fA-F]+$/
+const OCTAL_DIGIT = /^[0-7]$/
+
+/**
+ * The refusal of a construct RE2 cannot run: what it is, where, and why we do
+ * not fall back to a backtracking engine for it.
+ */
+const needsBacktracking = (construct: string, position: number, what: string): string =>
+  `${construct} at position ${position} is ${what}, which needs a backtracking regex engine; ` +
+  "hysds-stac matches datasets.json patterns in linear time to stay safe with untrusted job dirs; " +
+  "rewrite the pattern without it"
 
 /** Reason for a flag we cannot carry over, or undefined when it is fine. */
 const unsupportedFlag = (flags: string): string | undefined => {
@@ -52,15 +98,15 @@ const unsupportedFlag = (flags: string): string | undefined => {
   return undefined
 }
 
-/** JavaScript keeps only i, m and s; a and u are no-ops (see the module comment). */
-const jsFlags = (flags: string): string => [..."ims"].filter((f) => flags.includes(f)).join("")
+/** RE2 keeps i, m and s; a and u are no-ops (see the module comment). */
+const re2Flags = (flags: string): string => [..."ims"].filter((f) => flags.includes(f)).join("")
 
-const hex4 = (n: number): string => "\\u" + n.toString(16).toUpperCase().padStart(4, "0")
+/** A code point in RE2's `\x{...}` spelling, which works inside and outside classes. */
+const codePoint = (n: number): string => `\\x{${n.toString(16).toUpperCase()}}`
 
 /**
- * Translates a Python `re` pattern into JavaScript RegExp source and flags.
- * Left carries a human-readable reason. A Right is not yet known to compile;
- * use `compile` for that.
+ * Translates a Python `re` pattern into RE2 source and flags. Left carries a
+ * human-readable reason. A Right is not yet known to compile; use `compile`.
  */
 export const translate = (pattern: string): Either.Either<Translated, string> => {
   const groups: Array<string> = []
@@ -86,15 +132,18 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
     }
     break
   }
-  const multiline = flags.includes("m")
 
   let out = ""
   let inClass = false
   // Index in `pattern` where the current class's members start (after `[` or `[^`).
   let classBody = -1
+  // The quantifier just read (outside a class), so a `+` after it is seen as possessive.
+  let quantifier: string | undefined
 
   while (i < pattern.length) {
     const c = pattern[i]!
+    const after = quantifier
+    quantifier = undefined
 
     if (c === "\\") {
       const e = pattern[i + 1]
@@ -102,19 +151,47 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
       if (/[A-Za-z]/.test(e) && !(inClass ? LETTER_ESCAPES_INSIDE : LETTER_ESCAPES_OUTSIDE).has(e)) {
         return Either.left(`bad escape \\${e} at position ${i}`)
       }
+      if (/[0-9]/.test(e)) {
+        // Python: `\0` and three octal digits are characters, `\8` `\9` in a class are
+        // errors, and outside a class any other `\<digits>` refers back to a group.
+        const two = pattern.slice(i + 2, i + 4)
+        const octal =
+          e === "0"
+            ? "0" + (/^[0-7]*/.exec(two)![0])
+            : inClass && OCTAL_DIGIT.test(e)
+              ? e + (/^[0-7]*/.exec(two)![0])
+              : OCTAL_DIGIT.test(e) && /^[0-7]{2}$/.test(two)
+                ? e + two
+                : undefined
+        if (octal !== undefined) {
+          const code = parseInt(octal, 8)
+          if (code > 0o377) return Either.left(`octal escape value \\${octal} outside of range 0-0o377 at position ${i}`)
+          out += codePoint(code)
+          i += 1 + octal.length
+          continue
+        }
+        if (inClass) return Either.left(`bad escape \\${e} at position ${i}`)
+        const ref = "\\" + /^\d{1,2}/.exec(pattern.slice(i + 1))![0]
+        return Either.left(needsBacktracking(ref, i, "a backreference"))
+      }
       switch (e) {
         case "A":
-          // With the m flag `^` would match at every line start; a lookbehind keeps "start of input".
-          out += multiline ? "(?<![\\s\\S])" : "^"
+          // RE2's \A and \z mean start and end of input even under (?m), as Python's do.
+          out += "\\A"
           i += 2
           continue
         case "Z":
         case "z":
-          out += multiline ? "(?![\\s\\S])" : "$"
+          out += "\\z"
           i += 2
           continue
         case "a":
           out += "\\x07"
+          i += 2
+          continue
+        case "b":
+          // Python reads `[\b]` as a backspace; RE2 knows `\b` only as a word boundary.
+          out += inClass ? "\\x08" : "\\b"
           i += 2
           continue
         case "N":
@@ -128,24 +205,19 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
             return Either.left(`incomplete escape \\${e}${digits} at position ${i}`)
           }
           const code = parseInt(digits, 16)
-          if (e !== "U" || code <= 0xffff) {
-            out += e === "U" ? hex4(code) : `\\${e}${digits}`
-          } else if (code > 0x10ffff) {
-            return Either.left(`bad escape \\U${digits} at position ${i}`)
-          } else if (inClass) {
-            return Either.left(`characters beyond U+FFFF inside a character class are not supported (position ${i})`)
-          } else {
-            // Without the `u` flag JavaScript matches UTF-16 code units: use the surrogate pair.
-            const offset = code - 0x10000
-            out += `(?:${hex4(0xd800 + (offset >> 10))}${hex4(0xdc00 + (offset & 0x3ff))})`
-          }
+          if (code > 0x10ffff) return Either.left(`bad escape \\${e}${digits} at position ${i}`)
+          out += e === "x" ? `\\x${digits}` : codePoint(code)
           i += 2 + width
           continue
         }
-        default:
-          out += c + e
-          i += 2
+        default: {
+          // Other letters are known escapes RE2 spells the same way; a non-letter stands
+          // for itself in Python, which RE2 allows only for ASCII: spell the others as a code point.
+          const point = pattern.codePointAt(i + 1)!
+          out += point < 0x80 ? c + e : codePoint(point)
+          i += 1 + String.fromCodePoint(point).length
           continue
+        }
       }
     }
 
@@ -154,6 +226,9 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
         // Python reads a `]` right after `[` or `[^` as a member; JavaScript would close an empty class.
         out += i === classBody ? "\\]" : "]"
         inClass = i === classBody
+      } else if (c === "[") {
+        // A literal in Python; RE2 would read `[:alpha:]` as a POSIX class.
+        out += "\\["
       } else {
         out += c
       }
@@ -170,18 +245,41 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
       continue
     }
 
+    if (c === "*" || c === "+" || c === "?") {
+      if (after !== undefined && c === "+") {
+        return Either.left(needsBacktracking(`the possessive quantifier ${after}+`, i - after.length, "a possessive quantifier"))
+      }
+      out += c
+      i += 1
+      // `?` after a quantifier makes it lazy, which RE2 has; nothing can follow that.
+      quantifier = after !== undefined && c === "?" ? undefined : c
+      continue
+    }
+
     if (c === "{") {
-      // Python reads `{,n}` as `{0,n}`; JavaScript would take it literally.
-      const upTo = /^\{,(\d+)\}/.exec(pattern.slice(i))
-      if (upTo) {
-        out += `{0,${upTo[1]}}`
-        i += upTo[0].length
+      const repeat = REPEAT.exec(pattern.slice(i))
+      if (repeat && (repeat[1] !== "" || repeat[2] !== undefined)) {
+        // Python reads `{,n}` as `{0,n}` and `{,}` as `{0,}`; RE2 would take them literally.
+        const [text, lo, comma, hi] = repeat
+        out += `{${lo || "0"}${comma === undefined ? "" : "," + hi}}`
+        i += text.length
+        quantifier = text
         continue
       }
+      // Python reads any other `{` (such as `{}` or `{x}`) as a literal.
+      out += "\\{"
+      i += 1
+      continue
     }
 
     if (c === "(" && pattern[i + 1] === "?") {
       const rest = pattern.slice(i)
+      if (rest.startsWith("(?=")) return Either.left(needsBacktracking("(?=...)", i, "a lookahead assertion"))
+      if (rest.startsWith("(?!")) return Either.left(needsBacktracking("(?!...)", i, "a negative lookahead assertion"))
+      if (rest.startsWith("(?<=")) return Either.left(needsBacktracking("(?<=...)", i, "a lookbehind assertion"))
+      if (rest.startsWith("(?<!")) return Either.left(needsBacktracking("(?<!...)", i, "a negative lookbehind assertion"))
+      if (rest.startsWith("(?>")) return Either.left(needsBacktracking("(?>...)", i, "an atomic group"))
+      if (rest.startsWith("(?(")) return Either.left(needsBacktracking("(?(id)yes|no)", i, "a conditional group"))
       const named = /^\(\?P?<([^>=!][^>]*)>/.exec(rest)
       if (named) {
         groups.push(named[1]!)
@@ -190,11 +288,7 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
         continue
       }
       const backref = /^\(\?P=([^)]*)\)/.exec(rest)
-      if (backref) {
-        out += `\\k<${backref[1]}>`
-        i += backref[0].length
-        continue
-      }
+      if (backref) return Either.left(needsBacktracking(backref[0], i, "a backreference"))
       if (rest.startsWith("(?P")) return Either.left(`unknown extension ?P${rest[3] ?? ""} at position ${i}`)
       if (rest.startsWith("(?#")) {
         const end = pattern.indexOf(")", i)
@@ -206,38 +300,68 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
         return Either.left(`global flags not at the start of the expression (position ${i})`)
       }
       const scoped = SCOPED_FLAGS.exec(rest)
-      if (scoped && scoped[0] !== "(?:") {
+      if (scoped) {
         const on = scoped[1] ?? ""
         const off = scoped[2] ?? ""
         const reason = unsupportedFlag(on + off)
         if (reason) return Either.left(reason)
-        const onJs = jsFlags(on)
-        const offJs = jsFlags(off)
-        out += onJs || offJs ? `(?${onJs}${offJs ? "-" + offJs : ""}:` : "(?:"
+        const onRe2 = re2Flags(on)
+        const offRe2 = re2Flags(off)
+        out += onRe2 || offRe2 ? `(?${onRe2}${offRe2 ? "-" + offRe2 : ""}:` : "(?:"
         i += scoped[0].length
         continue
       }
-      if (rest.startsWith("(?(")) {
-        return Either.left(`conditional groups (?(id)yes|no) are not supported (position ${i})`)
-      }
-      if (rest.startsWith("(?>")) return Either.left(`atomic groups (?>...) are not supported (position ${i})`)
+      // Anything else is an error in Python, but may mean something to RE2 (`(?U)`).
+      return Either.left(`unknown extension ?${rest[2] ?? ""} at position ${i}`)
     }
 
     out += c
     i += 1
   }
 
-  return Either.right({ source: out, flags: jsFlags(flags), groups })
+  return Either.right({ source: out, flags: re2Flags(flags), groups })
 }
 
+const RE2_FLAGS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL }
+
+/** RE2's reason, with the part of the pattern it points at; RE2's own limits explained. */
+const engineReason = (e: unknown): string => {
+  if (!(e instanceof RE2JSSyntaxException)) return `RE2 cannot compile it: ${e instanceof Error ? e.message : String(e)}`
+  const what = e.getDescription()
+  const at = e.getPattern()
+  const limit =
+    what === "invalid repeat count"
+      ? " (RE2 allows counts up to 1000)"
+      : what === "invalid named capture"
+        ? " (group names are ASCII letters, digits and _)"
+        : ""
+  return `${what}${at ? ` at \`${at}\`` : ""}${limit}`
+}
+
+/** Named groups that took part in the match. */
+const participating = (groups: Record<string, string | undefined> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(groups ?? {}).filter((kv): kv is [string, string] => kv[1] !== undefined))
+
 /**
- * Translates and compiles a Python pattern. Left carries our reason or, when
- * the translation is fine but JavaScript still refuses it, the engine's message.
+ * Translates and compiles a Python pattern for linear-time matching. Left
+ * carries our reason or, when the translation is fine but RE2 still refuses it,
+ * RE2's reason and the part of the pattern it points at.
  */
-export const compile = (pattern: string): Either.Either<RegExp, string> =>
-  Either.flatMap(translate(pattern), ({ flags, source }) =>
+export const compile = (pattern: string): Either.Either<Pattern, string> =>
+  Either.flatMap(translate(pattern), (translated) =>
     Either.try({
-      try: () => new RegExp(source, flags),
-      catch: (e) => (e instanceof Error ? e.message : String(e))
+      try: (): Pattern => {
+        const flags = [...translated.flags].reduce((bits, f) => bits | RE2_FLAGS[f]!, 0)
+        const re2 = RE2JS.compile(translated.source, flags)
+        return {
+          ...translated,
+          exec: (input) => {
+            const m = re2.exec(input) as (Array<string | undefined> & { index: number; groups?: Record<string, string | undefined> }) | null
+            return m === null ? null : { text: m[0]!, index: m.index, groups: participating(m.groups) }
+          },
+          test: (input) => re2.test(input)
+        }
+      },
+      catch: engineReason
     })
   )
