@@ -6,6 +6,7 @@
  * a series exists (at 0) before its first event and `rate()` works from the
  * first scrape.
  */
+import { Step } from "@hysds-stac/core"
 import { Effect, Metric, MetricBoundaries } from "effect"
 import type { ErrorCategory, IngestState } from "./ApiSchemas.ts"
 
@@ -27,11 +28,8 @@ export const items = counter("hysds_stac_items_published_total", "STAC items reg
 export const files = counter("hysds_stac_files_published_total", "Files copied to the store by succeeded ingests.")
 export const bytes = counter("hysds_stac_bytes_published_total", "Bytes copied to the store by succeeded ingests.")
 export const documents = counter("hysds_stac_documents_indexed_total", "GRQ documents indexed by succeeded ingests.")
-export const stepDuration = Metric.histogram(
-  "hysds_stac_step_duration_seconds",
-  MetricBoundaries.exponential({ start: 0.001, factor: 4, count: 10 }),
-  "Duration of each completed side-effect step, by action (journal intent to completion)."
-)
+/** Fed by core where each step's span is (Step.run), by action tag. */
+export const stepDuration = Step.duration
 export const rollbacks = counter("hysds_stac_rollbacks_total", "Ingests that undid at least one step (failure or interruption).")
 export const rollbackSteps = counter("hysds_stac_rollback_steps_total", "Steps undone by rollbacks, by result (undone, failed).")
 export const errors = counter("hysds_stac_errors_total", "Ingests that did not succeed, by error category.")

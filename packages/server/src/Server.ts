@@ -26,7 +26,6 @@ import * as OperationsHandlers from "./handlers/Operations.ts"
 import * as ValidationHandlers from "./handlers/Validation.ts"
 import * as Ingests from "./Ingests.ts"
 import * as Metrics from "./Metrics.ts"
-import * as ObservedJournal from "./ObservedJournal.ts"
 import * as Readiness from "./Readiness.ts"
 import * as Recovery from "./Recovery.ts"
 import { Redactor, type RedactorShape } from "./Redactor.ts"
@@ -45,7 +44,7 @@ export const foundation = (config: Config, keys: ApiKeysShape, redactor: Redacto
   Layer.mergeAll(
     BunContext.layer,
     Backends.layer(config.settings),
-    Layer.sync(Journal.Journal, () => ObservedJournal.observe(FileJournal.make({ dir: journalDir(config) }))),
+    Layer.sync(Journal.Journal, () => FileJournal.make({ dir: journalDir(config) })),
     Layer.succeed(ServerConfig, config),
     Layer.succeed(ApiKeys, keys),
     Layer.succeed(Redactor, redactor)

@@ -5,7 +5,8 @@
  * configuration); SIGTERM and SIGINT drain and exit 0.
  */
 import { BunRuntime } from "@effect/platform-bun"
-import { Cause, Effect, Either, Exit, Option } from "effect"
+import { Tracing } from "@hysds-stac/adapters"
+import { Cause, Effect, Either, Exit, Layer, Option } from "effect"
 import * as ApiKeys from "./ApiKeys.ts"
 import * as JsonLogger from "./JsonLogger.ts"
 import * as Redactor from "./Redactor.ts"
@@ -20,13 +21,21 @@ if (Either.isLeft(config)) {
   process.exit(EXIT_CONFIG)
 }
 
-let redactor: Redactor.RedactorShape = Redactor.make(config.right.settings.secrets)
+// Spans go to an OpenTelemetry collector only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+const tracing = Tracing.fromEnv(process.env)
+if (Either.isLeft(tracing)) {
+  JsonLogger.line(Redactor.make([]), "error", tracing.left.message, { category: "config", hint: tracing.left.hint })
+  process.exit(EXIT_CONFIG)
+}
+const secrets = [...config.right.settings.secrets, ...Tracing.secretsOf(tracing.right)]
+
+let redactor: Redactor.RedactorShape = Redactor.make(secrets)
 const keys = ApiKeys.make({
   keys: config.right.apiKeys,
   ...(config.right.apiKeysFile ? { file: config.right.apiKeysFile } : {}),
   onReload: (e) => JsonLogger.line(redactor, e.error ? "warn" : "info", e.error ? "API keys file unusable: no key from it" : "API keys file (re)loaded", e)
 })
-redactor = Redactor.make(config.right.settings.secrets, keys)
+redactor = Redactor.make(secrets, keys)
 
 // runMain handles the first signal (it interrupts the main fiber, which drains). These
 // listeners only keep a second signal from killing the process in the middle of a rollback.
@@ -43,6 +52,8 @@ const main = Server.run(config.right, keys, redactor).pipe(
   Effect.tapErrorCause((cause) =>
     Effect.logError(`the server cannot start: ${Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : String(Cause.squash(cause))}`)
   ),
+  // Outside the server's scope: the exporter sends its last spans after the drain.
+  Effect.provide(tracing.right === undefined ? Layer.empty : Tracing.layer(tracing.right)),
   Effect.provide(JsonLogger.layer(redactor, config.right.logLevel))
 )
 
