@@ -57,8 +57,14 @@ const comparable = (s: Snapshot) => ({
   })
 })
 
+/** The journal files of a state dir, open and finished (relative paths). */
+const journalFiles = (state: string) =>
+  fs.existsSync(path.join(state, "journal"))
+    ? fs.readdirSync(path.join(state, "journal"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".jsonl"))
+    : []
+
 const journalRecords = (state: string) =>
-  fs.readdirSync(path.join(state, "journal")).flatMap((f) =>
+  journalFiles(state).flatMap((f) =>
     fs.readFileSync(path.join(state, "journal", f), "utf8").trim().split("\n").map((l) => JSON.parse(l.slice(9)) as { _tag: string })
   )
 
@@ -81,7 +87,7 @@ const matrix = async (name: string, extra: ReadonlyArray<string>, prepare: (stat
   prepare(refState)
   expect(ingest(copyJob("mixed-job"), refState, extra).exitCode).toBe(0)
   const published = comparable(await snapshot(refState))
-  const journalsBefore = (state: string) => (fs.existsSync(path.join(state, "journal")) ? fs.readdirSync(path.join(state, "journal")).length : 0)
+  const journalsBefore = (state: string) => journalFiles(state).length
 
   await pool(total, 3, async (k) => {
     const state = tempDir("kill")

@@ -72,8 +72,9 @@ describe("happy path: POST a copy of examples/mixed-job, then GET it", () => {
     expect(existsSync(path.join(mixed, "_datasets.json"))).toBe(true)
   })
 
-  test("the journal names the ingest by the same id, committed", () => {
-    const file = path.join(server.stateDir, "journal", `${final.id}.jsonl`)
+  test("the journal names the ingest by the same id, committed (and moved among the finished ones)", () => {
+    expect(existsSync(path.join(server.stateDir, "journal", `${final.id}.jsonl`))).toBe(false)
+    const file = path.join(server.stateDir, "journal", "finished", `${final.id}.jsonl`)
     const records = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l.slice(9)))
     expect(records[0]).toMatchObject({ _tag: "Begin", tx: final.id, jobDir: mixed, pid: server.proc.pid })
     expect(records.at(-1)).toMatchObject({ _tag: "End", tx: final.id, outcome: "committed" })

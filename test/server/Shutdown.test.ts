@@ -24,7 +24,7 @@ afterAll(async () => {
 
 const journal = (s: Server) =>
   Effect.runPromise(
-    Effect.flatMap(Journal.Journal, (j) => j.transactions()).pipe(Effect.provide(FileJournal.layer({ dir: path.join(s.stateDir, "journal") })))
+    Effect.flatMap(Journal.Journal, (j) => j.transactions({ finished: true })).pipe(Effect.provide(FileJournal.layer({ dir: path.join(s.stateDir, "journal") })))
   )
 
 const start = async (label: string, grace: string) => {

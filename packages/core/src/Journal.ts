@@ -35,6 +35,9 @@ export type JournalRecord =
 /** How a transaction stands, from its records. */
 export type TxState = "running" | "committing" | "committed" | "aborted" | "abort-incomplete"
 
+/** Nothing is left to do for it: it committed, or every step was undone. */
+export const isFinished = (state: TxState): boolean => state === "committed" || state === "aborted"
+
 export interface TxSummary {
   readonly tx: string
   readonly state: TxState
@@ -46,8 +49,14 @@ export interface TxSummary {
 export interface JournalShape {
   /** Durable once it succeeds: a step does not act before its intent is appended. */
   readonly append: (record: JournalRecord) => Effect.Effect<void, InternalError>
-  /** Every transaction the journal still holds, newest first. */
-  readonly transactions: () => Effect.Effect<ReadonlyArray<TxSummary>, InternalError>
+  /**
+   * The open transactions (not committed, not fully rolled back), newest
+   * first; with `finished`, also the finished ones the journal still keeps
+   * (see its retention). Open ones are what recovery and every ingest look at,
+   * so they are kept apart and reading them stays cheap however long the
+   * history.
+   */
+  readonly transactions: (options?: { readonly finished?: boolean }) => Effect.Effect<ReadonlyArray<TxSummary>, InternalError>
   /** The records of one transaction in order (a torn last record is dropped). */
   readonly records: (tx: string) => Effect.Effect<ReadonlyArray<JournalRecord>, InternalError>
 }
@@ -82,10 +91,11 @@ export const memory = (records: Array<JournalRecord> = []) =>
   Layer.succeed(Journal, {
     append: (r) => Effect.sync(() => void records.push(r)),
     records: (tx) => Effect.sync(() => records.filter((r) => r.tx === tx)),
-    transactions: () =>
+    transactions: (options) =>
       Effect.sync(() =>
         [...new Set(records.map((r) => r.tx))]
           .reverse()
           .map((tx) => summarize(tx, records.filter((r) => r.tx === tx)))
+          .filter((t) => options?.finished === true || !isFinished(t.state))
       )
   })

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Journal } from "@hysds-stac/core"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -24,7 +24,7 @@ describe("FileJournal", () => {
     const reopened = FileJournal.make({ dir: d })
     const records = await Effect.runPromise(reopened.records("t1"))
     expect(records.map((r) => r._tag)).toEqual(["Begin", "Intent"])
-    const txs = await Effect.runPromise(reopened.transactions())
+    const txs = await Effect.runPromise(reopened.transactions({ finished: true }))
     expect(Object.fromEntries(txs.map((t) => [t.tx, t.state]))).toEqual({ t1: "running", t2: "committed" })
   })
 
@@ -57,5 +57,110 @@ describe("FileJournal", () => {
     expect(r.stdout.toString()).not.toContain("survived")
     const records = FileJournal.decode("k", fs.readFileSync(path.join(d, "k.jsonl"), "utf8"))
     expect(records.map((x) => (x as { step: number }).step)).toEqual([1, 2, 3])
+  })
+})
+
+describe("FileJournal records are versioned and decoded", () => {
+  const write = (d: string, tx: string, ...stored: Array<unknown>) => {
+    fs.mkdirSync(d, { recursive: true })
+    const lines = stored.map((r) => {
+      const json = JSON.stringify(r)
+      return `${(Bun.hash.crc32(json) >>> 0).toString(16).padStart(8, "0")} ${json}\n`
+    })
+    fs.writeFileSync(path.join(d, `${tx}.jsonl`), lines.join(""))
+  }
+  const failure = async (d: string, tx: string) => JSON.stringify(await Effect.runPromiseExit(FileJournal.make({ dir: d }).records(tx)))
+
+  test("each record is written with its version", async () => {
+    const d = dir()
+    await Effect.runPromise(FileJournal.make({ dir: d }).append({ _tag: "Commit", tx: "v", at }))
+    const line = fs.readFileSync(path.join(d, "v.jsonl"), "utf8")
+    expect(JSON.parse(line.slice(9))).toEqual({ v: 1, _tag: "Commit", tx: "v", at })
+  })
+
+  test("a record without a version (written before versioning) reads as version 1", async () => {
+    const d = dir()
+    write(d, "old", { _tag: "Begin", tx: "old", at, jobDir: "/j", products: ["p"] }, { _tag: "Done", tx: "old", step: 1 })
+    const records = await Effect.runPromise(FileJournal.make({ dir: d }).records("old"))
+    expect(records).toEqual([
+      { _tag: "Begin", tx: "old", at, jobDir: "/j", products: ["p"] },
+      { _tag: "Done", tx: "old", step: 1 }
+    ])
+  })
+
+  test("a record of an unknown version is reported, never guessed at", async () => {
+    const d = dir()
+    write(d, "new", { v: 2, _tag: "Begin", tx: "new", at, jobDir: "/j", products: [] }, { v: 1, _tag: "Done", tx: "new", step: 1 })
+    const text = await failure(d, "new")
+    expect(text).toContain("line 1 cannot be read")
+    expect(text).toContain("version 2")
+  })
+
+  test("a record of the wrong shape is reported with what is wrong", async () => {
+    const d = dir()
+    write(
+      d,
+      "bad",
+      { v: 1, _tag: "Intent", tx: "bad", step: 1, action: { _tag: "PutObjects", product: "p", urls: "s3://b/k" } },
+      { v: 1, _tag: "Done", tx: "bad", step: 1 }
+    )
+    const text = await failure(d, "bad")
+    expect(text).toContain("line 1 cannot be read")
+    expect(text).toContain("urls")
+  })
+})
+
+describe("FileJournal compaction", () => {
+  const begin = (tx: string) => ({ _tag: "Begin" as const, tx, at, jobDir: "/job", products: [tx] })
+  const end = (tx: string, outcome: "committed" | "aborted" | "abort-incomplete") => ({ _tag: "End" as const, tx, at, outcome })
+
+  test("finished transactions leave the open ones; abort-incomplete stays open for recover", async () => {
+    const d = dir()
+    const j = FileJournal.make({ dir: d, retentionDays: 7 })
+    await Effect.runPromise(
+      Effect.all([
+        j.append(begin("done")),
+        j.append(end("done", "committed")),
+        j.append(begin("undone")),
+        j.append(end("undone", "aborted")),
+        j.append(begin("stuck")),
+        j.append(end("stuck", "abort-incomplete")),
+        j.append(begin("running"))
+      ])
+    )
+    expect(fs.readdirSync(d).sort()).toEqual(["finished", "running.jsonl", "stuck.jsonl"])
+    const open = await Effect.runPromise(j.transactions())
+    expect(open.map((t) => [t.tx, t.state]).sort()).toEqual([
+      ["running", "running"],
+      ["stuck", "abort-incomplete"]
+    ])
+    const all = await Effect.runPromise(j.transactions({ finished: true }))
+    expect(all.map((t) => t.tx).sort()).toEqual(["done", "running", "stuck", "undone"])
+    // A finished transaction can still be read, and recovery of the stuck one finishes it.
+    expect((await Effect.runPromise(j.records("done"))).map((r) => r._tag)).toEqual(["Begin", "End"])
+    await Effect.runPromise(j.append(end("stuck", "aborted")))
+    expect(fs.readdirSync(d).sort()).toEqual(["finished", "running.jsonl"])
+    expect((await Effect.runPromise(j.records("stuck"))).map((r) => r._tag)).toEqual(["Begin", "End", "End"])
+  })
+
+  test("finished transactions older than the retention are deleted; 0 keeps none", async () => {
+    const d = dir()
+    const week = FileJournal.make({ dir: d, retentionDays: 7 })
+    await Effect.runPromise(Effect.all([week.append(begin("old")), week.append(end("old", "committed"))]))
+    const old = path.join(d, "finished", "old.jsonl")
+    const eightDaysAgo = new Date(Date.now() - 8 * 24 * 60 * 60 * 1000)
+    fs.utimesSync(old, eightDaysAgo, eightDaysAgo)
+    await Effect.runPromise(Effect.all([week.append(begin("recent")), week.append(end("recent", "committed"))]))
+    expect(fs.readdirSync(path.join(d, "finished"))).toEqual(["recent.jsonl"])
+    const none = FileJournal.make({ dir: d, retentionDays: 0 })
+    await Effect.runPromise(Effect.all([none.append(begin("gone")), none.append(end("gone", "aborted"))]))
+    expect(fs.readdirSync(path.join(d, "finished"))).toEqual([])
+  })
+
+  test("HYSDS_STAC_JOURNAL_RETENTION_DAYS must be a number of days", () => {
+    expect(FileJournal.retentionFromEnv({})).toEqual(Either.right(7))
+    expect(FileJournal.retentionFromEnv({ HYSDS_STAC_JOURNAL_RETENTION_DAYS: "0.5" })).toEqual(Either.right(0.5))
+    const bad = FileJournal.retentionFromEnv({ HYSDS_STAC_JOURNAL_RETENTION_DAYS: "a week" })
+    expect(Either.isLeft(bad) && bad.left.field).toBe("HYSDS_STAC_JOURNAL_RETENTION_DAYS")
   })
 })

@@ -5,23 +5,32 @@
  * new), so once a step's intent is appended it survives a kill -9 or a power
  * cut. A crash in the middle of an append leaves a torn last line: its checksum
  * does not match and it is dropped. A bad line anywhere else is corruption, and
- * is reported, never skipped.
+ * is reported, never skipped. Records are decoded by core's versioned schema
+ * (JournalRecord): one of an unknown version or shape is reported too.
+ *
+ * Compaction: when a transaction ends committed or aborted its file moves to
+ * `finished/`, so an ingest and a recovery read only the open ones however
+ * long the history; finished files older than the retention (7 days by
+ * default, HYSDS_STAC_JOURNAL_RETENTION_DAYS) are deleted then. An
+ * `abort-incomplete` transaction stays open until `recover` finishes it.
  *
  * Test hook: HYSDS_STAC_CRASH_AT=K kills the process with SIGKILL (no
  * finalizers, like a spot termination) right after its K-th append, so tests
  * can stop an ingest dead at every step boundary.
  */
-import { Errors, Journal } from "@hysds-stac/core"
-import { Effect, Layer } from "effect"
+import { Errors, Journal, JournalRecord } from "@hysds-stac/core"
+import { Effect, Either, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 
 const SUFFIX = ".jsonl"
+const FINISHED = "finished"
+const DAY_MS = 24 * 60 * 60 * 1000
 
 const crc = (text: string): string => (Bun.hash.crc32(text) >>> 0).toString(16).padStart(8, "0")
 
 export const encode = (record: Journal.JournalRecord): string => {
-  const json = JSON.stringify(record)
+  const json = JSON.stringify(JournalRecord.encode(record))
   return `${crc(json)} ${json}\n`
 }
 
@@ -35,7 +44,11 @@ export const decode = (file: string, text: string): Array<Journal.JournalRecord>
     const json = line.slice(space + 1)
     const ok = space === 8 && line.slice(0, 8) === crc(json)
     if (ok) {
-      out.push(JSON.parse(json) as Journal.JournalRecord)
+      const record = JournalRecord.decode(JSON.parse(json))
+      if (Either.isLeft(record)) {
+        throw new Errors.InternalError({ message: `journal ${file} line ${i + 1} cannot be read: ${record.left}` })
+      }
+      out.push(record.right)
       continue
     }
     if (i === complete.length - 1) break // torn by a crash mid-append
@@ -60,14 +73,57 @@ export interface Options {
   readonly dir: string
   /** Kill the process after this many appends (test hook; default from HYSDS_STAC_CRASH_AT). */
   readonly crashAt?: number
+  /** Days a finished transaction is kept for `journal list --all` (default 7; 0 keeps none). */
+  readonly retentionDays?: number
 }
 
+/** `HYSDS_STAC_JOURNAL_RETENTION_DAYS`: days, 0 or more (default 7). */
+export const retentionFromEnv = (env: Readonly<Record<string, string | undefined>>): Either.Either<number, Errors.ConfigError> => {
+  const raw = env["HYSDS_STAC_JOURNAL_RETENTION_DAYS"]?.trim()
+  if (raw === undefined || raw === "") return Either.right(7)
+  const days = Number(raw)
+  return Number.isFinite(days) && days >= 0
+    ? Either.right(days)
+    : Either.left(
+        new Errors.ConfigError({
+          message: `HYSDS_STAC_JOURNAL_RETENTION_DAYS=${raw} is not a number of days`,
+          field: "HYSDS_STAC_JOURNAL_RETENTION_DAYS",
+          hint: "set it to 0 or more (how long finished transactions stay listed by `journal list --all`)"
+        })
+      )
+}
+
+/** The journal; a bad retention setting in the environment is thrown as a ConfigError (see `layer`). */
 export const make = (options: Options): Journal.JournalShape => {
   const crashAt = options.crashAt ?? (Number(process.env.HYSDS_STAC_CRASH_AT) || 0)
+  const retentionMs = (options.retentionDays ?? Either.getOrThrow(retentionFromEnv(process.env))) * DAY_MS
+  const finishedDir = path.join(options.dir, FINISHED)
   let appends = 0
-  const fileOf = (tx: string) => {
+  const nameOf = (tx: string) => {
     if (!/^[A-Za-z0-9._-]+$/.test(tx)) throw new Errors.InternalError({ message: `not a transaction id: ${tx}` })
-    return path.join(options.dir, tx + SUFFIX)
+    return tx + SUFFIX
+  }
+  /** Where a transaction's file is: among the open ones, or the finished ones. */
+  const fileOf = (tx: string) => {
+    const open = path.join(options.dir, nameOf(tx))
+    if (fs.existsSync(open)) return open
+    const finished = path.join(finishedDir, nameOf(tx))
+    return fs.existsSync(finished) ? finished : open
+  }
+
+  /** Moves a finished transaction out of the open ones, then drops finished ones past the retention. */
+  const compact = (file: string, tx: string) => {
+    if (path.dirname(file) !== finishedDir) {
+      fs.mkdirSync(finishedDir, { recursive: true })
+      fs.renameSync(file, path.join(finishedDir, nameOf(tx)))
+      fsyncDir(finishedDir)
+      fsyncDir(options.dir)
+    }
+    const now = Date.now()
+    for (const name of fs.readdirSync(finishedDir)) {
+      const old = path.join(finishedDir, name)
+      if (name.endsWith(SUFFIX) && now - fs.statSync(old).mtimeMs >= retentionMs) fs.rmSync(old, { force: true })
+    }
   }
 
   const append: Journal.JournalShape["append"] = (record) =>
@@ -86,6 +142,7 @@ export const make = (options: Options): Journal.JournalShape => {
         if (created) fsyncDir(options.dir)
         appends++
         if (crashAt > 0 && appends === crashAt) process.kill(process.pid, "SIGKILL")
+        if (record._tag === "End" && Journal.isFinished(record.outcome)) compact(file, record.tx)
       },
       catch: internal(`cannot append to the journal in ${options.dir}`)
     })
@@ -100,23 +157,31 @@ export const make = (options: Options): Journal.JournalShape => {
       catch: internal(`cannot read transaction ${tx} from the journal`)
     })
 
-  const transactions: Journal.JournalShape["transactions"] = () =>
-    Effect.try({
-      try: () => {
-        if (!fs.existsSync(options.dir)) return []
-        return fs
-          .readdirSync(options.dir)
+  const summaries = (dir: string) =>
+    fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
           .filter((f) => f.endsWith(SUFFIX))
-          .map((f) => {
-            const tx = f.slice(0, -SUFFIX.length)
-            return Journal.summarize(tx, decode(f, fs.readFileSync(path.join(options.dir, f), "utf8")))
-          })
-          .sort((a, b) => (b.lastAt ?? "").localeCompare(a.lastAt ?? "") || b.tx.localeCompare(a.tx))
-      },
+          .map((f) => Journal.summarize(f.slice(0, -SUFFIX.length), decode(f, fs.readFileSync(path.join(dir, f), "utf8"))))
+      : []
+
+  const transactions: Journal.JournalShape["transactions"] = (opts) =>
+    Effect.try({
+      try: () =>
+        // A crash between an End and its compaction leaves a finished transaction among the open files.
+        [...summaries(options.dir), ...(opts?.finished === true ? summaries(finishedDir) : [])]
+          .filter((t) => opts?.finished === true || !Journal.isFinished(t.state))
+          .sort(
+          (a, b) => (b.lastAt ?? "").localeCompare(a.lastAt ?? "") || b.tx.localeCompare(a.tx)
+        ),
       catch: internal(`cannot list the journal in ${options.dir}`)
     })
 
   return { append, records, transactions }
 }
 
-export const layer = (options: Options) => Layer.sync(Journal.Journal, () => make(options))
+export const layer = (options: Options) =>
+  Layer.effect(
+    Journal.Journal,
+    Effect.try({ try: () => make(options), catch: (e) => (e instanceof Errors.ConfigError ? e : new Errors.InternalError({ message: "cannot open the journal", cause: e })) })
+  )

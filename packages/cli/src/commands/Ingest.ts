@@ -79,6 +79,8 @@ export const command = Command.make(
       yield* ProgressLine.clear(tty)
       if (outcome._tag === "Left") {
         const f = outcome.left
+        // A journal that cannot be opened fails before the ingest began: nothing to roll back.
+        if (f._tag !== "IngestFailed") return yield* Output.failure(f, { json: o.json })
         return yield* Output.failure(f.error, { json: o.json, rollback: f.rollback, tx: f.tx })
       }
       if (o.json) yield* Output.json({ ok: true, ...outcome.right })

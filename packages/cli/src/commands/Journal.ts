@@ -34,7 +34,7 @@ const list = Command.make(
   (o) =>
     Effect.gen(function* () {
       const journal = yield* Journal.Journal
-      const txs = yield* journal.transactions()
+      const txs = yield* journal.transactions({ finished: true })
       const shown = o.all ? txs : txs.filter((t, i) => Recover.isOpen(t) || i < 20)
       if (o.json) return yield* Output.json(shown)
       for (const t of shown) {
