@@ -113,9 +113,13 @@ const expectExit = (r: CliResult, code: number) => {
   if (r.exitCode !== code) throw new Error(`expected exit ${code}\n${describeRun(r)}`)
 }
 
+/** Every record of every transaction of a state dir (finished ones are kept in a subdirectory of journal/). */
 const journalRecords = (state: string) =>
-  fs.readdirSync(path.join(state, "journal")).flatMap((f) =>
-    fs.readFileSync(path.join(state, "journal", f), "utf8").trim().split("\n").map((l) => JSON.parse(l.slice(9)) as { _tag: string; step?: number; action?: { _tag: string; product?: string } })
+  (fs.readdirSync(path.join(state, "journal"), { recursive: true, withFileTypes: true }) as Array<fs.Dirent>)
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .flatMap((f) =>
+    fs.readFileSync(f, "utf8").trim().split("\n").map((l) => JSON.parse(l.slice(9)) as { _tag: string; step?: number; action?: { _tag: string; product?: string } })
   )
 
 const sandboxes: Array<{ cleanup: () => void }> = []

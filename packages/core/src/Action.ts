@@ -67,8 +67,6 @@ const writeOrRemove = (path: string, previous: string | undefined) =>
 const releaseMarker = (action: { readonly marker: string; readonly tx: string }) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
-    // A claim cut off mid-create leaves a temp file and no marker; only the temp goes.
-    yield* store.discardPartials([action.marker])
     const content = yield* store.read(action.marker).pipe(Effect.option)
     if (content._tag === "None") return
     const owner = (() => {

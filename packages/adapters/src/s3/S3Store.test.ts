@@ -199,7 +199,8 @@ if (env === undefined) {
       const base = fresh()
       await store.run((s) => s.putBytes(`${base}/p/100%25 done.txt`, text("full"), "text/plain"))
       const [listed] = await store.run((s) => s.list(`${base}/p`))
-      expect(listed?.url).toBe(`${base}/p/100%25 done.txt`)
+      // Listed URLs encode each key segment (Location's one representation): parsed back, the key is `100% done.txt`.
+      expect(listed?.url).toBe(`${base}/p/100%25%20done.txt`)
       await store.run((s) => s.copy(listed!.url, `${base}/q/copy.txt`))
       expect(str(await store.run((s) => s.read(`${base}/q/copy.txt`)))).toBe("full")
     })
@@ -321,7 +322,8 @@ if (env === undefined) {
       const error = await store.fail((s) => s.remove([`${base}/fine.txt`, bad]))
       expect(error._tag).toBe("StorageError")
       expect(error.url).toBe(bad)
-      expect(error.message).toContain("InvalidRequest")
+      // A `..` key is refused before any request now (Location.parse); before, the server refused it in DeleteObjects' Errors.
+      expect(error.message).toMatch(/InvalidRequest|"\.\."/)
     })
   })
 
