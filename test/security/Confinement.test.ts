@@ -20,9 +20,8 @@
  * after planning", run on both stores.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { BunContext } from "@effect/platform-bun"
-import { Ingest, Journal, Progress, Step } from "@hysds-stac/core"
-import { Effect, Exit, Layer } from "effect"
+import { Progress } from "@hysds-stac/core"
+import { Cause, Effect, Exit, Layer } from "effect"
 import { mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { type Canary, makeCanary } from "./Canary.ts"
@@ -40,7 +39,7 @@ import {
   summary
 } from "../support/State.ts"
 import * as Real from "../integration/Real.ts"
-import { backends, options } from "../workflow/Harness.ts"
+import { ingest as ingest_, options } from "../workflow/Harness.ts"
 
 const AOI = "AOI_volcano_etna"
 const CATALOG = "stac_catalog_20240115_etna"
@@ -177,29 +176,16 @@ describe("confinement on the embedded default (real CLI)", () => {
             swapped = true
           })
       })
-      const journal: Array<Journal.JournalRecord> = []
-      const exit = await Ingest.run(options(job)).pipe(
-        Effect.provide(
-          Layer.mergeAll(
-            backends(sb.stateDir, [], { calls: new Map(), hung: false }),
-            Journal.memory(journal),
-            swapWhenPlanned,
-            BunContext.layer,
-            Layer.succeed(Step.UndoRetry, { retries: 3, baseMillis: 5, maxMillis: 20 })
-          )
-        ),
-        Effect.runPromiseExit
-      )
+      const { effect, run } = ingest_(sb.stateDir, options(job), [], swapWhenPlanned)
+      const exit = await Effect.runPromiseExit(effect)
       expect(swapped).toBe(true)
       expect(Exit.isFailure(exit)).toBe(true)
-      if (Exit.isFailure(exit)) {
-        const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-        expect(failure?._tag).toBe("IngestFailed")
-        expect(failure?.error.message).toContain(`${target} changed after planning`)
-        expect(failure?.error.message).toContain("nothing of it was published")
-        expect(failure?.rollback.failed).toEqual([])
-      }
-      expect(journal.some((r) => r._tag === "End" && r.outcome === "aborted")).toBe(true)
+      const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : undefined
+      if (failure?._tag !== "Some" || failure.value._tag !== "IngestFailed") throw new Error(`expected IngestFailed, got ${String(exit)}`)
+      expect(failure.value.error.message).toContain(`${target} changed after planning`)
+      expect(failure.value.error.message).toContain("nothing of it was published")
+      expect(failure.value.rollback.failed).toEqual([])
+      expect(run.journal.some((r) => r._tag === "End" && r.outcome === "aborted")).toBe(true)
       expect(canary.hashes()).toEqual(canaryBefore)
       expect(summary(await snapshot(sb.stateDir))).toEqual(EMPTY_SUMMARY)
 

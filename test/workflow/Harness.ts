@@ -101,7 +101,9 @@ export const options = (jobDir: string, overrides: Partial<Ingest.IngestOptions>
 export const ingest = (
   stateDir: string,
   opts: Ingest.IngestOptions,
-  faults: ReadonlyArray<Fault> = []
+  faults: ReadonlyArray<Fault> = [],
+  /** Progress events; a test may act on one (change the job dir once it is planned, say). */
+  progress: Layer.Layer<Progress.Progress> = Progress.Progress.none
 ): { readonly effect: Effect.Effect<Ingest.IngestResult, Ingest.IngestFailed | Errors.StorageError>; readonly run: Run } => {
   const run: Run = { journal: [], probe: { calls: new Map(), hung: false } }
   const effect = Ingest.run(opts).pipe(
@@ -109,7 +111,7 @@ export const ingest = (
       Layer.mergeAll(
         backends(stateDir, faults, run.probe),
         Journal.memory(run.journal),
-        Progress.Progress.none,
+        progress,
         BunContext.layer,
         // Undo retries kept short: a fault here never heals, so waiting for it is only slower.
         Layer.succeed(Step.UndoRetry, { retries: 3, baseMillis: 5, maxMillis: 20 })

@@ -5,7 +5,8 @@
  * exactly what it was before.
  */
 import { describe, expect, test } from "bun:test"
-import { Cause, Effect, Exit, Fiber } from "effect"
+import { Progress } from "@hysds-stac/core"
+import { Cause, Effect, Exit, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { copyJob, type Fault, ingest, options, snapshot, tempDir, undoneSteps } from "./Harness.ts"
@@ -64,8 +65,15 @@ describe("rollback on the embedded backends", () => {
   test("failure at the last step (_datasets.json cannot be written) undoes everything, the index included", async () => {
     const state = tempDir("state")
     const job = copyJob("mixed-job")
-    fs.mkdirSync(path.join(job, "_datasets.json")) // a directory where the file must go
-    const { failure, run } = await failWith(state, job, [])
+    // A directory where the file must go, made once planning is done (planning refuses one).
+    const late = Layer.succeed(Progress.Progress, {
+      emit: (e) => (e._tag === "Planned" ? Effect.sync(() => fs.mkdirSync(path.join(job, "_datasets.json"))) : Effect.void)
+    })
+    const { effect, run } = ingest(state, options(job), [], late)
+    const exit = await Effect.runPromiseExit(effect)
+    const cause = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : undefined
+    if (cause?._tag !== "Some" || cause.value._tag !== "IngestFailed") throw new Error("expected the ingest to fail at _datasets.json")
+    const failure = cause.value
     expect(failure.error._tag).toBe("StorageError")
     expect(failure.error.message).toContain("_datasets.json")
     const kinds = run.journal.flatMap((r) => (r._tag === "Intent" ? [r.action._tag] : []))
