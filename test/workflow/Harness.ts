@@ -5,7 +5,7 @@
  */
 import { BunContext } from "@effect/platform-bun"
 import { Embedded } from "@hysds-stac/adapters"
-import { Errors, GrqIndex, Ingest, Journal, ObjectStore, Progress, StacRegistry, Step } from "@hysds-stac/core"
+import { Errors, GrqIndex, Ingest, Journal, ObjectStore, Progress, Retry, StacRegistry } from "@hysds-stac/core"
 import { Context, Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -114,7 +114,7 @@ export const ingest = (
         progress,
         BunContext.layer,
         // Undo retries kept short: a fault here never heals, so waiting for it is only slower.
-        Layer.succeed(Step.UndoRetry, { retries: 3, baseMillis: 5, maxMillis: 20 })
+        Layer.succeed(Retry.UndoPolicy, { retries: 3, baseMillis: 5, maxMillis: 20 })
       )
     )
   )

@@ -15,7 +15,7 @@ import * as JsonFile from "./JsonFile.ts"
 import * as Location from "./Location.ts"
 import * as ProductFiles from "./ProductFiles.ts"
 import * as SafeName from "./SafeName.ts"
-import type { StoreCredentials } from "./ObjectStore.ts"
+import type { FileIdentity, StoreCredentials } from "./ObjectStore.ts"
 import * as Stac from "./Stac.ts"
 import type { StacJson, StacRules } from "./StacRegistry.ts"
 import * as StacPublish from "./StacPublish.ts"
@@ -25,7 +25,8 @@ import * as Discovery from "./Discovery.ts"
 export const MARKER_NAME = "_publish.context.json"
 
 export type FileSource =
-  | { readonly _tag: "File"; readonly path: string }
+  /** `path` is the file's real path; `identity` what the store must find there (see ObjectStore.FileIdentity). */
+  | { readonly _tag: "File"; readonly path: string; readonly identity: FileIdentity }
   | { readonly _tag: "Bytes"; readonly bytes: Uint8Array; readonly contentType: string }
 
 export interface PlannedFile {
@@ -190,7 +191,7 @@ const classicProduct = (input: PlanInput, dir: string) =>
     const id = path.basename(dir)
     const problems: Array<Problem> = []
     const datasetFile = path.join(dir, `${id}.dataset.json`)
-    const datasetJson = yield* JsonFile.read(datasetFile).pipe(
+    const datasetJson = yield* JsonFile.read(datasetFile, { within: dir }).pipe(
       Effect.catchAll((p) => Effect.sync(() => (problems.push(p), undefined)))
     )
     let dataset: Json & { version: string } = { version: "" }
@@ -208,11 +209,11 @@ const classicProduct = (input: PlanInput, dir: string) =>
     const metFile = path.join(dir, `${id}.met.json`)
     let met: Json = {}
     if (yield* fs.exists(metFile).pipe(Effect.orElseSucceed(() => false))) {
-      const m = yield* JsonFile.read(metFile).pipe(Effect.catchAll((p) => Effect.sync(() => (problems.push(p), {}))))
+      const m = yield* JsonFile.read(metFile, { within: dir }).pipe(Effect.catchAll((p) => Effect.sync(() => (problems.push(p), {}))))
       if (JsonFile.isObject(m)) met = m
       else problems.push(problemAt(metFile, "must be a JSON object"))
     }
-    const listing = yield* ProductFiles.list(dir)
+    const listing = yield* ProductFiles.list(dir, dir, input.jobDir)
     problems.push(...listing.problems)
     problems.push(...nameProblems(dir, listing.files))
     if (problems.length > 0) return yield* Effect.fail(problems)
@@ -236,13 +237,13 @@ const classicProduct = (input: PlanInput, dir: string) =>
     const files: Array<PlannedFile> = listing.files.map((f) => ({
       url: Location.child(publish.location, f.relPath),
       size: f.size,
-      source: { _tag: "File", path: f.absPath }
+      source: { _tag: "File", path: f.realPath, identity: f.identity }
     }))
     // Browse images go to the browse location as well, as HySDS does.
     const browse = listing.files.filter((f) => !f.relPath.includes("/") && /\.browse(_small)?\.png$/.test(f.relPath))
     if (publish.browse) {
       for (const f of browse) {
-        files.push({ url: Location.child(publish.browse.location, f.relPath), size: f.size, source: { _tag: "File", path: f.absPath } })
+        files.push({ url: Location.child(publish.browse.location, f.relPath), size: f.size, source: { _tag: "File", path: f.realPath, identity: f.identity } })
       }
     }
     const browseUrls = publish.browse ? publish.browse.urls : publish.urls
@@ -327,7 +328,7 @@ const withCanonical = (json: Json, url: string): Json => ({
 const stacProduct = (input: PlanInput, rootFile: string) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
-    const tree = yield* StacTree.readTree(rootFile, input.rules).pipe(Effect.mapError((e) => [...e.problems]))
+    const tree = yield* StacTree.readTree(rootFile, input.rules, input.jobDir).pipe(Effect.mapError((e) => [...e.problems]))
     const dir = tree.rootDir
     const id = path.basename(dir)
     const badNames = nameProblems(dir, tree.files)
@@ -354,7 +355,7 @@ const stacProduct = (input: PlanInput, rootFile: string) =>
     const files: Array<PlannedFile> = tree.files.map((f) => {
       const json = published.get(f.relPath)
       const url = Location.child(publish.location, f.relPath)
-      if (json === undefined) return { url, size: f.size, source: { _tag: "File", path: f.absPath } }
+      if (json === undefined) return { url, size: f.size, source: { _tag: "File", path: f.realPath, identity: f.identity } }
       const bytes = jsonBytes(json)
       return { url, size: bytes.length, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
     })

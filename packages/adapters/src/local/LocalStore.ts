@@ -26,7 +26,9 @@ import { Effect, Either, Layer } from "effect"
 import { constants, promises as fs, statfsSync } from "node:fs"
 import { createHash, randomUUID } from "node:crypto"
 import * as path from "node:path"
+import type { FileHandle } from "node:fs/promises"
 import { Errors, Location, ObjectStore } from "@hysds-stac/core"
+import * as SourceFile from "../SourceFile.ts"
 
 export interface Options {
   /** Where s3:// objects live (`<root>/s3/<bucket>/<key>`); usually `<stateDir>/store`. */
@@ -65,6 +67,8 @@ const groupByDir = (targets: ReadonlyArray<Mapped>): Map<string, Array<Mapped>> 
 export const partialPath = (target: string): string => path.join(path.dirname(target), `${partialStem(target)}${randomUUID()}`)
 
 const MiB = 1024 * 1024
+/** Read size when copying a file into the store. */
+const COPY_CHUNK = 1 * MiB
 /** Free space kept in reserve by `preflight`: 1% of the filesystem, at most 64 MiB. */
 const MAX_MARGIN = 64 * MiB
 
@@ -299,6 +303,30 @@ const createOnce = async (target: string, bytes: Uint8Array): Promise<boolean> =
   }
 }
 
+/**
+ * Copies exactly `size` bytes of an open source to a new file `temp`. Reads are
+ * positioned, so a retry of the write starts from byte 0 of the same descriptor.
+ * The size the caller planned with (preflight, progress, the GRQ doc) must be
+ * what gets published; an S3 PUT with that Content-Length would fail too.
+ */
+const copyFromHandle = async (source: FileHandle, temp: string, file: string, url: string, size: number): Promise<void> => {
+  const out = await fs.open(temp, "wx")
+  try {
+    const buffer = Buffer.allocUnsafe(Math.min(Math.max(size, 1), COPY_CHUNK))
+    let copied = 0
+    for (;;) {
+      const { bytesRead } = await source.read(buffer, 0, buffer.length, copied)
+      if (bytesRead === 0) break
+      await out.write(buffer, 0, bytesRead)
+      copied += bytesRead
+      if (copied > size) break
+    }
+    if (copied !== size) throw SourceFile.sizeChanged(file, url, copied, size)
+  } finally {
+    await out.close()
+  }
+}
+
 const walk = async (dir: string, rel: string, out: Array<{ readonly rel: string; readonly size: number }>) => {
   let entries
   try {
@@ -414,31 +442,18 @@ export const make = (options: Options): ObjectStore.ObjectStoreShape => {
         .sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0))
     })
 
-  const putFile: ObjectStore.ObjectStoreShape["putFile"] = (url, file, size) =>
+  const putFile: ObjectStore.ObjectStoreShape["putFile"] = (url, file, expected) =>
     Effect.gen(function* () {
       const mapped = yield* mapObject(url)
       yield* io("write", mapped, async () => {
-        const source = await fs.stat(file).catch(() => undefined)
-        if (!source?.isFile()) {
-          throw new Errors.StorageError({
-            message: `cannot publish ${file} to ${url}: ${file} is not a readable file`,
-            url,
-            hint: "the product directory changed while publishing, or the path is wrong"
-          })
+        // Opened once, no-follow, checked against the plan: the bytes copied are the
+        // descriptor's, so a path swapped for a link after planning publishes nothing.
+        const source = await SourceFile.openChecked(file, url, expected)
+        try {
+          await writeAtomically(mapped, (temp) => copyFromHandle(source, temp, file, url, expected.size))
+        } finally {
+          await source.close().catch(() => undefined)
         }
-        await writeAtomically(mapped, async (temp) => {
-          await fs.copyFile(file, temp)
-          // The size the caller planned with (preflight, progress, the GRQ doc) must be
-          // what gets published; an S3 PUT with that Content-Length would fail too.
-          const copied = (await fs.stat(temp)).size
-          if (copied !== size) {
-            throw new Errors.StorageError({
-              message: `cannot publish ${file} to ${url}: it has ${copied} bytes, ${size} were expected`,
-              url,
-              hint: "the file changed while publishing; publish again once the job's outputs are final"
-            })
-          }
-        })
       })
     })
 
