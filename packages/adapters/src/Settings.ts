@@ -76,7 +76,7 @@ export const readFile = (file: string): Either.Either<Source, Errors.ConfigError
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     return Either.left(new Errors.ConfigError({ message: `config file ${file} must be a JSON object`, file, hint: 'e.g. {"GRQ_ES_ENGINE": "opensearch"}' }))
   }
-  const known = new Set(VARIABLES.flatMap(([names]) => names.split(" / ")).concat(["HYSDS_STAC_HOME", "HYSDS_DATASETS_CFG", "HYSDS_STAC_DISABLE"]))
+  const known = new Set(VARIABLES.flatMap(([names]) => names.split(" / ")).concat(["HYSDS_STAC_HOME", "HYSDS_DATASETS_CFG", "HYSDS_STAC_DISABLE", "HYSDS_STAC_JOURNAL_RETENTION_DAYS"]))
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(json)) {
     if (!known.has(k)) {

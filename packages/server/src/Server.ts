@@ -44,7 +44,7 @@ export const foundation = (config: Config, keys: ApiKeysShape, redactor: Redacto
   Layer.mergeAll(
     BunContext.layer,
     Backends.layer(config.settings),
-    Layer.sync(Journal.Journal, () => FileJournal.make({ dir: journalDir(config) })),
+    Layer.sync(Journal.Journal, () => FileJournal.make({ dir: journalDir(config), retentionDays: config.journalRetentionDays })),
     Layer.succeed(ServerConfig, config),
     Layer.succeed(ApiKeys, keys),
     Layer.succeed(Redactor, redactor)

@@ -34,6 +34,8 @@ export interface Config {
   readonly queueLength: number
   /** How long in-flight ingests may run on after SIGTERM before they are rolled back. */
   readonly graceMillis: number
+  /** Days finished journal transactions are kept (the CLI's HYSDS_STAC_JOURNAL_RETENTION_DAYS). */
+  readonly journalRetentionDays: number
   readonly maxBodyBytes: number
   /** Absolute path of datasets.json; re-read by every ingest, so edits apply without a restart. */
   readonly datasetsFile: string
@@ -66,6 +68,7 @@ export const VARIABLES: ReadonlyArray<readonly [string, string]> = [
   ["HYSDS_STAC_MAX_BODY_BYTES", "request body limit (default 65536)"],
   ["HYSDS_STAC_FILE_CONCURRENCY", "files one ingest copies at once (default 8)"],
   ["HYSDS_STAC_HISTORY", "finished ingests kept in memory (default 1000)"],
+  ["HYSDS_STAC_JOURNAL_RETENTION_DAYS", "days finished journal transactions are kept (default 7)"],
   ["HYSDS_STAC_LOG_LEVEL", "debug, info (default), warn or error"],
   ["HYSDS_DATASETS_CFG", "datasets.json (required)"],
   ["HYSDS_STAC_HOME", "state dir (default ./.hysds-stac)"],
@@ -166,6 +169,7 @@ export const fromEnv = (env: Env, cwd: string = process.cwd()): Either.Either<Co
     maxBodyBytes: integer(env, "HYSDS_STAC_MAX_BODY_BYTES", 65_536, 64, 64 * 1024 * 1024, problems),
     fileConcurrency: integer(env, "HYSDS_STAC_FILE_CONCURRENCY", 8, 1, 1024, problems),
     history: integer(env, "HYSDS_STAC_HISTORY", 1000, 1, 1_000_000, problems),
+    journalRetentionDays: integer(env, "HYSDS_STAC_JOURNAL_RETENTION_DAYS", 7, 0, 36_500, problems),
     stac: !flag(env, "HYSDS_STAC_DISABLE", problems)
   }
   const stateDir = path.resolve(cwd, get(env, "HYSDS_STAC_HOME") ?? ".hysds-stac")

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Journal } from "@hysds-stac/core"
-import { Effect, Either } from "effect"
+import { ConfigProvider, Effect, Either, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -157,10 +157,19 @@ describe("FileJournal compaction", () => {
     expect(fs.readdirSync(path.join(d, "finished"))).toEqual([])
   })
 
-  test("HYSDS_STAC_JOURNAL_RETENTION_DAYS must be a number of days", () => {
-    expect(FileJournal.retentionFromEnv({})).toEqual(Either.right(7))
-    expect(FileJournal.retentionFromEnv({ HYSDS_STAC_JOURNAL_RETENTION_DAYS: "0.5" })).toEqual(Either.right(0.5))
-    const bad = FileJournal.retentionFromEnv({ HYSDS_STAC_JOURNAL_RETENTION_DAYS: "a week" })
-    expect(Either.isLeft(bad) && bad.left.field).toBe("HYSDS_STAC_JOURNAL_RETENTION_DAYS")
+  test("HYSDS_STAC_JOURNAL_RETENTION_DAYS must be a number of days", async () => {
+    const days = (env: Record<string, string>) =>
+      Effect.runPromise(Effect.either(FileJournal.retentionDays).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))))
+    expect(await days({})).toEqual(Either.right(7))
+    expect(await days({ HYSDS_STAC_JOURNAL_RETENTION_DAYS: "0.5" })).toEqual(Either.right(0.5))
+    expect(Either.isLeft(await days({ HYSDS_STAC_JOURNAL_RETENTION_DAYS: "a week" }))).toBe(true)
+    expect(Either.isLeft(await days({ HYSDS_STAC_JOURNAL_RETENTION_DAYS: "-1" }))).toBe(true)
+    const failed = await Effect.runPromise(
+      Effect.flip(Layer.build(FileJournal.layer({ dir: dir() })).pipe(Effect.scoped)).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["HYSDS_STAC_JOURNAL_RETENTION_DAYS", "soon"]])))
+      )
+    )
+    expect(failed._tag).toBe("ConfigError")
+    expect(failed.message).toContain("HYSDS_STAC_JOURNAL_RETENTION_DAYS")
   })
 })

@@ -19,7 +19,7 @@
  * can stop an ingest dead at every step boundary.
  */
 import { Errors, Journal, JournalRecord } from "@hysds-stac/core"
-import { Effect, Either, Layer } from "effect"
+import { Config, type ConfigError, Effect, Either, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 
@@ -77,26 +77,26 @@ export interface Options {
   readonly retentionDays?: number
 }
 
-/** `HYSDS_STAC_JOURNAL_RETENTION_DAYS`: days, 0 or more (default 7). */
-export const retentionFromEnv = (env: Readonly<Record<string, string | undefined>>): Either.Either<number, Errors.ConfigError> => {
-  const raw = env["HYSDS_STAC_JOURNAL_RETENTION_DAYS"]?.trim()
-  if (raw === undefined || raw === "") return Either.right(7)
-  const days = Number(raw)
-  return Number.isFinite(days) && days >= 0
-    ? Either.right(days)
-    : Either.left(
-        new Errors.ConfigError({
-          message: `HYSDS_STAC_JOURNAL_RETENTION_DAYS=${raw} is not a number of days`,
-          field: "HYSDS_STAC_JOURNAL_RETENTION_DAYS",
-          hint: "set it to 0 or more (how long finished transactions stay listed by `journal list --all`)"
-        })
-      )
-}
+/**
+ * `HYSDS_STAC_JOURNAL_RETENTION_DAYS`: days, 0 or more (default 7), read from
+ * the ConfigProvider in force (the CLI's layers the config file under the
+ * environment).
+ */
+export const retentionDays = Config.number("HYSDS_STAC_JOURNAL_RETENTION_DAYS").pipe(
+  Config.withDefault(7),
+  Config.validate({ message: "must be 0 or more days", validation: (days) => days >= 0 })
+)
 
-/** The journal; a bad retention setting in the environment is thrown as a ConfigError (see `layer`). */
+const retentionError = (cause: ConfigError.ConfigError) =>
+  new Errors.ConfigError({
+    message: `HYSDS_STAC_JOURNAL_RETENTION_DAYS is not a number of days (${String(cause)})`,
+    field: "HYSDS_STAC_JOURNAL_RETENTION_DAYS",
+    hint: "set it to 0 or more: how long finished transactions stay listed by `journal list --all`"
+  })
+
 export const make = (options: Options): Journal.JournalShape => {
   const crashAt = options.crashAt ?? (Number(process.env.HYSDS_STAC_CRASH_AT) || 0)
-  const retentionMs = (options.retentionDays ?? Either.getOrThrow(retentionFromEnv(process.env))) * DAY_MS
+  const retentionMs = Math.max(0, options.retentionDays ?? 7) * DAY_MS
   const finishedDir = path.join(options.dir, FINISHED)
   let appends = 0
   const nameOf = (tx: string) => {
@@ -180,8 +180,11 @@ export const make = (options: Options): Journal.JournalShape => {
   return { append, records, transactions }
 }
 
-export const layer = (options: Options) =>
+/** The journal, its retention from `options` or else from the configuration (see {@link retentionDays}). */
+export const layer = (options: Options): Layer.Layer<Journal.Journal, Errors.ConfigError> =>
   Layer.effect(
     Journal.Journal,
-    Effect.try({ try: () => make(options), catch: (e) => (e instanceof Errors.ConfigError ? e : new Errors.InternalError({ message: "cannot open the journal", cause: e })) })
+    Effect.map(options.retentionDays !== undefined ? Effect.succeed(options.retentionDays) : Effect.mapError(retentionDays, retentionError), (days) =>
+      make({ ...options, retentionDays: days })
+    )
   )
