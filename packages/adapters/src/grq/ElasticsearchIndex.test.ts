@@ -1,14 +1,21 @@
-import { test } from "bun:test"
+import { expect, test } from "bun:test"
 import { services } from "../contract/Services.ts"
 import * as ElasticsearchIndex from "./ElasticsearchIndex.ts"
 import { serverSuite } from "./SearchIndex.fixture.ts"
 
 const env = services()
-// Elasticsearch is optional among the test services (services.sh starts it when it can).
 const url = env?.["ELASTICSEARCH_URL"]
 
-if (env === undefined || url === undefined) {
-  test.skip("ElasticsearchIndex against a real Elasticsearch (not among the running test services)", () => {})
+if (env === undefined) {
+  test.skip("ElasticsearchIndex against a real Elasticsearch (the test services are not running)", () => {})
+} else if (url === undefined) {
+  // The services are up but Elasticsearch is not among them: when the run requires the
+  // services (`bun run test`, CI), that is a failure, never a quiet skip of the whole suite.
+  test("Elasticsearch is among the running test services", () => {
+    expect(process.env.HYSDS_STAC_REQUIRE_SERVICES === "1" ? "ELASTICSEARCH_URL missing from test/services/.run/services.env" : "optional here").toBe(
+      "optional here"
+    )
+  })
 } else {
   serverSuite({
     name: "Elasticsearch",

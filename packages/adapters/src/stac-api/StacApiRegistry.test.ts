@@ -166,9 +166,14 @@ if (env !== undefined) {
           ? { delayAnswerMs: 5000 }
           : undefined
       const fiber = rt.runFork(Effect.flatMap(StacRegistry.StacRegistry, (r) => r.putItems(id, many(id, 30), "create")))
-      while (batches < 2) await Bun.sleep(20)
-      await Bun.sleep(200)
-      expect((await exec(direct, (r) => r.listItems(id))).length).toBe(20)
+      // Wait (with a deadline, never a fixed sleep) until the server has applied batch 2.
+      const deadline = Date.now() + 30_000
+      let stored = 0
+      while (Date.now() < deadline && (batches < 2 || stored < 20)) {
+        await Bun.sleep(20)
+        if (batches >= 2) stored = (await exec(direct, (r) => r.listItems(id))).length
+      }
+      expect(stored).toBe(20)
       await rt.runPromise(Fiber.interrupt(fiber))
       expect(await exec(direct, (r) => r.listItems(id))).toEqual([])
     })
