@@ -16,8 +16,9 @@ source "$LIB/opensearch.sh"
 source "$LIB/elasticsearch.sh"
 source "$LIB/postgres.sh"
 source "$LIB/stac.sh"
+source "$LIB/jaeger.sh"
 
-ALL_SERVICES=(s3 opensearch elasticsearch postgres stac)
+ALL_SERVICES=(s3 opensearch elasticsearch postgres stac jaeger)
 ENABLED_FILE="$RUN_DIR/enabled"
 
 usage() {
@@ -33,6 +34,7 @@ usage: $0 <command>
 environment:
   HYSDS_STAC_CACHE    cache root (default \$HOME/.cache/hysds-stac)
   HYSDS_STAC_WITH_ES  auto (default: start, warn on failure) | 1 (required) | 0 (skip)
+  HYSDS_STAC_WITH_JAEGER  auto (default: build with Go and start, warn on failure) | 1 (required) | 0 (skip)
   HYSDS_STAC_PYTHON   Python interpreter for the services venv
 EOF
   exit 2
@@ -52,6 +54,10 @@ cmd_install() {
   os_install
   [[ "$(es_mode)" == off ]] || es_install
   pg_install
+  if [[ "$(jaeger_mode)" != off ]] && ! jaeger_install; then
+    [[ "$(jaeger_mode)" == required ]] && die "jaeger: required (HYSDS_STAC_WITH_JAEGER=1) but it could not be built"
+    log "jaeger: optional and not built; the tracing test will say it was skipped"
+  fi
   log "install: done in $(($(now_s) - t0))s (cache: $CACHE_DIR)"
 }
 
@@ -62,6 +68,7 @@ svc_ready() {
     elasticsearch) pid_alive elasticsearch && es_ready ;;
     postgres) pg_ready ;;
     stac) pid_alive stac && stac_ready ;;
+    jaeger) pid_alive jaeger && jaeger_ready ;;
   esac
 }
 
@@ -72,6 +79,7 @@ svc_url() {
     elasticsearch) es_url ;;
     postgres) echo "postgresql://$PG_DB_USER@$BIND_HOST:$(read_port postgres)/$PG_DB_NAME" ;;
     stac) stac_url ;;
+    jaeger) jaeger_url ;;
   esac
 }
 
@@ -84,6 +92,7 @@ write_env_file() {
     if [[ " ${enabled[*]} " == *" elasticsearch "* ]]; then es_env; fi
     stac_env
     pg_env
+    if [[ " ${enabled[*]} " == *" jaeger "* ]]; then jaeger_env; fi
   } >"$tmp"
   mv "$tmp" "$ENV_FILE"
 }
@@ -103,6 +112,8 @@ cmd_start() {
   if [[ "$mode" != off ]] && es_start; then es_launched=1; fi
   local pg_ok=1
   pg_start || pg_ok=0
+  local jaeger_launched=0
+  if [[ "$(jaeger_mode)" != off ]] && jaeger_start; then jaeger_launched=1; fi
 
   s3_wait || failed+=(s3)
   if ((pg_ok)) && pg_wait; then
@@ -119,6 +130,17 @@ cmd_start() {
       log "elasticsearch: optional and failed to start; continuing without it (HYSDS_STAC_WITH_ES=1 makes this fatal)"
       es_stop
       enabled=("${enabled[@]/elasticsearch/}")
+    fi
+  fi
+
+  if [[ "$(jaeger_mode)" != off ]]; then
+    if ((jaeger_launched)) && jaeger_wait; then
+      enabled+=(jaeger)
+    elif [[ "$(jaeger_mode)" == required ]]; then
+      failed+=(jaeger)
+    else
+      log "jaeger: optional and not running; continuing without it (HYSDS_STAC_WITH_JAEGER=1 makes this fatal)"
+      jaeger_stop
     fi
   fi
 
@@ -156,6 +178,7 @@ cmd_stop() {
   es_stop &
   os_stop &
   s3_stop &
+  jaeger_stop &
   wait
   rm -f "$ENABLED_FILE"
 }
