@@ -34,7 +34,7 @@ usage: $0 <command>
 environment:
   HYSDS_STAC_CACHE    cache root (default \$HOME/.cache/hysds-stac)
   HYSDS_STAC_WITH_ES  auto (default: start, warn on failure) | 1 (required) | 0 (skip)
-  HYSDS_STAC_WITH_JAEGER  auto (default: build with Go and start, warn on failure) | 1 (required) | 0 (skip)
+  HYSDS_STAC_WITH_JAEGER  auto (default: start if already built) | 1 (build with Go if needed; required) | 0 (skip)
   HYSDS_STAC_PYTHON   Python interpreter for the services venv
 EOF
   exit 2
@@ -54,9 +54,10 @@ cmd_install() {
   os_install
   [[ "$(es_mode)" == off ]] || es_install
   pg_install
-  if [[ "$(jaeger_mode)" != off ]] && ! jaeger_install; then
-    [[ "$(jaeger_mode)" == required ]] && die "jaeger: required (HYSDS_STAC_WITH_JAEGER=1) but it could not be built"
-    log "jaeger: optional and not built; the tracing test will say it was skipped"
+  if [[ "$(jaeger_mode)" == required ]] && ! jaeger_install; then
+    die "jaeger: required (HYSDS_STAC_WITH_JAEGER=1) but it could not be built"
+  elif [[ "$(jaeger_mode)" == auto ]]; then
+    jaeger_install || true
   fi
   log "install: done in $(($(now_s) - t0))s (cache: $CACHE_DIR)"
 }
