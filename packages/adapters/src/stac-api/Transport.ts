@@ -15,7 +15,7 @@
  * either fail or send our key to a host we were not told to trust.
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Data, Duration, Effect, Either } from "effect"
+import { Data, Duration, Effect, Either, Predicate } from "effect"
 import { Errors, Retry as CoreRetry } from "@hysds-stac/core"
 import type * as Auth from "./Auth.ts"
 import * as Retry from "./Retry.ts"
@@ -73,8 +73,6 @@ export interface Transport {
   readonly display: (url: string) => string
 }
 
-export const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
-
 const MAX_DETAIL = 600
 
 /**
@@ -88,11 +86,11 @@ const MAX_DETAIL = 600
 export const serverDetail = (reply: Pick<Reply, "body" | "text">): string => {
   const body = reply.body
   const clip = (s: string) => (s.length > MAX_DETAIL ? `${s.slice(0, MAX_DETAIL)}…` : s)
-  if (isObject(body)) {
+  if (Predicate.isRecord(body)) {
     const detail = body["detail"]
     if (typeof detail === "string" && detail !== "") return clip(detail)
     if (Array.isArray(detail)) {
-      const entries = detail.filter(isObject)
+      const entries = detail.filter(Predicate.isRecord)
       const relevant = entries.filter((e) => !(Array.isArray(e["loc"]) && e["loc"].includes("ItemCollection")))
       const lines = (relevant.length > 0 ? relevant : entries).slice(0, 5).map((e) => {
         const loc = Array.isArray(e["loc"]) ? e["loc"].filter((l) => l !== "body").join(".") : ""
@@ -113,15 +111,15 @@ export const serverDetail = (reply: Pick<Reply, "body" | "text">): string => {
 
 /** `rel=next` of a page, rebased onto our base URL, with the body a POST link asks for. */
 export const nextRequest = (page: Json, previous: Request, base: Auth.BaseUrl): Request | undefined => {
-  const links = Array.isArray(page["links"]) ? page["links"].filter(isObject) : []
+  const links = Array.isArray(page["links"]) ? page["links"].filter(Predicate.isRecord) : []
   const next = links.find((l) => l["rel"] === "next" && typeof l["href"] === "string")
   if (next === undefined) return undefined
   const root = links.find((l) => l["rel"] === "root" && typeof l["href"] === "string")
   const url = rebase(String(next["href"]), typeof root?.["href"] === "string" ? root["href"] : undefined, base, previous.url)
   const method = typeof next["method"] === "string" ? next["method"].toUpperCase() : "GET"
   if (method === "POST") {
-    const linkBody = isObject(next["body"]) ? next["body"] : {}
-    const body = next["merge"] === true && isObject(previous.body) ? { ...previous.body, ...linkBody } : linkBody
+    const linkBody = Predicate.isRecord(next["body"]) ? next["body"] : {}
+    const body = next["merge"] === true && Predicate.isRecord(previous.body) ? { ...previous.body, ...linkBody } : linkBody
     return { method: "POST", url, body }
   }
   return { method: "GET", url }
@@ -341,7 +339,7 @@ export const make = (
           const reply: Reply = yield* send(request, purpose)
           if (reply.status < 200 || reply.status > 299) return yield* Effect.fail(unexpected(reply, purpose))
           const page = reply.body
-          if (!isObject(page) || !Array.isArray(page[key])) {
+          if (!Predicate.isRecord(page) || !Array.isArray(page[key])) {
             return yield* Effect.fail(
               new Errors.CatalogApiError({
                 message: auth.redact(`STAC API: could not ${purpose.action}: ${display(request.url)} answered without a "${key}" list`),
@@ -350,7 +348,7 @@ export const make = (
               })
             )
           }
-          const entries = (page[key] as ReadonlyArray<unknown>).filter(isObject)
+          const entries = (page[key] as ReadonlyArray<unknown>).filter(Predicate.isRecord)
           out.push(...entries)
           // An empty page ends the walk even when it links on: nothing more can come
           // from a server that pages past its end.

@@ -1,0 +1,138 @@
+/**
+ * Collections on the STAC API: read, create or replace, delete, list, and the
+ * "does it exist" question item writes ask first.
+ *
+ * Observed on stac-fastapi-pgstac 7.2.0 / pgstac 0.10.0 (curl against the
+ * test service); the code below is written to these answers:
+ * - `POST /collections`: 201 with the stored collection; an existing id → 409
+ *   `{"code":"ConflictError","description":""}` (the id is not named).
+ * - `PUT /collections/{id}`: 200; a missing id → 404 (also when the body's id
+ *   differs from the path's: the body's id is the one looked up).
+ * - `DELETE /collections/{id}`: 200 `{"deleted collection": id}`, also deletes
+ *   its items; a missing one → 404.
+ * - `GET /collections` pages with `offset`.
+ * - Items into a MISSING collection → 500 "Internal Server Error", not the 424
+ *   the Transactions table promises: so before writing items the collection
+ *   is looked up, and a missing one is a 424 naming it instead of a 500
+ *   retried as a server failure.
+ * - Collections are read by id, which is realtime on every backend, so they
+ *   get no visibility wait; listing right after a create may lag on the
+ *   opensearch backend.
+ */
+import { Effect, Either, Option, Predicate } from "effect"
+import type { StacRegistry } from "@hysds-stac/core"
+import { type Api, keptCanonical } from "./Api.ts"
+import { byId, canonicalHref, dedupe, idProblem, isOk, type Json, quote, sameCollection, withoutServerLinks } from "./Documents.ts"
+import type * as Transport from "./Transport.ts"
+
+type Shape = StacRegistry.StacRegistryShape
+
+export const getCollection =
+  (api: Api): Shape["getCollection"] =>
+  (id) =>
+    Effect.gen(function* () {
+      const purpose = { action: `read collection ${quote(id)}`, collection: id }
+      const reply = yield* api.http.send({ method: "GET", url: api.collectionUrl(id) }, purpose)
+      if (reply.status === 404) return Option.none()
+      if (!isOk(reply.status) || !Predicate.isRecord(reply.body)) return yield* Effect.fail(api.http.unexpected(reply, purpose))
+      return Option.some(withoutServerLinks(reply.body))
+    })
+
+export const putCollection =
+  (api: Api): Shape["putCollection"] =>
+  (collection, mode) =>
+    Effect.gen(function* () {
+      const id = collection["id"]
+      const problem = idProblem(id)
+      if (problem !== undefined || typeof id !== "string") {
+        return yield* api.fail({
+          message: `collection ${problem ?? "has no id"}`,
+          ...(typeof id === "string" ? { collection: id } : {}),
+          status: 400,
+          hint: "rename the collection in the catalog"
+        })
+      }
+      const purpose = { action: `${mode} collection ${quote(id)}`, collection: id }
+      const reply =
+        mode === "create"
+          ? yield* api.http.send({ method: "POST", url: api.http.url("collections"), body: collection }, purpose)
+          : yield* api.http.send({ method: "PUT", url: api.collectionUrl(id), body: collection }, purpose)
+      let stored: Json | undefined = isOk(reply.status) && Predicate.isRecord(reply.body) ? reply.body : undefined
+      if (mode === "create" && reply.status === 409) {
+        const existing = yield* getCollection(api)(id)
+        // Our own earlier attempt (timed out, then applied) is not a conflict.
+        if (reply.earlierAttemptMayHaveApplied && Option.isSome(existing) && sameCollection(collection, existing.value)) {
+          stored = existing.value
+        } else {
+          return yield* api.fail({
+            message: `collection ${quote(id)} already exists`,
+            collection: id,
+            status: 409,
+            hint: "replace it instead (--force), or delete it first"
+          })
+        }
+      } else if (mode === "replace" && reply.status === 404) {
+        return yield* api.fail({
+          message: `collection ${quote(id)} does not exist, so it cannot be replaced`,
+          collection: id,
+          status: 404,
+          hint: "create it instead"
+        })
+      } else if (!isOk(reply.status)) {
+        return yield* Effect.fail(api.http.unexpected(reply, purpose))
+      }
+      if (canonicalHref(collection) !== undefined) {
+        if (stored === undefined || !Array.isArray(stored["links"])) {
+          stored = Option.getOrUndefined(yield* getCollection(api)(id))
+        }
+        if (stored === undefined) {
+          return yield* api.fail({
+            message: `the STAC API accepted collection ${quote(id)} but does not return it`,
+            collection: id,
+            hint: "the server may be eventually consistent for collections; retry the ingest"
+          })
+        }
+        yield* keptCanonical(api, "collection", id, collection, stored)
+      }
+    })
+
+export const deleteCollection =
+  (api: Api): Shape["deleteCollection"] =>
+  (id) =>
+    Effect.gen(function* () {
+      const purpose = { action: `delete collection ${quote(id)}`, collection: id }
+      const reply = yield* api.http.send({ method: "DELETE", url: api.collectionUrl(id) }, purpose)
+      if (!isOk(reply.status) && reply.status !== 404) return yield* Effect.fail(api.http.unexpected(reply, purpose))
+    })
+
+export const listCollections =
+  (api: Api): Shape["listCollections"] =>
+  () =>
+    Effect.map(
+      api.http.pages({ method: "GET", url: api.http.url("collections", { limit: String(api.pageSize) }) }, "collections", {
+        action: "list collections"
+      }),
+      (all) => dedupe(all).sort(byId)
+    )
+
+export const missingCollection = (api: Api, collection: string) =>
+  api.fail({
+    message: `collection ${quote(collection)} does not exist, so its items cannot be written`,
+    collection,
+    status: 424,
+    hint: "create the collection before its items"
+  })
+
+/** 424 when the collection is missing; pgstac would answer 500 instead. */
+export const requireCollection = (api: Api, collection: string) =>
+  Effect.flatMap(getCollection(api)(collection), (c) => (Option.isNone(c) ? missingCollection(api, collection) : Effect.void))
+
+/** After a 404/424/5xx on an item write: a vanished collection explains it. */
+export const explain = (api: Api, collection: string, reply: Transport.Reply, purpose: Transport.Purpose) =>
+  reply.status === 424
+    ? missingCollection(api, collection)
+    : reply.status === 404 || reply.status >= 500
+      ? Effect.flatMap(Effect.either(getCollection(api)(collection)), (c) =>
+          Either.isRight(c) && Option.isNone(c.right) ? missingCollection(api, collection) : Effect.fail(api.http.unexpected(reply, purpose))
+        )
+      : Effect.fail(api.http.unexpected(reply, purpose))

@@ -1,0 +1,111 @@
+/**
+ * Reading items back from the STAC API: looking ids up, listing a collection,
+ * and waiting until writes and deletes are visible (read-your-writes).
+ *
+ * Observed on stac-fastapi-pgstac 7.2.0 / pgstac 0.10.0:
+ * - `POST /search` with `ids` + `collections`: only the named items of that
+ *   collection, paginated by `limit` with a `next` link of method POST whose
+ *   `body` carries the whole next request (token included); default order is
+ *   datetime then id, descending. `GET /collections/{c}/items` pages the same
+ *   way with a GET `next` (`token=next:...`). Limits up to at least 100000
+ *   were accepted.
+ *
+ * Choices that follow:
+ * - findItems uses `POST /search` with `ids` and `collections`, 100 ids per
+ *   request, following `next`: one request per 100 ids instead of one GET per
+ *   id, no URL length limit, and on pgstac it reads the same tables the writes
+ *   went to. Results are sorted by id, as the embedded registry returns them.
+ * - Read-your-writes: after item writes and deletes the ids are searched once
+ *   (which also catches a server that acknowledges and drops items, a known
+ *   complaint), and only if the search does not yet agree is it repeated with
+ *   backoff for up to `visibilityTimeoutMs`. pgstac is transactional and
+ *   agrees at once; the opensearch backend without DATABASE_REFRESH=true needs
+ *   the wait.
+ */
+import { Array as Arr, Clock, Duration, Effect } from "effect"
+import type { Errors, StacRegistry } from "@hysds-stac/core"
+import type { Api } from "./Api.ts"
+import { byId, dedupe, type Json, quote, sameItem, withoutServerLinks } from "./Documents.ts"
+import type { Prepared } from "./ItemChecks.ts"
+
+type Shape = StacRegistry.StacRegistryShape
+
+/** Ids per search request in findItems. */
+const SEARCH_CHUNK = 100
+
+export const findItems =
+  (api: Api): Shape["findItems"] =>
+  (collection, ids) =>
+    Effect.gen(function* () {
+      const wanted = [...new Set(ids)]
+      if (wanted.length === 0) return []
+      const purpose = { action: `look up ${wanted.length} item(s) in ${quote(collection)}`, collection }
+      const pages = yield* Effect.forEach(
+        Arr.chunksOf(wanted, SEARCH_CHUNK),
+        (chunk) =>
+          api.http.pages(
+            { method: "POST", url: api.http.url("search"), body: { collections: [collection], ids: chunk, limit: chunk.length } },
+            "features",
+            purpose
+          ),
+        { concurrency: 4 }
+      )
+      const want = new Set(wanted)
+      // Filtered again: a server that ignores `collections` or `ids` must not
+      // make another collection's item look like ours.
+      return dedupe(pages.flat().filter((f) => want.has(String(f["id"])) && (f["collection"] ?? collection) === collection))
+        .map(withoutServerLinks)
+        .sort(byId)
+    })
+
+export const listItems =
+  (api: Api): Shape["listItems"] =>
+  (collection) =>
+    Effect.map(
+      api.http.pages(
+        { method: "GET", url: api.http.url(`collections/${encodeURIComponent(collection)}/items`, { limit: String(api.pageSize) }) },
+        "features",
+        { action: `list the items of ${quote(collection)}`, collection }
+      ),
+      (all) => dedupe(all).sort(byId)
+    )
+
+/**
+ * Searches until `ids` are all visible (or all gone), bounded by
+ * `visibilityTimeoutMs`; returns what the last search found.
+ */
+export const awaitSearch = (
+  api: Api,
+  collection: string,
+  ids: ReadonlyArray<string>,
+  expect: "present" | "absent"
+): Effect.Effect<{ readonly found: ReadonlyArray<Json>; readonly pending: ReadonlyArray<string> }, Errors.CatalogApiError> =>
+  Effect.gen(function* () {
+    const start = yield* Clock.currentTimeMillis
+    let wait = 50
+    while (true) {
+      const found = yield* findItems(api)(collection, ids)
+      const have = new Set(found.map((f) => String(f["id"])))
+      const pending = expect === "present" ? ids.filter((id) => !have.has(id)) : ids.filter((id) => have.has(id))
+      const elapsed = (yield* Clock.currentTimeMillis) - start
+      if (pending.length === 0 || elapsed >= api.visibilityTimeoutMs) return { found, pending }
+      yield* Effect.sleep(Duration.millis(Math.min(wait, api.visibilityTimeoutMs - elapsed)))
+      wait = Math.min(wait * 2, 1000)
+    }
+  })
+
+/** The ids of `batch` stored with the content we sent (our own earlier attempt). */
+export const storedAsSent = (api: Api, collection: string, batch: ReadonlyArray<Prepared>) =>
+  Effect.map(
+    findItems(api)(
+      collection,
+      batch.map((p) => p.id)
+    ),
+    (found) => {
+      const stored = new Map(found.map((f) => [String(f["id"]), f]))
+      return batch.filter((p) => {
+        const s = stored.get(p.id)
+        return s !== undefined && sameItem(p.json, s)
+      })
+    }
+  )
