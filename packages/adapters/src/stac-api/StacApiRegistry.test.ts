@@ -12,7 +12,7 @@ import * as path from "node:path"
 import { type Errors, StacRegistry } from "@hysds-stac/core"
 import { collectionJson, itemJson, stacRegistryContract, type StacRegistryContractOptions } from "../contract/StacRegistryContract.ts"
 import { endpoint, services, unique } from "../contract/Services.ts"
-import * as FaultProxy from "./FaultProxy.fixture.ts"
+import * as FaultProxy from "../contract/FaultProxy.ts"
 import * as StacApiRegistry from "./StacApiRegistry.ts"
 
 const env = services()

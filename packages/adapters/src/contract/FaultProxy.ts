@@ -1,13 +1,17 @@
 /**
- * A loopback HTTP proxy for tests of our client, put in front of the REAL STAC
- * API: it forwards every request unchanged unless a test's `fault` hook says
- * otherwise for that request (fail it with a status, delay it, delay only the
- * answer after the server applied it, rewrite the request or the answer).
- * It records what it received (method, path, headers, body) so tests can see
- * headers, retries and pagination as they went over the wire.
+ * A loopback HTTP proxy for tests of our clients, put in front of a REAL
+ * server (the STAC API, SeaweedFS S3): it forwards every request unchanged
+ * unless a test's `fault` hook says otherwise for that request (fail it with a
+ * status, delay it, delay only the answer after the server applied it, rewrite
+ * the request or the answer). It records what it received (method, path,
+ * headers, body) so tests can see headers, retries and pagination as they
+ * went over the wire.
  *
  * It is not a fake of the backend: every answer that is not an injected
- * fault comes from stac-fastapi-pgstac itself.
+ * fault comes from the real server, and a rewritten answer starts from the
+ * server's own. Request bodies are forwarded byte for byte; with
+ * `preserveHost` the Host header is too, so S3 signatures (which cover it)
+ * stay valid.
  */
 
 export interface Seen {
@@ -30,6 +34,8 @@ export type Fault =
   | { readonly rewriteRequest: (body: unknown) => unknown }
   /** Forward, then change the server's JSON answer. */
   | { readonly rewriteAnswer: (body: unknown) => unknown }
+  /** Forward, then change the server's answer as text (XML, for S3). */
+  | { readonly rewriteAnswerText: (text: string) => string }
 
 export interface FaultProxy {
   readonly url: string
@@ -41,7 +47,12 @@ export interface FaultProxy {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-export const start = (target: string): FaultProxy => {
+export interface Options {
+  /** Forward the client's Host header (S3 signs it); by default the upstream's is sent. */
+  readonly preserveHost?: boolean
+}
+
+export const start = (target: string, options: Options = {}): FaultProxy => {
   const upstream = new URL(target)
   const seen: Array<Seen> = []
   const proxy: FaultProxy = {
@@ -58,7 +69,8 @@ export const start = (target: string): FaultProxy => {
     idleTimeout: 60,
     fetch: async (req) => {
       const url = new URL(req.url)
-      const text = req.method === "GET" || req.method === "HEAD" ? "" : await req.text()
+      const raw = req.method === "GET" || req.method === "HEAD" ? undefined : new Uint8Array(await req.arrayBuffer())
+      const text = raw === undefined ? "" : new TextDecoder().decode(raw)
       let body: unknown = undefined
       try {
         body = text === "" ? undefined : JSON.parse(text)
@@ -81,10 +93,10 @@ export const start = (target: string): FaultProxy => {
       }
       if (fault !== undefined && "delayMs" in fault) await sleep(fault.delayMs)
       const forwardHeaders = new Headers(req.headers)
-      forwardHeaders.delete("host")
+      if (options.preserveHost !== true) forwardHeaders.delete("host")
       forwardHeaders.delete("content-length")
       const forwardBody =
-        fault !== undefined && "rewriteRequest" in fault ? JSON.stringify(fault.rewriteRequest(body)) : text === "" ? undefined : text
+        fault !== undefined && "rewriteRequest" in fault ? JSON.stringify(fault.rewriteRequest(body)) : raw === undefined || raw.length === 0 ? undefined : raw
       const answer = await fetch(new URL(`${url.pathname}${url.search}`, upstream), {
         method: req.method,
         headers: forwardHeaders,
@@ -92,6 +104,7 @@ export const start = (target: string): FaultProxy => {
       })
       let answerText = await answer.text()
       if (fault !== undefined && "rewriteAnswer" in fault) answerText = JSON.stringify(fault.rewriteAnswer(JSON.parse(answerText)))
+      if (fault !== undefined && "rewriteAnswerText" in fault) answerText = fault.rewriteAnswerText(answerText)
       if (fault !== undefined && "delayAnswerMs" in fault) await sleep(fault.delayAnswerMs)
       const answerHeaders = new Headers(answer.headers)
       // fetch decoded the body; the length and encoding no longer match it.
