@@ -1,28 +1,27 @@
 /**
  * The ingest workflow. Plan first (reads only), then, inside one Scope, each
- * side effect as a Step: claim each product, set aside what it replaces,
- * publish files, register STAC collections then items, index GRQ documents,
- * write `_datasets.json`. If anything fails or the fiber is interrupted, the
+ * side effect as a step, in the order of `steps/index.ts` (which says what a
+ * step is and how rollback uses it): claim each product, set aside what it
+ * replaces, publish files, register STAC collections then items, index GRQ
+ * documents, write `_datasets.json`. If anything fails or the fiber is interrupted, the
  * scope closes with that exit and every step is undone in reverse order; the
  * run then fails with the ORIGINAL error and a report of the rollback.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Chunk, Data, Effect, Exit, Option, Ref } from "effect"
+import { Chunk, Data, Effect, Exit, Ref } from "effect"
 import * as Confine from "./Confine.ts"
 import * as DatasetConfig from "./DatasetConfig.ts"
-import * as Discovery from "./Discovery.ts"
-import { ConflictError, type PublishError, StorageError, ValidationError } from "./Errors.ts"
-import { GrqIndex, type GrqRecord } from "./GrqIndex.ts"
-import * as JobFile from "./JobFile.ts"
+import { type PublishError, ValidationError } from "./Errors.ts"
+import { GrqIndex } from "./GrqIndex.ts"
 import * as JobInfo from "./JobInfo.ts"
 import { Journal } from "./Journal.ts"
 import { ObjectStore } from "./ObjectStore.ts"
 import * as Plan from "./Plan.ts"
 import * as Recover from "./Recover.ts"
 import { Progress } from "./Progress.ts"
-import { type StacJson, StacRegistry, type StacRules } from "./StacRegistry.ts"
+import { StacRegistry, type StacRules } from "./StacRegistry.ts"
 import * as Step from "./Step.ts"
-import { Action } from "./Action.ts"
+import * as Steps from "./steps/index.ts"
 
 export interface IngestOptions {
   readonly jobDir: string
@@ -157,193 +156,27 @@ const preflight = (plan: Plan.Plan) =>
     for (const [location, bytes] of byLocation) yield* store.preflight(location, bytes)
   })
 
-/** What is already there for a product, and whether it may be replaced. */
-const claim = (p: Plan.PlannedProduct, tx: string, force: boolean, job: JobInfo.JobInfo) =>
-  Effect.gen(function* () {
-    const store = yield* ObjectStore
-    const index = yield* GrqIndex
-    const marker = new TextEncoder().encode(
-      JSON.stringify({ tx, product: p.id, payload_task_id: job.payloadTaskId, payload_hash: job.payloadHash, task_id: job.taskId }, null, 2)
-    )
-    yield* Step.run(
-      Action.ClaimProduct({ product: p.id, marker: p.marker, tx }),
-      Effect.gen(function* () {
-        const created = yield* store.create(p.marker, marker)
-        if (!created) {
-          return yield* Effect.fail(
-            new ConflictError({
-              id: p.id,
-              message: `${p.id} is being published by another ingest (marker ${p.marker} exists)`,
-              hint: "wait for the other ingest; if none is running, an earlier one crashed: run `hysds-stac recover`, or remove the marker"
-            })
-          )
-        }
-      })
-    )
-    const previous: Array<GrqRecord> = []
-    for (const d of p.documents) {
-      const found = yield* index.find(d.id)
-      if (Option.isSome(found)) previous.push(found.value)
-    }
-    if (previous.length > 0 && !force) {
-      return yield* Effect.fail(
-        new ConflictError({
-          id: previous[0]!.id,
-          message: `${p.id}: dataset already exists (GRQ has ${previous[0]!.id} in ${previous[0]!.index})`,
-          hint: "it was published before; use --force to publish it again"
-        })
-      )
-    }
-    // Objects without an index record are orphans of an earlier failed publish. They
-    // are set aside like what --force replaces, so a failing run can still put them back.
-    const listed = yield* Effect.forEach(p.roots, (root) => store.list(root))
-    const existing = listed.flat().filter((o) => o.url !== p.marker)
-    if (existing.length > 0) {
-      const objects = existing.map((o) => ({ url: o.url, backup: store.backupUrl(o.url, tx) }))
-      yield* Step.run(
-        Action.BackupObjects({ product: p.id, objects }),
-        Effect.gen(function* () {
-          for (const o of objects) yield* store.copy(o.url, o.backup)
-          yield* store.remove(objects.map((o) => o.url))
-        })
-      )
-    }
-    return previous
-  })
-
-const publishFiles = (p: Plan.PlannedProduct, concurrency: number) =>
-  Effect.gen(function* () {
-    const store = yield* ObjectStore
-    const progress = yield* Progress
-    yield* Step.run(
-      Action.PutObjects({ product: p.id, urls: p.files.map((f) => f.url) }),
-      Effect.forEach(
-        p.files,
-        (f) =>
-          (f.source._tag === "File"
-            ? store.putFile(f.url, f.source.path, f.source.identity)
-            : store.putBytes(f.url, f.source.bytes, f.source.contentType)
-          ).pipe(Effect.zipRight(progress.emit({ _tag: "FilePublished", url: f.url, bytes: f.size }))),
-        { concurrency, discard: true }
-      )
-    )
-  })
-
-/**
- * A request to GRQ or the STAC API runs to its answer even when the ingest is
- * interrupted: a server goes on with a request whose client went away, so an
- * undo sent before it finished could be overtaken by it. Requests are bounded by
- * their timeouts, so this only delays an interruption, never blocks it.
- */
-const settled = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.uninterruptible(effect)
-
-const registerCollection = (collection: StacJson, force: boolean) =>
-  Effect.gen(function* () {
-    const registry = yield* StacRegistry
-    const id = String(collection.id)
-    const existing = yield* registry.getCollection(id)
-    // A collection is shared by many jobs: one that exists is used as is, and
-    // replaced only on --force (then put back if the run fails).
-    if (Option.isNone(existing)) {
-      yield* Step.run(Action.RegisterCollection({ id }), settled(registry.putCollection(collection, "create")))
-    } else if (force) {
-      yield* Step.run(
-        Action.RegisterCollection({ id, previous: existing.value }),
-        settled(registry.putCollection(collection, "replace"))
-      )
-    }
-  })
-
-const registerItems = (
-  collection: string,
-  items: ReadonlyArray<StacJson>,
-  force: boolean,
-  indexed: ReadonlySet<string>
-) =>
-  Effect.gen(function* () {
-    const registry = yield* StacRegistry
-    const progress = yield* Progress
-    const previous = yield* registry.findItems(collection, items.map((i) => String(i.id)))
-    // An item present in the registry but absent from GRQ is an orphan of a failed run;
-    // one present in both was caught by the claim unless --force.
-    const blocking = previous.find((i) => indexed.has(String(i.id)) && !force)
-    if (blocking) {
-      return yield* Effect.fail(
-        new ConflictError({ id: String(blocking.id), message: `STAC item ${String(blocking.id)} already exists in ${collection}`, hint: "use --force to replace it" })
-      )
-    }
-    yield* Step.run(
-      Action.RegisterItems({ collection, ids: items.map((i) => String(i.id)), previous }),
-      settled(registry.putItems(collection, items, previous.length > 0 ? "replace" : "create"))
-    )
-    yield* progress.emit({ _tag: "ItemsRegistered", collection, count: items.length })
-  })
-
-const indexDocuments = (records: ReadonlyArray<GrqRecord>, previous: ReadonlyArray<GrqRecord>) =>
-  Effect.gen(function* () {
-    const index = yield* GrqIndex
-    const progress = yield* Progress
-    const ids = new Set(records.map((r) => r.id))
-    const replaced = previous.filter((r) => ids.has(r.id))
-    yield* Step.run(
-      Action.IndexDocuments({ refs: records.map((r) => ({ index: r.index, id: r.id })), previous: replaced }),
-      settled(Effect.gen(function* () {
-        // A forced re-ingest under another version would leave the old document in its
-        // own index next to the new one: remove it (the undo puts it back).
-        const moved = replaced.filter((r) => !records.some((n) => n.id === r.id && n.index === r.index))
-        if (moved.length > 0) yield* index.remove(moved)
-        yield* index.bulkIndex(records)
-      }))
-    )
-    yield* progress.emit({ _tag: "DocumentsIndexed", count: records.length })
-  })
-
-/** `_datasets.json`: the sorted documents sent to GRQ, as HySDS writes it. */
-const writeDatasetsJson = (plan: Plan.Plan) =>
-  Effect.gen(function* () {
-    const path = yield* Path.Path
-    const file = path.join(plan.jobDir, Discovery.DATASETS_JSON)
-    // Refused at planning; the job may have planted a link since. Nothing is read or
-    // written through one: the new content is renamed over whatever is there.
-    if (yield* Confine.isSymlink(file)) {
-      return yield* Effect.fail(
-        new StorageError({
-          message: `${file} became a symlink after planning; nothing was written through it`,
-          url: file,
-          hint: "something changes the job dir while it is being ingested; remove the link and ingest again"
-        })
-      )
-    }
-    const previous = yield* JobFile.readIfFile(file)
-    const docs = plan.products.flatMap((p) => p.documents.map((d) => d.doc))
-    docs.sort((a, b) => String(a.id).localeCompare(String(b.id)))
-    yield* Step.run(
-      Action.WriteJobFile(previous !== undefined ? { path: file, previous } : { path: file }),
-      JobFile.replace(file, JSON.stringify(docs, null, 2) + "\n").pipe(
-        Effect.mapError((cause) => new StorageError({ message: `cannot write ${file}`, url: file, cause }))
-      )
-    )
-    return file
-  })
-
 const execute = (plan: Plan.Plan, options: IngestOptions, tx: string) =>
   Effect.gen(function* () {
     const force = options.force || plan.job.forceIngest
-    const previous = yield* Effect.forEach(plan.products, (p) => claim(p, tx, force, plan.job))
+    // Each product is claimed, then what it replaces is set aside, before the next one.
+    const previous = yield* Effect.forEach(plan.products, (p) =>
+      Effect.zipLeft(Steps.ClaimProduct.run(p, tx, force, plan.job), Steps.BackupObjects.run(p, tx))
+    )
     const replacedDocs = previous.flat()
-    for (const p of plan.products) yield* publishFiles(p, options.concurrency)
+    for (const p of plan.products) yield* Steps.PutObjects.run(p, options.concurrency)
     const indexed = new Set(replacedDocs.map((r) => r.id))
     for (const p of plan.products) {
-      for (const c of p.collections) yield* registerCollection(c, force)
+      for (const c of p.collections) yield* Steps.RegisterCollection.run(c, force)
       for (const group of p.items) {
         for (const batch of chunks(group.items, options.batchSize)) {
-          yield* registerItems(group.collection, batch, force, indexed)
+          yield* Steps.RegisterItems.run(group.collection, batch, force, indexed)
         }
       }
     }
     const records = plan.products.flatMap((p) => p.documents)
-    for (const batch of chunks(records, options.batchSize)) yield* indexDocuments(batch, replacedDocs)
-    const file = yield* writeDatasetsJson(plan)
+    for (const batch of chunks(records, options.batchSize)) yield* Steps.IndexDocuments.run(batch, replacedDocs)
+    const file = yield* Steps.WriteJobFile.run(plan)
     // The decision point: from here on a crash is recovered by rolling forward.
     const journal = yield* Journal
     yield* journal.append({ _tag: "Commit", tx, at: new Date().toISOString() })

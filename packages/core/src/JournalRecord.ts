@@ -11,26 +11,16 @@
  */
 import { Either, ParseResult, Schema } from "effect"
 import type { JournalRecord } from "./Journal.ts"
+import * as Steps from "./steps/index.ts"
 
 export const VERSION = 1
 
-const Json = Schema.Record({ key: Schema.String, value: Schema.Unknown })
-const DocRef = Schema.Struct({ index: Schema.String, id: Schema.String })
-const GrqRecord = Schema.Struct({ index: Schema.String, id: Schema.String, doc: Json })
-
-/** Every Action as data (see Action.ts): what recovery undoes. */
-export const ActionV1 = Schema.Union(
-  Schema.TaggedStruct("ClaimProduct", { product: Schema.String, marker: Schema.String, tx: Schema.String }),
-  Schema.TaggedStruct("BackupObjects", {
-    product: Schema.String,
-    objects: Schema.Array(Schema.Struct({ url: Schema.String, backup: Schema.String }))
-  }),
-  Schema.TaggedStruct("PutObjects", { product: Schema.String, urls: Schema.Array(Schema.String) }),
-  Schema.TaggedStruct("RegisterCollection", { id: Schema.String, previous: Schema.optionalWith(Json, { exact: true }) }),
-  Schema.TaggedStruct("RegisterItems", { collection: Schema.String, ids: Schema.Array(Schema.String), previous: Schema.Array(Json) }),
-  Schema.TaggedStruct("IndexDocuments", { refs: Schema.Array(DocRef), previous: Schema.Array(GrqRecord) }),
-  Schema.TaggedStruct("WriteJobFile", { path: Schema.String, previous: Schema.optionalWith(Schema.String, { exact: true }) })
-)
+/**
+ * Every step's record (the `action` of an Intent): the union of the schemas the
+ * steps declare (steps/index.ts), so a step's record is defined once, beside
+ * its undo. Their version 1 wire format is each step's fields then `_tag`.
+ */
+export const ActionV1 = Steps.Action
 
 const tx = Schema.String
 const at = Schema.String

@@ -1,7 +1,10 @@
 /**
- * A step is one side effect of an ingest, run inside the ingest's Scope:
+ * The mechanism every step runs through. The steps themselves (what each does,
+ * undoes and commits, in which order) are declared in `steps/`; see
+ * `steps/index.ts`. A step is one side effect of an ingest, run inside the
+ * ingest's Scope:
  *
- *   1. its Action (what it is about to do) is appended to the journal,
+ *   1. its record (what it is about to do) is appended to the journal,
  *   2. a finalizer is registered that, when the scope closes, undoes the action
  *      on failure or interruption and runs the action's commit cleanup on success,
  *   3. only then the effect runs.
@@ -12,13 +15,91 @@
  * something that never happened is harmless. Scope finalizers run in reverse
  * order of registration, which gives the reverse-order rollback.
  */
-import { Context, Duration, Effect, Exit, Metric, MetricBoundaries, Ref, type Scope } from "effect"
-import * as Action from "./Action.ts"
+import type { FileSystem } from "@effect/platform"
+import { Context, Duration, Effect, Exit, Metric, MetricBoundaries, Ref, Schema, type Scope } from "effect"
+import type { Action } from "./Action.ts"
 import { describe, type InternalError, type PublishError } from "./Errors.ts"
+import type { GrqIndex } from "./GrqIndex.ts"
 import { Journal } from "./Journal.ts"
+import type { ObjectStore } from "./ObjectStore.ts"
 import { Progress } from "./Progress.ts"
 import { redact } from "./Redact.ts"
 import * as Retry from "./Retry.ts"
+import type { StacRegistry } from "./StacRegistry.ts"
+
+/** What a step's undo and commit may use: the backends, and the job dir's files. */
+export type StepContext = ObjectStore | GrqIndex | StacRegistry | FileSystem.FileSystem
+
+/**
+ * What a step declares about its record, the data its journal Intent carries:
+ * everything needed to undo it is known before it acts, so the in-process
+ * rollback and a crash recovery reading the journal run the same `undo` on
+ * the same data. Records are JSON on purpose (see JournalRecord).
+ */
+export interface Declaration<Tag extends string, Fields extends Schema.Struct.Fields> {
+  /** The record's `_tag`: the step's name in the journal, spans and metrics. */
+  readonly name: Tag
+  /** The record as it is journaled (version 1 of JournalRecord's wire format). */
+  readonly Schema: Schema.TaggedStruct<Tag, Fields>
+  /** A record of this step; its fields first, then `_tag`, as the journal has always stored them. */
+  readonly make: (fields: Omit<Schema.TaggedStruct<Tag, Fields>["Type"], "_tag">) => Schema.TaggedStruct<Tag, Fields>["Type"]
+  /** One line a human reads in a rollback report or a journal listing. */
+  readonly summary: (action: Schema.TaggedStruct<Tag, Fields>["Type"]) => string
+  /**
+   * Puts back the state from before the step. Idempotent and safe when the step
+   * ran only partly (or not at all): it removes only what the record names and
+   * restores only what it saved.
+   */
+  readonly undo: (action: Schema.TaggedStruct<Tag, Fields>["Type"]) => Effect.Effect<void, PublishError, StepContext>
+  /** Cleanup once the whole ingest succeeded (markers, what --force kept aside). */
+  readonly commit: (action: Schema.TaggedStruct<Tag, Fields>["Type"]) => Effect.Effect<void, PublishError, StepContext>
+  /** Span attributes beyond the generic ones (names and ids only, never data). */
+  readonly attributes?: (action: Schema.TaggedStruct<Tag, Fields>["Type"]) => Record<string, string>
+}
+
+/** Any step's declaration, for code that dispatches on a record's tag (Action.ts). */
+export interface Any {
+  readonly name: string
+  readonly Schema: Schema.Schema<any, any, any>
+  readonly summary: (action: any) => string
+  readonly undo: (action: any) => Effect.Effect<void, PublishError, StepContext>
+  readonly commit: (action: any) => Effect.Effect<void, PublishError, StepContext>
+  readonly attributes?: ((action: any) => Record<string, string>) | undefined
+}
+
+/**
+ * Declares a step: its record's schema is built from its name and fields, so the
+ * two cannot disagree. In two calls, so the record's type is fixed before the
+ * functions that take it are checked.
+ */
+export const declare =
+  <const Tag extends string, Fields extends Schema.Struct.Fields>(name: Tag, fields: Fields) =>
+  (step: {
+    readonly summary: (action: Schema.TaggedStruct<Tag, Fields>["Type"]) => string
+    readonly undo: (action: Schema.TaggedStruct<Tag, Fields>["Type"]) => Effect.Effect<void, PublishError, StepContext>
+    readonly commit: (action: Schema.TaggedStruct<Tag, Fields>["Type"]) => Effect.Effect<void, PublishError, StepContext>
+    readonly attributes?: (action: Schema.TaggedStruct<Tag, Fields>["Type"]) => Record<string, string>
+  }): Declaration<Tag, Fields> => ({
+    name,
+    Schema: Schema.TaggedStruct(name, fields),
+    // `_tag` last: the key order Data.taggedEnum gave, so a record's journal line is byte for byte what it was.
+    make: (values) => ({ ...values, _tag: name }) as unknown as Schema.TaggedStruct<Tag, Fields>["Type"],
+    summary: step.summary,
+    undo: step.undo,
+    commit: step.commit,
+    ...(step.attributes ? { attributes: step.attributes } : {})
+  })
+
+/** A JSON object a step saves to put back on undo (a replaced collection, item or document). */
+export const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/**
+ * A request to GRQ or the STAC API runs to its answer even when the ingest is
+ * interrupted: a server goes on with a request whose client went away, so an
+ * undo sent before it finished could be overtaken by it. Requests are bounded by
+ * their timeouts, so this only delays an interruption, never blocks it.
+ */
+export const settled = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.uninterruptible(effect)
 
 /**
  * How long each completed step took, by action tag (label `action`), measured
@@ -36,14 +117,14 @@ export const duration = Metric.histogram(
  * documents, no item bodies). The summary can quote a location URL, so it is
  * redacted like every other message that leaves the process.
  */
-const spanAttributes = (tx: string, step: number, action: Action.Action): Record<string, unknown> => ({
+const spanAttributes = <A extends Record<string, unknown>>(tx: string, step: number, declared: Any, action: A): Record<string, unknown> => ({
   "hysds_stac.tx": tx,
   "hysds_stac.step": step,
-  "hysds_stac.action": action._tag,
-  "hysds_stac.summary": redact(Action.summary(action)),
-  ...("product" in action ? { "hysds_stac.product": action.product } : {}),
-  ...("collection" in action ? { "hysds_stac.collection": action.collection } : {}),
-  ...(action._tag === "RegisterCollection" ? { "hysds_stac.collection": action.id } : {})
+  "hysds_stac.action": declared.name,
+  "hysds_stac.summary": redact(declared.summary(action)),
+  ...(typeof action.product === "string" ? { "hysds_stac.product": action.product } : {}),
+  ...(typeof action.collection === "string" ? { "hysds_stac.collection": action.collection } : {}),
+  ...declared.attributes?.(action)
 })
 
 export interface RollbackEntry {
@@ -76,12 +157,12 @@ export const makeTransaction = (id: string): Effect.Effect<TransactionShape> =>
 
 const message = (error: PublishError): string => describe(error)
 
-const compensate = (tx: TransactionShape, step: number, action: Action.Action) =>
+const compensate = (tx: TransactionShape, step: number, declared: Any, action: unknown) =>
   Effect.gen(function* () {
     const journal = yield* Journal
     const progress = yield* Progress
-    const summary = Action.summary(action)
-    const outcome = yield* Retry.undo(Action.undo(action)).pipe(Effect.either)
+    const summary = declared.summary(action)
+    const outcome = yield* Retry.undo(declared.undo(action)).pipe(Effect.either)
     if (outcome._tag === "Right") {
       yield* Ref.update(tx.report, (r) => ({ ...r, undone: [...r.undone, { step, summary }] }))
       yield* progress.emit({ _tag: "StepUndone", step, summary })
@@ -96,36 +177,44 @@ const compensate = (tx: TransactionShape, step: number, action: Action.Action) =
   })
 
 /** A failed commit cleanup loses nothing (the data is published); it is logged, not raised. */
-const cleanup = (step: number, action: Action.Action) =>
-  Retry.undo(Action.commit(action)).pipe(
+const cleanup = (step: number, declared: Any, action: unknown) =>
+  Retry.undo(declared.commit(action)).pipe(
     Effect.catchAll((e) => Effect.logWarning(`cleanup after step ${step} failed: ${message(e)}`))
   )
 
-export const run = <A, E, R>(
-  action: Action.Action,
+/**
+ * Runs one step: `declared` is the step (steps/<Name>.ts), `action` its record
+ * for this run, `effect` the work. The same three calls as ever: Intent, the
+ * exit-aware release, Done.
+ */
+export const run = <Tag extends string, Fields extends Schema.Struct.Fields, A, E, R>(
+  declared: Declaration<Tag, Fields>,
+  action: Schema.TaggedStruct<Tag, Fields>["Type"],
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<
   A,
   E | InternalError,
-  R | Scope.Scope | Transaction | Journal | Progress | Action.ActionContext
+  R | Scope.Scope | Transaction | Journal | Progress | StepContext
 > =>
   Effect.gen(function* () {
     const tx = yield* Transaction
     const journal = yield* Journal
     const progress = yield* Progress
     const step = yield* tx.nextStep
-    const attributes = spanAttributes(tx.id, step, action)
+    // The dispatch below is by the declaration in hand, not by looking the tag up.
+    const generic: Any = declared
+    const attributes = spanAttributes(tx.id, step, generic, action)
     yield* Effect.annotateCurrentSpan(attributes)
     // The undo and the commit cleanup run when the scope closes, after this
     // step's span has ended; each gets its own span, a child of the step's.
-    yield* Effect.acquireRelease(journal.append({ _tag: "Intent", tx: tx.id, step, action }), (_, exit) =>
+    yield* Effect.acquireRelease(journal.append({ _tag: "Intent", tx: tx.id, step, action: action as unknown as Action }), (_, exit) =>
       Exit.isSuccess(exit)
-        ? cleanup(step, action).pipe(Effect.withSpan(`commit ${action._tag}`, { attributes }))
-        : compensate(tx, step, action).pipe(Effect.withSpan(`undo ${action._tag}`, { attributes }))
+        ? cleanup(step, generic, action).pipe(Effect.withSpan(`commit ${declared.name}`, { attributes }))
+        : compensate(tx, step, generic, action).pipe(Effect.withSpan(`undo ${declared.name}`, { attributes }))
     )
-    yield* progress.emit({ _tag: "StepStarted", step, summary: Action.summary(action) })
+    yield* progress.emit({ _tag: "StepStarted", step, summary: declared.summary(action) })
     const [elapsed, result] = yield* Effect.timed(effect)
     yield* journal.append({ _tag: "Done", tx: tx.id, step })
-    yield* Metric.update(Metric.tagged(duration, "action", action._tag), Duration.toSeconds(elapsed))
+    yield* Metric.update(Metric.tagged(duration, "action", declared.name), Duration.toSeconds(elapsed))
     return result
-  }).pipe(Effect.withSpan(`step ${action._tag}`))
+  }).pipe(Effect.withSpan(`step ${declared.name}`))

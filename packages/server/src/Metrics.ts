@@ -6,7 +6,7 @@
  * a series exists (at 0) before its first event and `rate()` works from the
  * first scrape.
  */
-import { Step } from "@hysds-stac/core"
+import { Step, Steps } from "@hysds-stac/core"
 import { Effect, Metric, MetricBoundaries } from "effect"
 import type { ErrorCategory, IngestState } from "./ApiSchemas.ts"
 
@@ -43,7 +43,8 @@ export const startTime = Metric.gauge("process_start_time_seconds", { descriptio
 
 export const outcomes: ReadonlyArray<IngestState> = ["succeeded", "failed", "rolled_back"]
 export const categories: ReadonlyArray<ErrorCategory> = ["config", "validation", "conflict", "storage", "index", "catalog-api", "internal", "interrupted"]
-export const actions = ["ClaimProduct", "BackupObjects", "PutObjects", "RegisterCollection", "RegisterItems", "IndexDocuments", "WriteJobFile"] as const
+/** The `action` label values of stepDuration: the steps' tags, from core's one list of steps. */
+export const actions = Steps.tags
 export const rejections = ["queue_full", "shutting_down", "in_progress", "forbidden", "unauthorized"] as const
 
 /** Creates every series at 0 (see the module comment). */

@@ -1,0 +1,44 @@
+/**
+ * Put files: every planned file of a product copied to its URL in the object
+ * store, `concurrency` at a time, each from the descriptor planning checked
+ * (or, for a generated file, from its bytes).
+ *
+ * The record names every URL before the first copy, so an upload cut off
+ * half-way is still undone: undo removes them all (removing one that was never
+ * written is harmless). Nothing to commit.
+ */
+import { Effect, Schema } from "effect"
+import { ObjectStore } from "../ObjectStore.ts"
+import type * as Plan from "../Plan.ts"
+import { Progress } from "../Progress.ts"
+import * as Step from "../Step.ts"
+
+const declared = Step.declare("PutObjects", {
+  product: Schema.String,
+  urls: Schema.Array(Schema.String)
+})({
+  summary: (a) => `${a.urls.length} object(s) of ${a.product}`,
+  undo: (a) => Effect.flatMap(ObjectStore, (store) => store.remove(a.urls)),
+  commit: () => Effect.void
+})
+
+const run = (p: Plan.PlannedProduct, concurrency: number) =>
+  Effect.gen(function* () {
+    const store = yield* ObjectStore
+    const progress = yield* Progress
+    yield* Step.run(
+      declared,
+      declared.make({ product: p.id, urls: p.files.map((f) => f.url) }),
+      Effect.forEach(
+        p.files,
+        (f) =>
+          (f.source._tag === "File"
+            ? store.putFile(f.url, f.source.path, f.source.identity)
+            : store.putBytes(f.url, f.source.bytes, f.source.contentType)
+          ).pipe(Effect.zipRight(progress.emit({ _tag: "FilePublished", url: f.url, bytes: f.size }))),
+        { concurrency, discard: true }
+      )
+    )
+  })
+
+export const PutObjects = { ...declared, run }

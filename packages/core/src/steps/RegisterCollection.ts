@@ -1,0 +1,44 @@
+/**
+ * Register collection: a STAC collection put into the STAC API. A collection
+ * is shared by many jobs: one that exists is used as is (no step), and
+ * replaced only on --force, keeping the one it replaces in the record.
+ *
+ * Undo deletes the collection this run created, or puts the replaced one
+ * back. A collection that existed before the run is never deleted. Nothing to
+ * commit.
+ */
+import { Effect, Option, Schema } from "effect"
+import { type StacJson, StacRegistry } from "../StacRegistry.ts"
+import * as Step from "../Step.ts"
+
+const declared = Step.declare("RegisterCollection", {
+  id: Schema.String,
+  /** `previous` is the collection this run replaced (`--force`); absent when it created it. */
+  previous: Schema.optionalWith(Step.JsonObject, { exact: true })
+})({
+  summary: (a) => `STAC collection ${a.id}${a.previous ? " (replaced)" : ""}`,
+  undo: (a) =>
+    Effect.flatMap(StacRegistry, (registry) =>
+      a.previous ? registry.putCollection(a.previous, "replace") : registry.deleteCollection(a.id)
+    ),
+  commit: () => Effect.void,
+  attributes: (a) => ({ "hysds_stac.collection": a.id })
+})
+
+const run = (collection: StacJson, force: boolean) =>
+  Effect.gen(function* () {
+    const registry = yield* StacRegistry
+    const id = String(collection.id)
+    const existing = yield* registry.getCollection(id)
+    if (Option.isNone(existing)) {
+      yield* Step.run(declared, declared.make({ id }), Step.settled(registry.putCollection(collection, "create")))
+    } else if (force) {
+      yield* Step.run(
+        declared,
+        declared.make({ id, previous: existing.value }),
+        Step.settled(registry.putCollection(collection, "replace"))
+      )
+    }
+  })
+
+export const RegisterCollection = { ...declared, run }
