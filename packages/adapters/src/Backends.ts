@@ -4,7 +4,7 @@
  * is a valid mix, e.g. for tests).
  */
 import type { Errors, GrqIndex, ObjectStore, StacRegistry } from "@hysds-stac/core"
-import { Layer } from "effect"
+import { Layer, Redacted } from "effect"
 import * as Database from "./sqlite/Database.ts"
 import * as LocalStore from "./local/LocalStore.ts"
 import type * as Settings from "./Settings.ts"
@@ -18,18 +18,39 @@ import * as path from "node:path"
 
 export type Ports = ObjectStore.ObjectStore | GrqIndex.GrqIndex | StacRegistry.StacRegistry
 
+// The adapters' own configs take plain strings: each secret leaves its Redacted
+// here, as the client that sends it is built, and nowhere earlier.
+const s3Config = ({ credentials, ...rest }: Settings.S3Settings): S3Store.S3Config => ({
+  ...rest,
+  ...(credentials === undefined
+    ? {}
+    : { credentials: "profile" in credentials ? credentials : { accessKeyId: credentials.accessKeyId, secretAccessKey: Redacted.value(credentials.secretAccessKey) } })
+})
+
+const grqConfig = ({ password, apiKey, ...rest }: Settings.GrqSettings) => ({
+  ...rest,
+  ...(password !== undefined ? { password: Redacted.value(password) } : {}),
+  ...(apiKey !== undefined ? { apiKey: Redacted.value(apiKey) } : {})
+})
+
+const stacApiConfig = ({ apiKey, bearerToken, ...rest }: Settings.StacApiSettings): StacApiRegistry.StacApiConfig => ({
+  ...rest,
+  ...(apiKey !== undefined ? { apiKey: Redacted.value(apiKey) } : {}),
+  ...(bearerToken !== undefined ? { bearerToken: Redacted.value(bearerToken) } : {})
+})
+
 const storeLayer = (s: Settings.Settings): Layer.Layer<ObjectStore.ObjectStore, Errors.ConfigError> =>
-  s.store.kind === "local" ? LocalStore.layer({ root: path.join(s.stateDir, "store") }) : S3Store.layer(s.store)
+  s.store.kind === "local" ? LocalStore.layer({ root: path.join(s.stateDir, "store") }) : S3Store.layer(s3Config(s.store))
 
 const indexLayer = (s: Settings.Settings): Layer.Layer<GrqIndex.GrqIndex, Errors.ConfigError, Database.Database> =>
   s.index.kind === "embedded"
     ? SqliteIndex.layer()
     : s.index.kind === "opensearch"
-      ? OpenSearchIndex.layer(s.index)
-      : ElasticsearchIndex.layer(s.index)
+      ? OpenSearchIndex.layer(grqConfig(s.index))
+      : ElasticsearchIndex.layer(grqConfig(s.index))
 
 const registryLayer = (s: Settings.Settings): Layer.Layer<StacRegistry.StacRegistry, Errors.ConfigError, Database.Database> =>
-  s.registry.kind === "embedded" ? SqliteRegistry.layer() : StacApiRegistry.layer(s.registry)
+  s.registry.kind === "embedded" ? SqliteRegistry.layer() : StacApiRegistry.layer(stacApiConfig(s.registry))
 
 /** The three ports; the SQLite file is opened only when an embedded port needs it. */
 export const layer = (settings: Settings.Settings): Layer.Layer<Ports, Errors.ConfigError | Errors.StorageError> => {

@@ -3,34 +3,49 @@
  * Sources, lowest priority first: defaults, an optional config file (a JSON object
  * of the same variable names, `--config` / `HYSDS_STAC_CONFIG`), the environment,
  * then flags. Names follow HySDS where it has them (`GRQ_ES_ENGINE`, `STAC_API_URL`,
- * `STAC_API_KEY`, `STAC_API_TIMEOUT`, `STAC_BATCH_SIZE`, ...).
+ * `STAC_API_KEY`, `STAC_API_TIMEOUT`, `STAC_BATCH_SIZE`, ...). The settings are a
+ * `Config` (`config`), read from the provider ConfigSource builds for both faces.
  *
  * With nothing configured every port uses the embedded default under the state
  * dir. A backend that is configured but incomplete fails loudly, naming the
  * setting: silently falling back to the embedded one would "publish" into a
  * local file nobody reads.
  */
-import { Errors } from "@hysds-stac/core"
+import type { Errors } from "@hysds-stac/core"
 import type * as GrqConfig from "./grq/Config.ts"
 import type * as S3Store from "./s3/S3Store.ts"
 import type * as StacApiRegistry from "./stac-api/StacApiRegistry.ts"
-import { Either } from "effect"
+import { Config, type ConfigError, Either, Option, Redacted } from "effect"
 import * as fs from "node:fs"
+import * as ConfigSource from "./ConfigSource.ts"
 
-export type Source = Readonly<Record<string, string | undefined>>
+export type Source = ConfigSource.Source
 
-/** Each real backend's settings are its adapter's own configuration, tagged with its kind. */
-export type S3Settings = { readonly kind: "s3" } & S3Store.S3Config
-export type GrqSettings = { readonly kind: "opensearch" | "elasticsearch" } & GrqConfig.GrqConfig
-export type StacApiSettings = { readonly kind: "stac-api" } & StacApiRegistry.StacApiConfig
+/**
+ * Each real backend's settings are its adapter's own configuration, tagged with
+ * its kind, except that every secret is `Redacted`: it prints as `<redacted>`
+ * and is unwrapped only when the adapter is built (Backends.ts).
+ */
+export type S3Credentials =
+  | { readonly accessKeyId: string; readonly secretAccessKey: Redacted.Redacted<string> }
+  | { readonly profile: string }
+export type S3Settings = { readonly kind: "s3" } & Omit<S3Store.S3Config, "credentials"> & { readonly credentials?: S3Credentials }
+export type GrqSettings = { readonly kind: "opensearch" | "elasticsearch" } & Omit<GrqConfig.GrqConfig, "password" | "apiKey"> & {
+  readonly password?: Redacted.Redacted<string>
+  readonly apiKey?: Redacted.Redacted<string>
+}
+export type StacApiSettings = { readonly kind: "stac-api" } & Omit<StacApiRegistry.StacApiConfig, "apiKey" | "bearerToken"> & {
+  readonly apiKey?: Redacted.Redacted<string>
+  readonly bearerToken?: Redacted.Redacted<string>
+}
 
 export interface Settings {
   readonly stateDir: string
   readonly store: { readonly kind: "local" } | S3Settings
   readonly index: { readonly kind: "embedded" } | GrqSettings
   readonly registry: { readonly kind: "embedded" } | StacApiSettings
-  /** Every secret value configured, so printed messages can mask them. */
-  readonly secrets: ReadonlyArray<string>
+  /** Secrets in the environment that the AWS SDK reads itself: kept only so text can be masked. */
+  readonly ambient: ReadonlyArray<Redacted.Redacted<string>>
 }
 
 /** Every variable this module reads, with what it means (for `--help` and the README). */
@@ -54,47 +69,15 @@ export const VARIABLES: ReadonlyArray<readonly [string, string]> = [
   ["STAC_BULK_ITEMS", "auto (default: detect), on or off"]
 ]
 
-const fail = (field: string, message: string, hint: string) =>
-  Either.left(new Errors.ConfigError({ message, field, hint }))
+/** Every name a config file may hold (an unknown one is an error naming it). */
+export const KNOWN: ReadonlySet<string> = new Set([...VARIABLES.flatMap(([names]) => names.split(" / ")), ...ConfigSource.COMMON])
 
-/** Reads a config file: a JSON object whose keys are the variables above. */
-export const readFile = (file: string): Either.Either<Source, Errors.ConfigError> => {
-  let text: string
-  try {
-    text = fs.readFileSync(file, "utf8")
-  } catch {
-    return Either.left(new Errors.ConfigError({ message: `cannot read config file ${file}`, file, hint: "check --config / HYSDS_STAC_CONFIG" }))
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (e) {
-    return Either.left(
-      new Errors.ConfigError({ message: `config file ${file} is not valid JSON: ${(e as Error).message}`, file, hint: "it must be one JSON object of settings" })
-    )
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    return Either.left(new Errors.ConfigError({ message: `config file ${file} must be a JSON object`, file, hint: 'e.g. {"GRQ_ES_ENGINE": "opensearch"}' }))
-  }
-  const known = new Set(VARIABLES.flatMap(([names]) => names.split(" / ")).concat(["HYSDS_STAC_HOME", "HYSDS_DATASETS_CFG", "HYSDS_STAC_DISABLE", "HYSDS_STAC_JOURNAL_RETENTION_DAYS"]))
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(json)) {
-    if (!known.has(k)) {
-      return Either.left(new Errors.ConfigError({ message: `config file ${file}: unknown setting ${k}`, file, field: k, hint: "see the README's configuration table" }))
-    }
-    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
-      return Either.left(new Errors.ConfigError({ message: `config file ${file}: ${k} must be a string, number or boolean`, file, field: k }))
-    }
-    out[k] = String(v)
-  }
-  return Either.right(out)
-}
+/** Reads a config file of the variables above. */
+export const readFile = (file: string, known: ReadonlySet<string> = KNOWN) => ConfigSource.readFile(file, known)
 
-const get = (source: Source, name: string): string | undefined => {
-  const v = source[name]?.trim()
-  return v ? v : undefined
-}
+const { problem, secret, text } = ConfigSource
 
+/** An http(s) URL, trailing slashes dropped; the value (which may hold a password) is never quoted. */
 const url = (name: string, value: string) => {
   try {
     const u = new URL(value)
@@ -102,126 +85,216 @@ const url = (name: string, value: string) => {
   } catch {
     // reported below
   }
-  return fail(name, `${name} is not an http(s) URL`, `set ${name} to something like http://127.0.0.1:9200`)
+  return Either.left(problem(name, `${name} is not an http(s) URL`, `set ${name} to something like http://127.0.0.1:9200`))
 }
 
-const positive = (source: Source, name: string, fallback: number) => {
-  const raw = get(source, name)
-  if (raw === undefined) return Either.right(fallback)
-  const n = Number(raw)
-  return Number.isFinite(n) && n > 0 ? Either.right(n) : fail(name, `${name}=${raw} is not a positive number`, `set ${name} to a number above 0`)
-}
-
-const oneOf = <A extends string>(source: Source, name: string, choices: ReadonlyArray<A>, fallback: A) => {
-  const raw = get(source, name)?.toLowerCase()
-  if (raw === undefined) return Either.right(fallback)
-  return (choices as ReadonlyArray<string>).includes(raw)
-    ? Either.right(raw as A)
-    : fail(name, `${name}=${raw} is not one of ${choices.join(", ")}`, `use one of ${choices.join(", ")}`)
-}
-
-const s3 = (source: Source) =>
-  Either.gen(function* () {
-    const endpoint = get(source, "S3_ENDPOINT")
-    if (endpoint !== undefined) yield* url("S3_ENDPOINT", endpoint)
-    const keyId = get(source, "S3_ACCESS_KEY_ID")
-    const secret = get(source, "S3_SECRET_ACCESS_KEY")
-    if ((keyId === undefined) !== (secret === undefined)) {
-      return yield* fail("S3_ACCESS_KEY_ID", "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together; only one is set", "set both, or neither to use the AWS SDK chain")
+const positive = (name: string, raw: Option.Option<string>, fallback: number) =>
+  Option.match(raw, {
+    onNone: () => Either.right(fallback),
+    onSome: (raw) => {
+      const n = Number(raw)
+      return Number.isFinite(n) && n > 0 ? Either.right(n) : Either.left(problem(name, `${name}=${raw} is not a positive number`, `set ${name} to a number above 0`))
     }
-    const profile = get(source, "S3_PROFILE")
-    const pathStyle = yield* oneOf(source, "S3_FORCE_PATH_STYLE", ["true", "false"], endpoint ? "true" : "false")
-    const partMb = yield* positive(source, "S3_PART_SIZE_MB", 16)
-    if (partMb < 5) return yield* fail("S3_PART_SIZE_MB", `S3_PART_SIZE_MB=${partMb} is below S3's 5 MiB minimum part size`, "use 5 or more")
+  })
+
+const oneOf = <A extends string>(name: string, given: Option.Option<string>, choices: ReadonlyArray<A>, fallback: A): Either.Either<A, ConfigError.ConfigError> =>
+  Option.match(given, {
+    onNone: () => Either.right(fallback),
+    onSome: (given) => {
+      const raw = given.toLowerCase()
+      return (choices as ReadonlyArray<string>).includes(raw)
+        ? Either.right(raw as A)
+        : Either.left(problem(name, `${name}=${raw} is not one of ${choices.join(", ")}`, `use one of ${choices.join(", ")}`))
+    }
+  })
+
+const decode = (s: string): string => {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
+}
+
+/** The password inside an http(s) URL (`user:password@`), percent-decoded as clients send it. */
+const urlPassword = (value: string): Option.Option<Redacted.Redacted<string>> => {
+  try {
+    const p = new URL(value).password
+    return p === "" ? Option.none() : Option.some(Redacted.make(decode(p)))
+  } catch {
+    return Option.none()
+  }
+}
+
+const optional = <K extends string, V>(key: K, value: Option.Option<V>): { [P in K]?: V } =>
+  (Option.isNone(value) ? {} : { [key]: value.value }) as { [P in K]?: V }
+
+/**
+ * Every variable, read once from the provider. Secrets are `Redacted` here,
+ * as they are read. A port's variables are checked only when that port is
+ * configured (a stray S3_PART_SIZE_MB does not stop a local-store run).
+ */
+const variables = Config.all({
+  store: text("HYSDS_STAC_STORE"),
+  s3Endpoint: text("S3_ENDPOINT"),
+  s3KeyId: text("S3_ACCESS_KEY_ID"),
+  s3SecretKey: secret("S3_SECRET_ACCESS_KEY"),
+  s3Profile: text("S3_PROFILE"),
+  s3Region: text("S3_REGION"),
+  awsRegion: text("AWS_REGION"),
+  s3PathStyle: text("S3_FORCE_PATH_STYLE"),
+  s3PartMb: text("S3_PART_SIZE_MB"),
+  grqEngine: text("GRQ_ES_ENGINE"),
+  grqUrl: text("GRQ_ES_URL"),
+  grqRefresh: text("GRQ_REFRESH"),
+  grqUsername: text("GRQ_ES_USERNAME"),
+  grqPassword: secret("GRQ_ES_PASSWORD"),
+  grqApiKey: secret("GRQ_ES_API_KEY"),
+  stacUrl: text("STAC_API_URL"),
+  stacTimeout: text("STAC_API_TIMEOUT"),
+  stacBatchSize: text("STAC_BATCH_SIZE"),
+  stacBulkItems: text("STAC_BULK_ITEMS"),
+  stacApiKey: secret("STAC_API_KEY"),
+  stacApiKeyFile: text("STAC_API_KEY_FILE"),
+  stacToken: secret("STAC_API_TOKEN"),
+  stacTokenFile: text("STAC_API_TOKEN_FILE"),
+  // The AWS SDK reads these itself; they are read here only so text can be masked.
+  ambient: Config.all([secret("AWS_SECRET_ACCESS_KEY"), secret("AWS_SESSION_TOKEN"), secret("S3_ACCESS_KEY_ID")])
+})
+type Variables = Config.Config.Success<typeof variables>
+
+const s3 = (v: Variables) =>
+  Either.gen(function* () {
+    const endpoint = Option.getOrUndefined(v.s3Endpoint)
+    if (endpoint !== undefined) yield* url("S3_ENDPOINT", endpoint)
+    if (Option.isSome(v.s3KeyId) !== Option.isSome(v.s3SecretKey)) {
+      return yield* Either.left(problem("S3_ACCESS_KEY_ID", "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together; only one is set", "set both, or neither to use the AWS SDK chain"))
+    }
+    const pathStyle = yield* oneOf("S3_FORCE_PATH_STYLE", v.s3PathStyle, ["true", "false"], endpoint ? "true" : "false")
+    const partMb = yield* positive("S3_PART_SIZE_MB", v.s3PartMb, 16)
+    if (partMb < 5) return yield* Either.left(problem("S3_PART_SIZE_MB", `S3_PART_SIZE_MB=${partMb} is below S3's 5 MiB minimum part size`, "use 5 or more"))
     const settings: S3Settings = {
       kind: "s3",
-      region: get(source, "S3_REGION") ?? get(source, "AWS_REGION") ?? "us-east-1",
+      region: Option.getOrElse(Option.orElse(v.s3Region, () => v.awsRegion), () => "us-east-1"),
       forcePathStyle: pathStyle === "true",
       partSizeBytes: Math.round(partMb * 1024 * 1024),
       ...(endpoint ? { endpoint } : {}),
-      ...(keyId && secret ? { credentials: { accessKeyId: keyId, secretAccessKey: secret } } : profile ? { credentials: { profile } } : {})
+      ...(Option.isSome(v.s3KeyId) && Option.isSome(v.s3SecretKey)
+        ? { credentials: { accessKeyId: v.s3KeyId.value, secretAccessKey: v.s3SecretKey.value } }
+        : Option.isSome(v.s3Profile)
+          ? { credentials: { profile: v.s3Profile.value } }
+          : {})
     }
     return settings
   })
 
-const grq = (source: Source, engine: string | undefined) =>
+const grq = (v: Variables) =>
   Either.gen(function* () {
-    const kind = yield* oneOf(source, "GRQ_ES_ENGINE", ["opensearch", "elasticsearch"], "elasticsearch")
-    const raw = get(source, "GRQ_ES_URL")
-    if (raw === undefined) {
-      return yield* fail("GRQ_ES_URL", `GRQ_ES_ENGINE=${engine ?? kind} is set but GRQ_ES_URL is not`, "set GRQ_ES_URL to the GRQ cluster, e.g. http://127.0.0.1:9200")
+    const kind = yield* oneOf("GRQ_ES_ENGINE", v.grqEngine, ["opensearch", "elasticsearch"], "elasticsearch")
+    if (Option.isNone(v.grqUrl)) {
+      return yield* Either.left(
+        problem("GRQ_ES_URL", `GRQ_ES_ENGINE=${Option.getOrElse(v.grqEngine, () => kind)} is set but GRQ_ES_URL is not`, "set GRQ_ES_URL to the GRQ cluster, e.g. http://127.0.0.1:9200")
+      )
     }
     const settings: GrqSettings = {
       kind,
-      url: yield* url("GRQ_ES_URL", raw),
-      refresh: yield* oneOf(source, "GRQ_REFRESH", ["wait_for", "true", "false"], "wait_for"),
-      ...optional("username", get(source, "GRQ_ES_USERNAME")),
-      ...optional("password", get(source, "GRQ_ES_PASSWORD")),
-      ...optional("apiKey", get(source, "GRQ_ES_API_KEY"))
+      url: yield* url("GRQ_ES_URL", v.grqUrl.value),
+      refresh: yield* oneOf("GRQ_REFRESH", v.grqRefresh, ["wait_for", "true", "false"], "wait_for"),
+      ...optional("username", v.grqUsername),
+      ...optional("password", v.grqPassword),
+      ...optional("apiKey", v.grqApiKey)
     }
     return settings
   })
 
-const stacApi = (source: Source, raw: string) =>
+const stacApi = (v: Variables, raw: string) =>
   Either.gen(function* () {
     const settings: StacApiSettings = {
       kind: "stac-api",
       url: yield* url("STAC_API_URL", raw),
-      timeoutMs: Math.round((yield* positive(source, "STAC_API_TIMEOUT", 30)) * 1000),
-      batchSize: Math.round(yield* positive(source, "STAC_BATCH_SIZE", 100)),
-      bulkItems: yield* oneOf(source, "STAC_BULK_ITEMS", ["auto", "on", "off"], "auto"),
-      ...optional("apiKey", get(source, "STAC_API_KEY")),
-      ...optional("apiKeyFile", get(source, "STAC_API_KEY_FILE")),
-      ...optional("bearerToken", get(source, "STAC_API_TOKEN")),
-      ...optional("bearerTokenFile", get(source, "STAC_API_TOKEN_FILE"))
+      timeoutMs: Math.round((yield* positive("STAC_API_TIMEOUT", v.stacTimeout, 30)) * 1000),
+      batchSize: Math.round(yield* positive("STAC_BATCH_SIZE", v.stacBatchSize, 100)),
+      bulkItems: yield* oneOf("STAC_BULK_ITEMS", v.stacBulkItems, ["auto", "on", "off"], "auto"),
+      ...optional("apiKey", v.stacApiKey),
+      ...optional("apiKeyFile", v.stacApiKeyFile),
+      ...optional("bearerToken", v.stacToken),
+      ...optional("bearerTokenFile", v.stacTokenFile)
     }
     return settings
   })
 
-const optional = <K extends string>(key: K, value: string | undefined): { [P in K]?: string } =>
-  (value === undefined ? {} : { [key]: value }) as { [P in K]?: string }
+/** The backend settings; `stateDir` comes from the flag / HYSDS_STAC_HOME, already resolved. */
+export const config = (stateDir: string): Config.Config<Settings> =>
+  variables.pipe(
+    Config.mapOrFail((v) =>
+      Either.gen(function* () {
+        const storeKind = yield* oneOf("HYSDS_STAC_STORE", v.store, ["local", "s3"], "local")
+        const settings: Settings = {
+          stateDir,
+          store: storeKind === "s3" ? yield* s3(v) : { kind: "local" as const },
+          index: Option.isSome(v.grqEngine) || Option.isSome(v.grqUrl) ? yield* grq(v) : { kind: "embedded" as const },
+          registry: Option.isSome(v.stacUrl) ? yield* stacApi(v, v.stacUrl.value) : { kind: "embedded" as const },
+          ambient: v.ambient.flatMap(Option.toArray)
+        }
+        return settings
+      })
+    )
+  )
 
-/** Secret values to mask wherever they could be printed (files' contents included). */
-const secretsOf = (source: Source): Array<string> => {
-  const direct = ["S3_SECRET_ACCESS_KEY", "S3_ACCESS_KEY_ID", "GRQ_ES_PASSWORD", "GRQ_ES_API_KEY", "STAC_API_KEY", "STAC_API_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
-    .map((n) => get(source, n))
-    .filter((v): v is string => v !== undefined)
-  const files = ["STAC_API_KEY_FILE", "STAC_API_TOKEN_FILE"].flatMap((n) => {
-    const f = get(source, n)
-    if (f === undefined) return []
-    try {
-      return [fs.readFileSync(f, "utf8").trim()]
-    } catch {
-      return []
+/**
+ * Every secret of `settings`, as Redacted: the configured keys, passwords and
+ * tokens, passwords inside URLs, and what the key files hold right now. For the
+ * text-level masking of what backends send back (`Redact.redact`).
+ */
+export const secrets = (s: Settings): ReadonlyArray<Redacted.Redacted<string>> => {
+  const out: Array<Redacted.Redacted<string>> = [...s.ambient]
+  if (s.store.kind === "s3" && s.store.credentials !== undefined && "secretAccessKey" in s.store.credentials) out.push(s.store.credentials.secretAccessKey)
+  if (s.index.kind !== "embedded") {
+    for (const v of [s.index.password, s.index.apiKey]) if (v !== undefined) out.push(v)
+    out.push(...Option.toArray(urlPassword(s.index.url)))
+  }
+  if (s.registry.kind === "stac-api") {
+    for (const v of [s.registry.apiKey, s.registry.bearerToken]) if (v !== undefined) out.push(v)
+    out.push(...Option.toArray(urlPassword(s.registry.url)))
+    for (const f of [s.registry.apiKeyFile, s.registry.bearerTokenFile]) {
+      if (f === undefined) continue
+      try {
+        const v = fs.readFileSync(f, "utf8").trim()
+        if (v !== "") out.push(Redacted.make(v))
+      } catch {
+        // the adapter reports an unreadable key file when it needs it
+      }
     }
-  })
-  return [...direct, ...files]
+  }
+  return out
 }
 
-/** The settings from `file` (optional) overlaid by `env`; `stateDir` comes from the flag/env already resolved. */
+/** The secrets' values, for `Redact.redact`: the one place they are unwrapped for masking. */
+export const secretValues = (s: Settings): ReadonlyArray<string> => secrets(s).map(Redacted.value)
+
+/** The settings from `file` (optional) overlaid by `env` (for scripts and tests; the faces read `config` from their provider). */
 export const resolve = (options: {
   readonly env: Source
   readonly file?: Source
   readonly stateDir: string
 }): Either.Either<Settings, Errors.ConfigError> =>
-  Either.gen(function* () {
-    const source: Source = { ...options.file, ...options.env }
-    const storeKind = yield* oneOf(source, "HYSDS_STAC_STORE", ["local", "s3"], "local")
-    const engine = get(source, "GRQ_ES_ENGINE")
-    const grqUrl = get(source, "GRQ_ES_URL")
-    const stacUrl = get(source, "STAC_API_URL")
-    return {
-      stateDir: options.stateDir,
-      store: storeKind === "s3" ? yield* s3(source) : { kind: "local" as const },
-      index: engine !== undefined || grqUrl !== undefined ? yield* grq(source, engine) : { kind: "embedded" as const },
-      registry: stacUrl !== undefined ? yield* stacApi(source, stacUrl) : { kind: "embedded" as const },
-      secrets: secretsOf(source)
-    }
-  })
+  Either.mapLeft(ConfigSource.load(ConfigSource.layered(options.env, options.file), config(options.stateDir)), ConfigSource.toConfigError)
+
+/** A URL as printed: `user:***@` where it had a password. */
+const display = (value: string): string => {
+  try {
+    const u = new URL(value)
+    if (u.password === "") return value
+    u.password = "***"
+    return u.href.replace(/\/+$/, "")
+  } catch {
+    return value
+  }
+}
 
 /** One line per port saying which backend serves it (for `check` and logs; no secrets). */
 export const describe = (s: Settings): ReadonlyArray<readonly [string, string]> => [
   ["store", s.store.kind === "local" ? `embedded local store under ${s.stateDir}/store` : `S3${s.store.endpoint ? ` at ${s.store.endpoint}` : " (AWS)"}`],
-  ["index", s.index.kind === "embedded" ? `embedded GRQ index in ${s.stateDir}/hysds-stac.sqlite` : `GRQ on ${s.index.kind} at ${s.index.url}`],
-  ["registry", s.registry.kind === "embedded" ? `embedded STAC registry in ${s.stateDir}/hysds-stac.sqlite` : `STAC API at ${s.registry.url}`]
+  ["index", s.index.kind === "embedded" ? `embedded GRQ index in ${s.stateDir}/hysds-stac.sqlite` : `GRQ on ${s.index.kind} at ${display(s.index.url)}`],
+  ["registry", s.registry.kind === "embedded" ? `embedded STAC registry in ${s.stateDir}/hysds-stac.sqlite` : `STAC API at ${display(s.registry.url)}`]
 ]

@@ -5,12 +5,11 @@
  */
 import { Errors, type Ingest, Redact } from "@hysds-stac/core"
 import { Console, Effect } from "effect"
+import * as ConfigFile from "./ConfigFile.ts"
 import * as ExitCode from "./ExitCode.ts"
 
-/** Secrets from the configuration: masked in everything this module prints. */
-const secrets: Array<string> = []
-export const addSecrets = (values: ReadonlyArray<string>) => void secrets.push(...values)
-export const redact = (text: string) => Redact.redact(text, secrets)
+/** Masks the configured secrets (derived from the settings' Redacted values) in a text this module prints. */
+export const redact = (text: string) => Redact.redact(text, ConfigFile.secrets())
 
 export const bytes = (n: number): string => {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"]
@@ -25,7 +24,7 @@ export const bytes = (n: number): string => {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
-export const json = (value: unknown) => Console.log(JSON.stringify(Redact.redactDeep(value, secrets), null, 2))
+export const json = (value: unknown) => Console.log(JSON.stringify(Redact.redactDeep(value, ConfigFile.secrets()), null, 2))
 
 export const ingestSummary = (r: Ingest.IngestResult): string => {
   const lines: Array<string> = []

@@ -3,7 +3,7 @@
  * backend settings (config file < environment < flags) and the backend layer.
  */
 import { Options } from "@effect/cli"
-import { Backends, Settings } from "@hysds-stac/adapters"
+import { Backends, ConfigSource, Settings } from "@hysds-stac/adapters"
 import type { Errors } from "@hysds-stac/core"
 import { Config, Effect, Either, Option } from "effect"
 import * as path from "node:path"
@@ -38,12 +38,13 @@ export interface BackendOptions {
 /** The settings for this process; a configuration error is printed and becomes the exit code. */
 export const settings = (o: BackendOptions): Effect.Effect<Settings.Settings, ExitCode.Exit> =>
   Effect.gen(function* () {
-    const file = Option.isSome(o.config) ? Settings.readFile(path.resolve(o.config.value)) : Either.right(undefined)
-    const resolved = Either.flatMap(file, (f) =>
-      Settings.resolve({ env: process.env, stateDir: path.resolve(o.stateDir), ...(f ? { file: f } : {}) })
-    )
-    if (Either.isLeft(resolved)) return yield* Output.failure(resolved.left, { json: o.json })
-    Output.addSecrets(resolved.right.secrets)
+    // bin.ts installed the file under the environment already; a file it could not read is reported here.
+    if (Option.isSome(o.config)) {
+      const file = Settings.readFile(path.resolve(o.config.value))
+      if (Either.isLeft(file)) return yield* Output.failure(file.left, { json: o.json })
+    }
+    const resolved = yield* Effect.either(Settings.config(path.resolve(o.stateDir)))
+    if (Either.isLeft(resolved)) return yield* Output.failure(ConfigSource.toConfigError(resolved.left), { json: o.json })
     return resolved.right
   })
 

@@ -31,7 +31,6 @@ const argv = process.argv.filter((a) => a !== "--verbose")
 // set (see adapters/Tracing.ts). Provided around the whole command, the exporter
 // is closed, and its last spans sent, before runMain's teardown exits.
 const tracing = Tracing.fromEnv(process.env)
-if (Either.isRight(tracing)) Output.addSecrets(Tracing.secretsOf(tracing.right))
 const tracer = Either.match(tracing, {
   onLeft: (e) => Layer.effectDiscard(Output.failure(e, { json: argv.includes("--json") })),
   onRight: (config) => (config === undefined ? Layer.empty : Tracing.layer(config))

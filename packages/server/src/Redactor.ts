@@ -5,7 +5,7 @@
  * rotation is masked from its first use.
  */
 import { Redact } from "@hysds-stac/core"
-import { Context } from "effect"
+import { Context, Redacted } from "effect"
 import type { ApiKeysShape } from "./ApiKeys.ts"
 
 export interface RedactorShape {
@@ -15,8 +15,10 @@ export interface RedactorShape {
 
 export class Redactor extends Context.Tag("@hysds-stac/server/Redactor")<Redactor, RedactorShape>() {}
 
-export const make = (secrets: ReadonlyArray<string>, keys?: ApiKeysShape): RedactorShape => {
-  const all = () => (keys ? [...secrets, ...keys.current()] : secrets)
+/** `secrets` as the settings hold them (Redacted), unwrapped here only to be masked in text. */
+export const make = (secrets: ReadonlyArray<Redacted.Redacted<string> | string>, keys?: ApiKeysShape): RedactorShape => {
+  const fixed = secrets.map((s) => (Redacted.isRedacted(s) ? Redacted.value(s) : s))
+  const all = () => (keys ? [...fixed, ...keys.current()] : fixed)
   return {
     text: (text) => Redact.redact(text, all()),
     deep: (value) => Redact.redactDeep(value, all())

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test"
-import { Either } from "effect"
+import { Either, Redacted } from "effect"
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
@@ -22,7 +22,6 @@ describe("ServerConfig.fromEnv", () => {
     expect(c).toMatchObject({
       host: "127.0.0.1",
       port: 8090,
-      apiKeys: ["k1", "k2"],
       maxConcurrent: 2,
       queueLength: 16,
       graceMillis: 30_000,
@@ -33,6 +32,10 @@ describe("ServerConfig.fromEnv", () => {
       allowedRoots: [{ given: jobs, real: jobs }]
     })
     expect(c.settings.store.kind).toBe("local")
+    // Redacted as read: the keys print as <redacted>, their values are there for the comparison.
+    expect(c.apiKeys.map(Redacted.value)).toEqual(["k1", "k2"])
+    expect(String(c.apiKeys[0])).toBe("<redacted>")
+    expect(JSON.stringify(c)).not.toContain("k1")
   })
 
   test("log levels are named as the log lines name them: warn, not warning", () => {
@@ -83,5 +86,51 @@ describe("ServerConfig.fromEnv", () => {
   test("a backend that Settings refuses is a configuration problem too", () => {
     const r = ServerConfig.fromEnv({ ...minimal, HYSDS_STAC_STORE: "ftp" }, base)
     expect(Either.isLeft(r) ? r.left.message : "").toContain("HYSDS_STAC_STORE")
+  })
+})
+
+describe("the server's config file (HYSDS_STAC_CONFIG), the CLI's layering: file < environment", () => {
+  const file = (name: string, settings: Record<string, unknown>) => {
+    const f = path.join(base, name)
+    writeFileSync(f, JSON.stringify(settings))
+    return f
+  }
+
+  test("a server variable and a backend variable from the file, the environment over each", () => {
+    const f = file("server-config.json", { HYSDS_STAC_MAX_CONCURRENT: 5, GRQ_ES_ENGINE: "opensearch", GRQ_ES_URL: "http://file.example:9200", HYSDS_STAC_API_KEYS: "from-file" })
+    const fromFile = Either.getOrThrow(ServerConfig.fromEnv({ HYSDS_DATASETS_CFG: datasets, HYSDS_STAC_ALLOWED_ROOTS: jobs, HYSDS_STAC_CONFIG: f }, base))
+    expect(fromFile.maxConcurrent).toBe(5)
+    expect(fromFile.apiKeys.map(Redacted.value)).toEqual(["from-file"])
+    expect(fromFile.settings.index).toMatchObject({ kind: "opensearch", url: "http://file.example:9200" })
+    const overridden = Either.getOrThrow(
+      ServerConfig.fromEnv({ ...minimal, HYSDS_STAC_CONFIG: f, HYSDS_STAC_MAX_CONCURRENT: "3", GRQ_ES_URL: "http://env.example:9200" }, base)
+    )
+    expect(overridden.maxConcurrent).toBe(3)
+    expect(overridden.apiKeys.map(Redacted.value)).toEqual(["k1", "k2"])
+    expect(overridden.settings.index).toMatchObject({ kind: "opensearch", url: "http://env.example:9200" })
+  })
+
+  test("an unknown key in the file refuses the start, naming it; so does a file that is not JSON", () => {
+    const unknown = ServerConfig.fromEnv({ ...minimal, HYSDS_STAC_CONFIG: file("unknown.json", { HYSDS_STAC_MAX_CONCURENT: 5 }) }, base)
+    expect(Either.isLeft(unknown) ? unknown.left.message : "").toContain("unknown setting HYSDS_STAC_MAX_CONCURENT")
+    writeFileSync(path.join(base, "broken.json"), "{ nope")
+    const broken = ServerConfig.fromEnv({ ...minimal, HYSDS_STAC_CONFIG: "broken.json" }, base)
+    expect(Either.isLeft(broken) ? broken.left.message : "").toContain("broken.json is not valid JSON")
+  })
+
+  test("an invalid environment value is refused even when the file has a valid one (no silent fall-through)", () => {
+    const f = file("valid-port.json", { HYSDS_STAC_SERVER_PORT: 9000 })
+    const r = ServerConfig.fromEnv({ ...minimal, HYSDS_STAC_CONFIG: f, HYSDS_STAC_SERVER_PORT: "http" }, base)
+    expect(Either.isLeft(r) ? r.left.message : "").toContain("HYSDS_STAC_SERVER_PORT=http is not a whole number")
+  })
+
+  test("secrets are Redacted in the settings and the problems list quotes none", () => {
+    const c = Either.getOrThrow(ServerConfig.fromEnv({ ...minimal, STAC_API_URL: "http://u:url-pass-9@stac.example", STAC_API_KEY: "stac-key-123" }, base))
+    expect(JSON.stringify(c)).not.toContain("stac-key-123")
+    const r = ServerConfig.fromEnv({ HYSDS_STAC_API_KEYS: "server-key-77", S3_SECRET_ACCESS_KEY: "s3-secret-55", HYSDS_STAC_STORE: "s3" }, base)
+    const message = Either.isLeft(r) ? r.left.message : ""
+    expect(message).toContain("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together")
+    expect(message).not.toContain("server-key-77")
+    expect(message).not.toContain("s3-secret-55")
   })
 })

@@ -1,17 +1,18 @@
 /**
- * The server's configuration, read from the environment once, at start. The
- * backends come from the same `Settings` the CLI resolves (config file <
- * environment), so a worker host configured for `hysds-stac ingest` serves the
- * same backends over HTTP.
+ * The server's configuration, read once, at start, as a `Config` from the same
+ * layered provider as the CLI's (adapters' ConfigSource: defaults < config file
+ * `HYSDS_STAC_CONFIG` < environment). The backends come from the same
+ * `Settings.config`, so a worker host configured for `hysds-stac ingest` serves
+ * the same backends over HTTP; the file may hold the server's variables too.
  *
  * A server that would refuse every request (no API key, no allowed root, no
  * datasets.json) does not start: it fails naming EVERY missing or malformed
  * setting at once, so a deployment is fixed in one round trip rather than one
  * restart per variable.
  */
-import { Settings } from "@hysds-stac/adapters"
+import { ConfigSource, Settings } from "@hysds-stac/adapters"
 import { Errors } from "@hysds-stac/core"
-import { Context, Either } from "effect"
+import { Config as Config_, ConfigError, type ConfigProvider, Context, Either, Option, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type * as AllowedRoots from "./AllowedRoots.ts"
@@ -22,8 +23,8 @@ export interface Config {
   readonly host: string
   /** 0 asks the OS for a free port (the actual one is logged on start). */
   readonly port: number
-  /** Keys given directly in HYSDS_STAC_API_KEYS. */
-  readonly apiKeys: ReadonlyArray<string>
+  /** Keys given directly in HYSDS_STAC_API_KEYS, Redacted as read. */
+  readonly apiKeys: ReadonlyArray<Redacted.Redacted<string>>
   /** HYSDS_STAC_API_KEYS_FILE: re-read whenever it changes. */
   readonly apiKeysFile?: string
   /** The directories job dirs must lie under, as configured and resolved (see AllowedRoots). */
@@ -76,31 +77,25 @@ export const VARIABLES: ReadonlyArray<readonly [string, string]> = [
   ["HYSDS_STAC_DISABLE", "1 to ignore STAC catalogs (classic HySDS only)"]
 ]
 
-const get = (env: Env, name: string): string | undefined => {
-  const v = env[name]?.trim()
-  return v ? v : undefined
-}
-
 interface Problem {
   readonly field: string
   readonly message: string
 }
 
-const integer = (env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, problems: Array<Problem>) => {
-  const raw = get(env, name)
-  if (raw === undefined) return fallback
-  const n = Number(raw)
+const integer = (raw: Option.Option<string>, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, problems: Array<Problem>) => {
+  if (Option.isNone(raw)) return fallback
+  const n = Number(raw.value)
   if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push({ field: name, message: `${name}=${raw} is not a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? " up" : ` to ${max}`}` })
+    problems.push({ field: name, message: `${name}=${raw.value} is not a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? " up" : ` to ${max}`}` })
     return fallback
   }
   return n
 }
 
 /** Config.boolean's spellings, as the CLI accepts them for HYSDS_STAC_DISABLE. */
-const flag = (env: Env, name: string, problems: Array<Problem>): boolean => {
-  const raw = get(env, name)?.toLowerCase()
-  if (raw === undefined) return false
+const flag = (given: Option.Option<string>, name: string, problems: Array<Problem>): boolean => {
+  if (Option.isNone(given)) return false
+  const raw = given.value.toLowerCase()
   if (["1", "true", "yes", "on", "y"].includes(raw)) return true
   if (["0", "false", "no", "off", "n"].includes(raw)) return false
   problems.push({ field: name, message: `${name}=${raw} is not a boolean (use 1 or 0)` })
@@ -133,69 +128,115 @@ const roots = (raw: string | undefined, cwd: string, problems: Array<Problem>): 
   return out
 }
 
-const keysOf = (raw: string | undefined): Array<string> =>
-  raw === undefined ? [] : raw.split(",").map((k) => k.trim()).filter((k) => k !== "")
-
-/** Reads and checks the configuration; `cwd` resolves relative paths (the CLI's rule). */
-export const fromEnv = (env: Env, cwd: string = process.cwd()): Either.Either<Config, Errors.ConfigError> => {
-  const problems: Array<Problem> = []
-  const apiKeys = keysOf(get(env, "HYSDS_STAC_API_KEYS"))
-  const apiKeysFile = get(env, "HYSDS_STAC_API_KEYS_FILE")
-  if (apiKeysFile !== undefined && !fs.existsSync(path.resolve(cwd, apiKeysFile))) {
-    problems.push({ field: "HYSDS_STAC_API_KEYS_FILE", message: `HYSDS_STAC_API_KEYS_FILE ${apiKeysFile} does not exist` })
-  }
-  if (apiKeys.length === 0 && apiKeysFile === undefined) {
-    problems.push({ field: "HYSDS_STAC_API_KEYS", message: "no API key: set HYSDS_STAC_API_KEYS (comma-separated) or HYSDS_STAC_API_KEYS_FILE (one key per line)" })
-  }
-  const datasets = get(env, "HYSDS_DATASETS_CFG")
-  if (datasets === undefined) {
-    problems.push({ field: "HYSDS_DATASETS_CFG", message: "HYSDS_DATASETS_CFG is not set: the server needs a datasets.json (examples/datasets.json is a starting point)" })
-  } else if (!fs.existsSync(path.resolve(cwd, datasets))) {
-    problems.push({ field: "HYSDS_DATASETS_CFG", message: `HYSDS_DATASETS_CFG ${datasets} does not exist` })
-  }
-  const allowedRoots = roots(get(env, "HYSDS_STAC_ALLOWED_ROOTS"), cwd, problems)
-  const level = (get(env, "HYSDS_STAC_LOG_LEVEL") ?? "info").toLowerCase()
-  // The names the log lines carry, one vocabulary: `warning` is refused rather than aliased.
-  const logLevels = ["debug", "info", "warn", "error"] as const
-  if (!(logLevels as ReadonlyArray<string>).includes(level)) {
-    problems.push({ field: "HYSDS_STAC_LOG_LEVEL", message: `HYSDS_STAC_LOG_LEVEL=${level} is not one of ${logLevels.join(", ")}` })
-  }
-  const partial = {
-    host: get(env, "HYSDS_STAC_SERVER_HOST") ?? "127.0.0.1",
-    port: integer(env, "HYSDS_STAC_SERVER_PORT", 8090, 0, 65535, problems),
-    maxConcurrent: integer(env, "HYSDS_STAC_MAX_CONCURRENT", 2, 1, 1024, problems),
-    queueLength: integer(env, "HYSDS_STAC_QUEUE_LENGTH", 16, 0, 100_000, problems),
-    graceMillis: integer(env, "HYSDS_STAC_GRACE_SECONDS", 30, 0, 86_400, problems) * 1000,
-    maxBodyBytes: integer(env, "HYSDS_STAC_MAX_BODY_BYTES", 65_536, 64, 64 * 1024 * 1024, problems),
-    fileConcurrency: integer(env, "HYSDS_STAC_FILE_CONCURRENCY", 8, 1, 1024, problems),
-    history: integer(env, "HYSDS_STAC_HISTORY", 1000, 1, 1_000_000, problems),
-    journalRetentionDays: integer(env, "HYSDS_STAC_JOURNAL_RETENTION_DAYS", 7, 0, 36_500, problems),
-    stac: !flag(env, "HYSDS_STAC_DISABLE", problems)
-  }
-  const stateDir = path.resolve(cwd, get(env, "HYSDS_STAC_HOME") ?? ".hysds-stac")
-  const configFile = get(env, "HYSDS_STAC_CONFIG")
-  const file = configFile === undefined ? Either.right(undefined) : Settings.readFile(path.resolve(cwd, configFile))
-  const settings = Either.flatMap(file, (f) => Settings.resolve({ env, stateDir, ...(f ? { file: f } : {}) }))
-  if (Either.isLeft(settings)) {
-    problems.push({ field: settings.left.field ?? "HYSDS_STAC_CONFIG", message: settings.left.message + (settings.left.hint ? ` (${settings.left.hint})` : "") })
-  }
-  if (problems.length > 0 || Either.isLeft(settings)) {
-    return Either.left(
-      new Errors.ConfigError({
-        message: `the server cannot start:\n${problems.map((p) => `  - ${p.message}`).join("\n")}`,
-        field: problems[0]!.field,
-        hint: "see packages/server/README.md for every variable"
-      })
-    )
-  }
-  return Either.right({
-    ...partial,
-    apiKeys,
-    ...(apiKeysFile !== undefined ? { apiKeysFile: path.resolve(cwd, apiKeysFile) } : {}),
-    allowedRoots,
-    datasetsFile: path.resolve(cwd, datasets!),
-    stateDir,
-    settings: settings.right,
-    logLevel: level as Config["logLevel"]
+/** Each key Redacted as it is read: a key prints as `<redacted>` wherever the config goes. */
+const keysOf = (raw: Option.Option<Redacted.Redacted<string>>): Array<Redacted.Redacted<string>> =>
+  Option.match(raw, {
+    onNone: () => [],
+    onSome: (r) => Redacted.value(r).split(",").map((k) => k.trim()).filter((k) => k !== "").map(Redacted.make)
   })
-}
+
+const { text, secret, problem } = ConfigSource
+
+/** The server's own variables (the backends' are Settings.config), each read once from the provider. */
+const variables = Config_.all({
+  apiKeys: secret("HYSDS_STAC_API_KEYS"),
+  apiKeysFile: text("HYSDS_STAC_API_KEYS_FILE"),
+  datasets: text("HYSDS_DATASETS_CFG"),
+  allowedRoots: text("HYSDS_STAC_ALLOWED_ROOTS"),
+  logLevel: text("HYSDS_STAC_LOG_LEVEL"),
+  host: text("HYSDS_STAC_SERVER_HOST"),
+  port: text("HYSDS_STAC_SERVER_PORT"),
+  maxConcurrent: text("HYSDS_STAC_MAX_CONCURRENT"),
+  queueLength: text("HYSDS_STAC_QUEUE_LENGTH"),
+  grace: text("HYSDS_STAC_GRACE_SECONDS"),
+  maxBodyBytes: text("HYSDS_STAC_MAX_BODY_BYTES"),
+  fileConcurrency: text("HYSDS_STAC_FILE_CONCURRENCY"),
+  history: text("HYSDS_STAC_HISTORY"),
+  journalRetentionDays: text("HYSDS_STAC_JOURNAL_RETENTION_DAYS"),
+  disable: text("HYSDS_STAC_DISABLE"),
+  home: text("HYSDS_STAC_HOME")
+})
+
+/** The server's settings, every problem collected (as one Effect ConfigError of them all). */
+const own = (cwd: string) =>
+  variables.pipe(
+    Config_.mapOrFail((v) => {
+      const problems: Array<Problem> = []
+      const apiKeys = keysOf(v.apiKeys)
+      const apiKeysFile = Option.getOrUndefined(v.apiKeysFile)
+      if (apiKeysFile !== undefined && !fs.existsSync(path.resolve(cwd, apiKeysFile))) {
+        problems.push({ field: "HYSDS_STAC_API_KEYS_FILE", message: `HYSDS_STAC_API_KEYS_FILE ${apiKeysFile} does not exist` })
+      }
+      if (apiKeys.length === 0 && apiKeysFile === undefined) {
+        problems.push({ field: "HYSDS_STAC_API_KEYS", message: "no API key: set HYSDS_STAC_API_KEYS (comma-separated) or HYSDS_STAC_API_KEYS_FILE (one key per line)" })
+      }
+      const datasets = Option.getOrUndefined(v.datasets)
+      if (datasets === undefined) {
+        problems.push({ field: "HYSDS_DATASETS_CFG", message: "HYSDS_DATASETS_CFG is not set: the server needs a datasets.json (examples/datasets.json is a starting point)" })
+      } else if (!fs.existsSync(path.resolve(cwd, datasets))) {
+        problems.push({ field: "HYSDS_DATASETS_CFG", message: `HYSDS_DATASETS_CFG ${datasets} does not exist` })
+      }
+      const allowedRoots = roots(Option.getOrUndefined(v.allowedRoots), cwd, problems)
+      const level = Option.getOrElse(v.logLevel, () => "info").toLowerCase()
+      // The names the log lines carry, one vocabulary: `warning` is refused rather than aliased.
+      const logLevels = ["debug", "info", "warn", "error"] as const
+      if (!(logLevels as ReadonlyArray<string>).includes(level)) {
+        problems.push({ field: "HYSDS_STAC_LOG_LEVEL", message: `HYSDS_STAC_LOG_LEVEL=${level} is not one of ${logLevels.join(", ")}` })
+      }
+      const partial = {
+        host: Option.getOrElse(v.host, () => "127.0.0.1"),
+        port: integer(v.port, "HYSDS_STAC_SERVER_PORT", 8090, 0, 65535, problems),
+        maxConcurrent: integer(v.maxConcurrent, "HYSDS_STAC_MAX_CONCURRENT", 2, 1, 1024, problems),
+        queueLength: integer(v.queueLength, "HYSDS_STAC_QUEUE_LENGTH", 16, 0, 100_000, problems),
+        graceMillis: integer(v.grace, "HYSDS_STAC_GRACE_SECONDS", 30, 0, 86_400, problems) * 1000,
+        maxBodyBytes: integer(v.maxBodyBytes, "HYSDS_STAC_MAX_BODY_BYTES", 65_536, 64, 64 * 1024 * 1024, problems),
+        fileConcurrency: integer(v.fileConcurrency, "HYSDS_STAC_FILE_CONCURRENCY", 8, 1, 1024, problems),
+        history: integer(v.history, "HYSDS_STAC_HISTORY", 1000, 1, 1_000_000, problems),
+        journalRetentionDays: integer(v.journalRetentionDays, "HYSDS_STAC_JOURNAL_RETENTION_DAYS", 7, 0, 36_500, problems),
+        stac: !flag(v.disable, "HYSDS_STAC_DISABLE", problems)
+      }
+      if (problems.length > 0) {
+        return Either.left(problems.map((p) => problem(p.field, p.message)).reduce((a, b) => ConfigError.And(a, b)))
+      }
+      return Either.right({
+        ...partial,
+        apiKeys,
+        ...(apiKeysFile !== undefined ? { apiKeysFile: path.resolve(cwd, apiKeysFile) } : {}),
+        allowedRoots,
+        datasetsFile: path.resolve(cwd, datasets!),
+        stateDir: path.resolve(cwd, Option.getOrElse(v.home, () => ".hysds-stac")),
+        logLevel: level as Config["logLevel"]
+      })
+    })
+  )
+
+/**
+ * The whole configuration as a `Config`: the server's own settings and the
+ * backends' (`Settings.config`), problems of both collected. `cwd` resolves
+ * relative paths (the CLI's rule).
+ */
+export const config = (cwd: string): Config_.Config<Config> =>
+  Config_.all([own(cwd), Settings.config("")]).pipe(Config_.map(([server, settings]) => ({ ...server, settings: { ...settings, stateDir: server.stateDir } })))
+
+/** Every name a server config file may hold: the backends', the shared ones and the server's own. */
+export const KNOWN: ReadonlySet<string> = new Set([...Settings.KNOWN, ...VARIABLES.map(([name]) => name).filter((n) => n !== "HYSDS_STAC_CONFIG")])
+
+/** Effect's ConfigError as the one refusal to start, naming every problem. */
+const refusal = (problems: ReadonlyArray<Errors.ConfigError>): Errors.ConfigError =>
+  new Errors.ConfigError({
+    message: `the server cannot start:\n${problems.map((p) => `  - ${p.message}${p.hint ? ` (${p.hint})` : ""}`).join("\n")}`,
+    field: problems[0]?.field ?? "HYSDS_STAC_CONFIG",
+    hint: "see packages/server/README.md for every variable"
+  })
+
+/** The provider the server reads: `env` over its config file (`HYSDS_STAC_CONFIG`), as the CLI's. */
+export const provider = (env: Env, cwd: string = process.cwd()): Either.Either<ConfigProvider.ConfigProvider, Errors.ConfigError> =>
+  Either.mapLeft(ConfigSource.make({ env, known: KNOWN, cwd }), (e) => refusal([e]))
+
+/** Reads and checks the configuration from `provider`. */
+export const load = (from: ConfigProvider.ConfigProvider, cwd: string = process.cwd()): Either.Either<Config, Errors.ConfigError> =>
+  Either.mapLeft(ConfigSource.load(from, config(cwd)), (e) => refusal(ConfigSource.toConfigErrors(e)))
+
+/** Reads and checks the configuration from `env` and its config file; `cwd` resolves relative paths (the CLI's rule). */
+export const fromEnv = (env: Env, cwd: string = process.cwd()): Either.Either<Config, Errors.ConfigError> =>
+  Either.flatMap(provider(env, cwd), (p) => load(p, cwd))

@@ -5,8 +5,8 @@
  * configuration); SIGTERM and SIGINT drain and exit 0.
  */
 import { BunRuntime } from "@effect/platform-bun"
-import { Tracing } from "@hysds-stac/adapters"
-import { Cause, Effect, Either, Exit, Layer, Option } from "effect"
+import { Settings, Tracing } from "@hysds-stac/adapters"
+import { Cause, Effect, Either, Exit, Layer, Option, Redacted } from "effect"
 import * as ApiKeys from "./ApiKeys.ts"
 import * as JsonLogger from "./JsonLogger.ts"
 import * as Redactor from "./Redactor.ts"
@@ -15,11 +15,14 @@ import * as ServerConfig from "./ServerConfig.ts"
 
 const EXIT_CONFIG = 3
 
-const config = ServerConfig.fromEnv(process.env)
-if (Either.isLeft(config)) {
-  JsonLogger.line(Redactor.make([]), "error", config.left.message, { category: "config", hint: config.left.hint })
+// One provider, the CLI's layering (config file < environment), read once here and
+// installed under the whole program so any Config read later sees the same settings.
+const loaded = Either.flatMap(ServerConfig.provider(process.env), (provider) => Either.map(ServerConfig.load(provider), (config) => ({ provider, config })))
+if (Either.isLeft(loaded)) {
+  JsonLogger.line(Redactor.make([]), "error", loaded.left.message, { category: "config", hint: loaded.left.hint })
   process.exit(EXIT_CONFIG)
 }
+const { config, provider } = loaded.right
 
 // Spans go to an OpenTelemetry collector only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 const tracing = Tracing.fromEnv(process.env)
@@ -27,12 +30,13 @@ if (Either.isLeft(tracing)) {
   JsonLogger.line(Redactor.make([]), "error", tracing.left.message, { category: "config", hint: tracing.left.hint })
   process.exit(EXIT_CONFIG)
 }
-const secrets = [...config.right.settings.secrets, ...Tracing.secretsOf(tracing.right)]
+const secrets = [...Settings.secrets(config.settings), ...Tracing.secretsOf(tracing.right)]
 
 let redactor: Redactor.RedactorShape = Redactor.make(secrets)
 const keys = ApiKeys.make({
-  keys: config.right.apiKeys,
-  ...(config.right.apiKeysFile ? { file: config.right.apiKeysFile } : {}),
+  // Compared with what requests send: the one place the configured keys are unwrapped.
+  keys: config.apiKeys.map(Redacted.value),
+  ...(config.apiKeysFile ? { file: config.apiKeysFile } : {}),
   onReload: (e) => JsonLogger.line(redactor, e.error ? "warn" : "info", e.error ? "API keys file unusable: no key from it" : "API keys file (re)loaded", e)
 })
 redactor = Redactor.make(secrets, keys)
@@ -47,14 +51,15 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   })
 }
 
-const main = Server.run(config.right, keys, redactor).pipe(
+const main = Server.run(config, keys, redactor).pipe(
   Effect.scoped,
   Effect.tapErrorCause((cause) =>
     Effect.logError(`the server cannot start: ${Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : String(Cause.squash(cause))}`)
   ),
   // Outside the server's scope: the exporter sends its last spans after the drain.
   Effect.provide(tracing.right === undefined ? Layer.empty : Tracing.layer(tracing.right)),
-  Effect.provide(JsonLogger.layer(redactor, config.right.logLevel))
+  Effect.provide(JsonLogger.layer(redactor, config.logLevel)),
+  Effect.withConfigProvider(provider)
 )
 
 BunRuntime.runMain(main, {
