@@ -118,7 +118,8 @@ export const toConfigErrors = (error: ConfigError.ConfigError): ReadonlyArray<Er
   const seen = new Set<string>()
   for (const leaf of leaves(error)) {
     if (leaf._op === "And" || leaf._op === "Or") continue
-    const field = leaf.path.join("_")
+    // A `mapOrFail` prefixes the path with the Config's own name: the variable is the last segment.
+    const field = leaf.path[leaf.path.length - 1] ?? ""
     const raw = leaf._op === "MissingData" ? `${field} is not set` : leaf.message
     if (seen.has(raw)) continue
     seen.add(raw)
