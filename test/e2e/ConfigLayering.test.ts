@@ -88,6 +88,46 @@ describe("config file < environment < flags", () => {
   )
 
   test(
+    "a backend variable (GRQ_ES_ENGINE) and an unknown key: file, then the environment over it (no flag exists)",
+    async () => {
+      const base = ["ingest", job, "--dry-run", "--datasets", DATASETS, "--state-dir", sb.path("state-backend")]
+      const file = configFile({ GRQ_ES_ENGINE: "opensearch" })
+      const fromFile = await cli([...base, "--config", file])
+      expect(fromFile.exitCode).toBe(3)
+      expect(fromFile.stderr).toContain("GRQ_ES_ENGINE=opensearch is set but GRQ_ES_URL is not")
+      const fromEnv = await cli([...base, "--config", file], { env: { GRQ_ES_ENGINE: "elasticsearch" } })
+      expect(fromEnv.exitCode).toBe(3)
+      expect(fromEnv.stderr).toContain("GRQ_ES_ENGINE=elasticsearch is set but GRQ_ES_URL is not")
+      const unknown = await cli([...base, "--config", configFile({ GRQ_ES_ENGIN: "opensearch" })])
+      expect(unknown.exitCode).toBe(3)
+      expect(unknown.stderr).toContain("unknown setting GRQ_ES_ENGIN")
+    },
+    TIMEOUT
+  )
+
+  test(
+    "secrets from the file and the environment appear in no output: check's text and --json, a --json error",
+    async () => {
+      const secrets = { fileKey: "file-stac-key-8f3a91", envToken: "env-stac-token-2c77d0", urlPass: "url-pass-5e19b4" }
+      const file = configFile({ STAC_API_URL: `http://user:${secrets.urlPass}@127.0.0.1:9/`, STAC_API_KEY: secrets.fileKey, STAC_API_TIMEOUT: "2" })
+      const env = { STAC_API_TOKEN: secrets.envToken }
+      const state = ["--state-dir", sb.path("state-secrets")]
+      const runs = [
+        await cli(["check", ...state, "--config", file], { env }),
+        await cli(["check", "--json", ...state, "--config", file], { env }),
+        await cli(["ingest", job, "--json", "--datasets", DATASETS, ...state, "--config", file], { env })
+      ]
+      for (const r of runs) {
+        expect(r.exitCode).not.toBe(0)
+        // The runs did reach the STAC API setting (so the assertion below is about real output).
+        expect(r.stdout + r.stderr).toContain("127.0.0.1:9")
+        for (const secret of Object.values(secrets)) expect(r.stdout + r.stderr).not.toContain(secret)
+      }
+    },
+    TIMEOUT
+  )
+
+  test(
     "an unreadable config file is a configuration error naming it (exit 3)",
     async () => {
       const bad = sb.path("broken-config.json")
