@@ -10,7 +10,7 @@
  * used without their own retries: {@link SearchIndex} retries, the same way
  * for both, with backoff the clients do not have.
  */
-import { Data, Effect, Option } from "effect"
+import { Data, Effect, Option, Predicate } from "effect"
 import type { Refresh } from "./Config.ts"
 
 export type Kind = "opensearch" | "elasticsearch"
@@ -100,8 +100,7 @@ export interface Engine {
   readonly updateAliases: (actions: ReadonlyArray<Record<string, unknown>>) => Effect.Effect<void, EngineError>
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
+const isRecord = Predicate.isRecord
 
 /** Answers of a missing index, alias or template: 404 whatever the engine. */
 export const isNotFound = (e: EngineError): boolean => e.kind === "response" && e.status === 404
