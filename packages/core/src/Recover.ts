@@ -3,7 +3,8 @@
  * transaction with a `Commit` record is rolled forward (the commit cleanup of
  * every step: markers and backups dropped); one without is rolled back (every
  * step's undo, newest first, skipping steps whose undo was already recorded).
- * Both are idempotent, so recovery itself may crash and be run again.
+ * Both are idempotent, so recovery itself may crash and be run again. Each
+ * record's undo and commit are its step's (steps/), found by tag (Action.ts).
  */
 import { Effect } from "effect"
 import * as Action from "./Action.ts"
