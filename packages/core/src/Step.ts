@@ -69,8 +69,9 @@ export interface Any {
 
 /**
  * Declares a step: its record's schema is built from its name and fields, so the
- * two cannot disagree. In two calls, so the record's type is fixed before the
- * functions that take it are checked.
+ * two cannot disagree. In two calls because TypeScript, given the fields and the
+ * functions taking the record in one object, loses the fields' type when one is
+ * a `Schema.optionalWith`; the first call fixes it.
  */
 export const declare =
   <const Tag extends string, Fields extends Schema.Struct.Fields>(name: Tag, fields: Fields) =>
