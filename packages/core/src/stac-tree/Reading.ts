@@ -1,0 +1,89 @@
+/**
+ * The state one read of a STAC tree shares between its checks: where the
+ * catalog is, the problems found so far, and what the walk learned about each
+ * document.
+ *
+ * Why one shared, mutable list of problems: validation never stops at the first
+ * problem (a user fixing a catalog wants the whole list at once), and the list
+ * is reported in the order the checks met the problems, so every check appends
+ * to the same list through `report` rather than returning its own.
+ *
+ * Why both the catalog dir and its real path: the dir as named is what gets
+ * published and what messages are relative to; its real path is what a
+ * target's real path must stay inside, so a symlink cannot lead out.
+ */
+import type { FileSystem, Path } from "@effect/platform"
+import { Effect } from "effect"
+import type { Problem } from "../Errors.ts"
+import type * as Stac from "../Stac.ts"
+
+export interface Reading {
+  readonly fs: FileSystem.FileSystem
+  readonly path: Path.Path
+  /** The root document, absolute. */
+  readonly rootAbs: string
+  /** The root document's directory as named: what gets published. */
+  readonly rootDir: string
+  /** The same after symlinks: where every target's real path must lie. */
+  readonly realRootDir: string
+  /** Every problem found so far, in the order found. */
+  readonly problems: Array<Problem>
+  readonly report: (file: string, jsonPath: string, message: string) => void
+  /** A path as messages show it: relative to the catalog dir, `/`-separated. */
+  readonly rel: (abs: string) => string
+}
+
+export const make = (fs: FileSystem.FileSystem, path: Path.Path, rootFile: string): Effect.Effect<Reading> =>
+  Effect.gen(function* () {
+    const rootAbs = path.resolve(rootFile)
+    const rootDir = path.dirname(rootAbs)
+    const realRootDir = yield* fs.realPath(rootDir).pipe(Effect.orElseSucceed(() => rootDir))
+    const problems: Array<Problem> = []
+    return {
+      fs,
+      path,
+      rootAbs,
+      rootDir,
+      realRootDir,
+      problems,
+      report: (file, jsonPath, message) => void problems.push({ file, path: jsonPath, message }),
+      rel: (abs) => path.relative(rootDir, abs).split(path.sep).join("/")
+    }
+  })
+
+/** What we learned about one document while walking; frozen into a `StacNode` at the end. */
+export interface Visited {
+  readonly file: string
+  /** Its real path: two hrefs (or a symlink) naming the same document meet here. */
+  readonly key: string
+  readonly json: Record<string, unknown>
+  readonly type: Stac.StacType | undefined
+  readonly id: string | undefined
+  readonly parent: string | undefined
+  /** Nearest Collection above this document (through child/item links). */
+  readonly owner: { readonly id: string; readonly file: string } | undefined
+}
+
+/** A link whose check needs the whole tree (is its target a document of this tree?). */
+export interface LateLink {
+  readonly from: string
+  readonly fromKey: string
+  readonly fromType: Stac.StacType | undefined
+  readonly index: number
+  readonly rel: string
+  readonly target: string
+  readonly targetKey: string
+}
+
+/** The documents the walk reached and the links it left for later. */
+export interface Graph {
+  /** Real path of the root document. */
+  readonly rootKey: string
+  /** By real path. */
+  readonly visited: ReadonlyMap<string, Visited>
+  /** Discovery order (depth-first, in link order), root first. */
+  readonly order: ReadonlyArray<Visited>
+  readonly late: ReadonlyArray<LateLink>
+  /** Document key → key of the target of its first `rel=collection` link. */
+  readonly collectionLinks: ReadonlyMap<string, string>
+}

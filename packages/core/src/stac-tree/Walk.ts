@@ -1,0 +1,134 @@
+/**
+ * The walk of the link graph: from the root document, depth-first and in link
+ * order, through `child` and `item` links, reading and checking each document
+ * once.
+ *
+ * Why documents are keyed by real path: two hrefs (or a symlink) naming the
+ * same file are one document, so a cycle or a second parent is found however
+ * the file is named. Each document must have a single parent, because its
+ * place in the tree decides where it is published and which collection its
+ * items belong to; a cycle would never end.
+ *
+ * `root`, `parent` and `collection` links are only checked to stay inside the
+ * catalog here; whether their target is a document of the tree needs the whole
+ * tree, so they are kept as late links (LateLinks.ts). Items are leaves: a
+ * `child`/`item` link on one is not part of the tree.
+ */
+import type { FileSystem } from "@effect/platform"
+import { Effect, Predicate } from "effect"
+import * as JsonFile from "../JsonFile.ts"
+import * as Stac from "../Stac.ts"
+import * as Assets from "./Assets.ts"
+import * as Hrefs from "./Hrefs.ts"
+import * as ItemCollection from "./ItemCollection.ts"
+import type { Graph, LateLink, Reading, Visited } from "./Reading.ts"
+
+/** Links whose targets are part of this tree and must therefore be local and readable. */
+const TREE_RELS = new Set(["root", "parent", "child", "item", "collection"])
+const FOLLOWED_RELS = new Set(["child", "item"])
+
+/** What a `child`/`item` link may point at. */
+const EXPECTED: Record<string, ReadonlyArray<Stac.StacType>> = {
+  child: ["Catalog", "Collection"],
+  item: ["Feature"]
+}
+
+export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const visited = new Map<string, Visited>()
+    const order: Array<Visited> = []
+    const late: Array<LateLink> = []
+    const collectionLinks = new Map<string, string>()
+
+    const visit = (
+      file: string,
+      key: string,
+      via: { readonly from: string; readonly index: number; readonly rel: string } | undefined,
+      owner: Visited["owner"],
+      stack: ReadonlyArray<string>
+    ): Effect.Effect<void, never, FileSystem.FileSystem> =>
+      Effect.gen(function* () {
+        // Links were checked to stay inside; this also covers the root document itself.
+        const read = yield* JsonFile.read(file, { within: r.realRootDir }).pipe(Effect.either)
+        if (read._tag === "Left") {
+          r.problems.push(read.left)
+          return
+        }
+        const json = read.right
+        if (!Predicate.isRecord(json)) {
+          r.report(file, "$", "expected a JSON object (a STAC Catalog, Collection or Item)")
+          return
+        }
+        const decoded = Stac.decode(json)
+        if (decoded._tag === "Left") for (const i of decoded.left) r.report(file, i.path, i.message)
+
+        const type = Stac.STAC_TYPES.find((t) => t === json["type"])
+        const id = typeof json["id"] === "string" ? json["id"] : undefined
+        if (via !== undefined && type !== undefined) {
+          const expected = EXPECTED[via.rel] ?? []
+          if (!expected.includes(type)) {
+            r.report(
+              via.from,
+              `$.links[${via.index}].href`,
+              `${via.rel} link points at a ${type} (${r.rel(file)}); expected ${expected.join(" or ")}`
+            )
+          }
+        }
+        if (via === undefined && type === "Feature") {
+          r.report(file, "$.type", "the root document must be a Catalog or Collection, not an Item")
+        }
+
+        const self: Visited = { file, key, json, type, id, parent: via?.from, owner }
+        visited.set(key, self)
+        order.push(self)
+        if (type === "Feature") ItemCollection.checkItem(r, self, via)
+
+        const childOwner = type === "Collection" && id !== undefined ? { id, file } : owner
+        const here = [...stack, key]
+        const links = Array.isArray(json["links"]) ? json["links"] : []
+        for (let index = 0; index < links.length; index++) {
+          const link: unknown = links[index]
+          if (!Predicate.isRecord(link) || typeof link["href"] !== "string") continue // schema reports it
+          const relName = typeof link["rel"] === "string" ? link["rel"] : ""
+          const jsonPath = `$.links[${index}].href`
+          const href = link["href"]
+          // Remote `self` and non-tree links (license, via, ...) are metadata; tree links
+          // to a foreign catalog cannot be followed, so its documents would go unchecked.
+          const target = yield* Hrefs.check(r, file, jsonPath, href, `${relName || "link"} href`, false, () =>
+            TREE_RELS.has(relName)
+              ? `${relName} link points at a remote document (${href}); only a local catalog can be read, so it cannot be validated or published; make it a relative path inside the catalog`
+              : undefined
+          )
+          if (target === undefined) continue
+          if (FOLLOWED_RELS.has(relName)) {
+            // Items are leaves: a child/item link on one is not part of the tree.
+            if (type === "Feature") continue
+            const cycleStart = here.indexOf(target.real)
+            if (cycleStart >= 0) {
+              const cycle = [...here.slice(cycleStart), target.real].map((k) => r.rel(visited.get(k)?.file ?? k))
+              r.report(file, jsonPath, `link cycle: ${cycle.join(" → ")}`)
+              continue
+            }
+            const seen = visited.get(target.real)
+            if (seen !== undefined) {
+              r.report(
+                file,
+                jsonPath,
+                `${r.rel(target.abs)} is reached twice through child/item links (already linked from ${seen.parent ? r.rel(seen.parent) : "the root"}); each document must have a single parent`
+              )
+              continue
+            }
+            yield* visit(target.abs, target.real, { from: file, index, rel: relName }, childOwner, here)
+          } else if (TREE_RELS.has(relName)) {
+            late.push({ from: file, fromKey: key, fromType: type, index, rel: relName, target: target.abs, targetKey: target.real })
+            if (relName === "collection" && !collectionLinks.has(key)) collectionLinks.set(key, target.real)
+          }
+        }
+
+        yield* Assets.check(r, file, json)
+      })
+
+    const rootKey = yield* r.fs.realPath(r.rootAbs).pipe(Effect.orElseSucceed(() => r.rootAbs))
+    yield* visit(r.rootAbs, rootKey, undefined, undefined, [])
+    return { rootKey, visited, order, late, collectionLinks }
+  })
