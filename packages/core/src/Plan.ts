@@ -5,7 +5,7 @@
  * together while nothing has been published yet. A dry run stops here.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Effect, Either, Option } from "effect"
+import { Data, Effect, Either, Option } from "effect"
 import * as DatasetConfig from "./DatasetConfig.ts"
 import { type ConfigError, type Problem, ValidationError } from "./Errors.ts"
 import * as GrqDocument from "./GrqDocument.ts"
@@ -104,6 +104,17 @@ const entryFields = (m: DatasetConfig.CompiledEntry): GrqDocument.EntryFields =>
 
 const problemAt = (file: string, message: string, path = ""): Problem => ({ file, path, message })
 
+/**
+ * How planning fails inside this module: the problems found in one product's
+ * inputs. Tagged so it cannot be confused with a ConfigError (a datasets.json
+ * template that does not render is the operator's to fix, and stops the plan);
+ * `make` gathers these from every product and reports them once, as the
+ * public ValidationError.
+ */
+class PlanProblems extends Data.TaggedError("PlanProblems")<{ readonly problems: ReadonlyArray<Problem> }> {}
+
+const planProblems = (problems: ReadonlyArray<Problem>) => Effect.fail(new PlanProblems({ problems }))
+
 /** Each value URL-encoded segment by segment (a `/` a regex group captured stays a separator). */
 const encodeValues = (values: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.split("/").map(Location.encodeSegment).join("/")]))
@@ -165,9 +176,7 @@ const settle = (
   Effect.gen(function* () {
     const matched = DatasetConfig.match(input.datasets, dir, names)
     if (Option.isNone(matched)) {
-      return yield* Effect.fail(
-        problemAt(dir, `no entry of ${input.datasets.file} matches this product directory`)
-      )
+      return yield* planProblems([problemAt(dir, `no entry of ${input.datasets.file} matches this product directory`)])
     }
     const { entry, groups } = matched.value
     // Names (the product id, regex groups taken from the path) go into URL templates:
@@ -180,7 +189,7 @@ const settle = (
     })
     if (Either.isLeft(publish)) return yield* Effect.fail(publish.left)
     const bad = locationProblem(publish.right)
-    if (bad !== undefined) return yield* Effect.fail(problemAt(dir, bad))
+    if (bad !== undefined) return yield* planProblems([problemAt(dir, bad)])
     return { entry, groups, publish: publish.right }
   })
 
@@ -216,7 +225,7 @@ const classicProduct = (input: PlanInput, dir: string) =>
     const listing = yield* ProductFiles.list(dir, dir, input.jobDir)
     problems.push(...listing.problems)
     problems.push(...nameProblems(dir, listing.files))
-    if (problems.length > 0) return yield* Effect.fail(problems)
+    if (problems.length > 0) return yield* planProblems(problems)
 
     const names = listing.files.map((f) => f.relPath).filter((n) => !n.includes("/"))
     const settled = yield* settle(
@@ -226,10 +235,10 @@ const classicProduct = (input: PlanInput, dir: string) =>
       (e) => ({ id, version: dataset.version, type: String(e.entry.type), level: String(e.entry.level), hostname: input.hostname }),
       dataset,
       met
-    ).pipe(Effect.mapError((e) => ("_tag" in e ? e : [e])))
+    )
     const { entry, publish } = settled
     if (entry.entry.extractor !== undefined && Object.keys(met).length === 0) {
-      return yield* Effect.fail([
+      return yield* planProblems([
         problemAt(dir, `entry ${entry.name} names an extractor, which hysds-stac does not run: write ${id}.met.json in the job instead`)
       ])
     }
@@ -259,7 +268,7 @@ const classicProduct = (input: PlanInput, dir: string) =>
         }
       })
     const tooLong = lengthProblems(files, [...listing.files.map((f) => f.absPath), ...(publish.browse ? browse.map((f) => f.absPath) : [])])
-    if (tooLong.length > 0) return yield* Effect.fail(tooLong)
+    if (tooLong.length > 0) return yield* planProblems(tooLong)
     const document = GrqDocument.classic({
       id,
       entry: entryFields(entry),
@@ -328,11 +337,13 @@ const withCanonical = (json: Json, url: string): Json => ({
 const stacProduct = (input: PlanInput, rootFile: string) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
-    const tree = yield* StacTree.readTree(rootFile, input.rules, input.jobDir).pipe(Effect.mapError((e) => [...e.problems]))
+    const tree = yield* StacTree.readTree(rootFile, input.rules, input.jobDir).pipe(
+      Effect.mapError((e) => new PlanProblems({ problems: e.problems }))
+    )
     const dir = tree.rootDir
     const id = path.basename(dir)
     const badNames = nameProblems(dir, tree.files)
-    if (badNames.length > 0) return yield* Effect.fail(badNames)
+    if (badNames.length > 0) return yield* planProblems(badNames)
     const names = tree.files.map((f) => f.relPath).filter((n) => !n.includes("/"))
     const rootVersion = String(tree.root.json.stac_version ?? "")
     const settled = yield* settle(
@@ -348,7 +359,7 @@ const stacProduct = (input: PlanInput, rootFile: string) =>
       }),
       {},
       {}
-    ).pipe(Effect.mapError((e) => ("_tag" in e ? e : [e])))
+    )
     const { entry, publish } = settled
     const baseUrl = publish.urls[0] ?? publish.location
     const published = StacPublish.publish(tree, baseUrl)
@@ -392,7 +403,7 @@ const stacProduct = (input: PlanInput, rootFile: string) =>
         })
       )
     }
-    if (problems.length > 0) return yield* Effect.fail(problems)
+    if (problems.length > 0) return yield* planProblems(problems)
     const items = [...byCollection].map(([collection, list]) => ({ collection, items: list }))
     return product("stac", id, dir, entry, publish, files, documents, tree.collections.map(canonical), items)
   })
@@ -438,19 +449,11 @@ export const make = (input: PlanInput): Effect.Effect<Plan, ConfigError | Valida
     for (const planned of plans) {
       const outcome = yield* Effect.either(planned)
       if (Either.isRight(outcome)) products.push(outcome.right)
-      else if (Array.isArray(outcome.left)) problems.push(...outcome.left)
-      else return yield* Effect.fail(outcome.left as ConfigError)
+      else if (outcome.left._tag === "PlanProblems") problems.push(...outcome.left.problems)
+      else return yield* Effect.fail(outcome.left)
     }
     problems.push(...crossChecks(products))
-    if (problems.length > 0) {
-      return yield* Effect.fail(
-        new ValidationError({
-          message: `the job in ${input.jobDir} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was published`,
-          problems,
-          hint: "fix the files named above and run the ingest again"
-        })
-      )
-    }
+    if (problems.length > 0) return yield* planProblems(problems)
     return {
       jobDir: input.jobDir,
       job: input.job,
@@ -465,4 +468,15 @@ export const make = (input: PlanInput): Effect.Effect<Plan, ConfigError | Valida
         bytes: sum(products, (p) => p.bytes)
       }
     }
-  })
+  }).pipe(
+    // The one place planning reports: every product's problems and the cross-product ones together.
+    Effect.catchTag("PlanProblems", ({ problems }) =>
+      Effect.fail(
+        new ValidationError({
+          message: `the job in ${input.jobDir} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was published`,
+          problems,
+          hint: "fix the files named above and run the ingest again"
+        })
+      )
+    )
+  )
