@@ -7,7 +7,7 @@ import { Effect, Option } from "effect"
 import type { GrqIndex } from "@hysds-stac/core"
 import type * as Engine from "./Engine.ts"
 import type { Calls } from "./GrqCalls.ts"
-import * as Template from "./Template.ts"
+import * as IndexTemplate from "./IndexTemplate.ts"
 
 /** Scroll page size and keep-alive for `list`. */
 const PAGE = 1000
@@ -21,7 +21,7 @@ export const find =
   Effect.gen(function* () {
     const page = yield* g.callOrMissing(
       `look up "${id}"`,
-      g.engine.search(Template.ALIAS, {
+      g.engine.search(IndexTemplate.ALIAS, {
         query: { ids: { values: [id] } },
         size: 2,
         sort: [{ _index: "asc" }],
@@ -35,7 +35,7 @@ export const find =
     // under a new version); answer with the first index name, always the same one.
     if (second) {
       yield* Effect.logWarning(
-        `GRQ id "${id}" is in several indexes under the alias ${Template.ALIAS} (${first._index}, ${second._index}, ...); using ${first._index}`
+        `GRQ id "${id}" is in several indexes under the alias ${IndexTemplate.ALIAS} (${first._index}, ${second._index}, ...); using ${first._index}`
       )
     }
     return Option.some({ index: first._index, id: first._id, doc: first._source ?? {} })
@@ -61,7 +61,7 @@ export const list =
     const records: Array<GrqIndex.GrqRecord> = []
     const first = yield* g.callOrMissing(
       action,
-      g.engine.search(Template.ALIAS, { query, size: PAGE, sort: ["_doc"] }, KEEP_ALIVE)
+      g.engine.search(IndexTemplate.ALIAS, { query, size: PAGE, sort: ["_doc"] }, KEEP_ALIVE)
     )
     if (Option.isNone(first)) return []
     const collect = (page: Engine.SearchPage) => {

@@ -10,7 +10,7 @@ import type { GrqIndex } from "@hysds-stac/core"
 import * as Config from "./Config.ts"
 import * as Engine from "./Engine.ts"
 import * as SearchIndex from "./SearchIndex.ts"
-import * as Template from "./Template.ts"
+import * as IndexTemplate from "./IndexTemplate.ts"
 
 interface Op {
   readonly action: string
@@ -180,7 +180,7 @@ describe("SearchIndex check", () => {
   })
 
   test("ours, or grq2's legacy one, passes; one without the alias does not", async () => {
-    expect(Either.isRight(await run(cluster({ composable: Template.body({ geoShape: true }) }).check()))).toBe(true)
+    expect(Either.isRight(await run(cluster({ composable: IndexTemplate.body({ geoShape: true }) }).check()))).toBe(true)
     expect(
       Either.isRight(await run(cluster({ legacy: { index_patterns: ["grq_*"], aliases: { grq: {} } } }).check()))
     ).toBe(true)

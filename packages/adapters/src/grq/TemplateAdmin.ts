@@ -8,7 +8,7 @@ import { Effect, Option } from "effect"
 import { Errors, type GrqIndex } from "@hysds-stac/core"
 import * as Engine from "./Engine.ts"
 import type { Calls } from "./GrqCalls.ts"
-import * as Template from "./Template.ts"
+import * as IndexTemplate from "./IndexTemplate.ts"
 
 /** Fails unless the configured engine is the one answering at the URL. */
 const verifyEngine = (g: Calls, action: string) =>
@@ -53,34 +53,34 @@ export const check =
         hint: "see GET /_cluster/allocation/explain on the cluster"
       })
     }
-    const installed = yield* g.call(`read the index template ${Template.NAME}`, g.engine.getIndexTemplate(Template.NAME))
+    const installed = yield* g.call(`read the index template ${IndexTemplate.NAME}`, g.engine.getIndexTemplate(IndexTemplate.NAME))
     if (Option.isSome(installed)) {
-      const problem = Template.problem(installed.value)
+      const problem = IndexTemplate.problem(installed.value)
       if (problem !== undefined) {
         return yield* new Errors.IndexError({
-          message: `GRQ (${g.where}): the index template ${Template.NAME} is not usable: ${problem}`,
+          message: `GRQ (${g.where}): the index template ${IndexTemplate.NAME} is not usable: ${problem}`,
           hint: "run `hysds-stac grq init` to replace it"
         })
       }
-      const version = Template.installedVersion(installed.value)
-      if (version === undefined || version < Template.VERSION) {
+      const version = IndexTemplate.installedVersion(installed.value)
+      if (version === undefined || version < IndexTemplate.VERSION) {
         yield* Effect.logWarning(
-          `GRQ index template ${Template.NAME} is version ${version ?? "(none)"}, this hysds-stac has ${Template.VERSION}; ` +
+          `GRQ index template ${IndexTemplate.NAME} is version ${version ?? "(none)"}, this hysds-stac has ${IndexTemplate.VERSION}; ` +
             "run `hysds-stac grq init` to update it (new indexes only)"
         )
       }
       return
     }
-    const legacy = yield* g.call(`read the legacy index template ${Template.NAME}`, g.engine.getLegacyTemplate(Template.NAME))
-    if (Option.isSome(legacy) && Template.legacyProblem(legacy.value) === undefined) {
+    const legacy = yield* g.call(`read the legacy index template ${IndexTemplate.NAME}`, g.engine.getLegacyTemplate(IndexTemplate.NAME))
+    if (Option.isSome(legacy) && IndexTemplate.legacyProblem(legacy.value) === undefined) {
       yield* Effect.logWarning(
-        `GRQ has only grq2's legacy index template ${Template.NAME} (_template); it works, but ` +
+        `GRQ has only grq2's legacy index template ${IndexTemplate.NAME} (_template); it works, but ` +
           "`hysds-stac grq init` installs the composable one (which takes precedence for new indexes)"
       )
       return
     }
     return yield* new Errors.IndexError({
-      message: `GRQ (${g.where}): the index template ${Template.NAME} (for ${Template.PATTERN}, alias ${Template.ALIAS}) is not installed`,
+      message: `GRQ (${g.where}): the index template ${IndexTemplate.NAME} (for ${IndexTemplate.PATTERN}, alias ${IndexTemplate.ALIAS}) is not installed`,
       hint: "run `hysds-stac grq init`: without it new grq_* indexes are not under the alias grq, and published products are not found"
     })
   })
@@ -90,9 +90,9 @@ export const init =
   () =>
   Effect.gen(function* () {
     yield* verifyEngine(g, "init")
-    const put = (geoShape: boolean) => g.engine.putIndexTemplate(Template.NAME, Template.body({ geoShape }))
+    const put = (geoShape: boolean) => g.engine.putIndexTemplate(IndexTemplate.NAME, IndexTemplate.body({ geoShape }))
     yield* g.call(
-      `install the index template ${Template.NAME}`,
+      `install the index template ${IndexTemplate.NAME}`,
       put(true).pipe(
         Effect.catchIf(
           (e) => e.kind === "response" && e.status === 400 && /\[geo_shape\].*does not exist/.test(JSON.stringify(e.body) ?? ""),
@@ -110,15 +110,15 @@ export const init =
     // Indexes made before the template (by grq2 without it, or by hand) join the
     // alias too; no grq_* index at all is fine.
     yield* g.callOrMissing(
-      `add the grq_* indexes to the alias ${Template.ALIAS}`,
-      g.engine.updateAliases([{ add: { index: Template.PATTERN, alias: Template.ALIAS } }])
+      `add the grq_* indexes to the alias ${IndexTemplate.ALIAS}`,
+      g.engine.updateAliases([{ add: { index: IndexTemplate.PATTERN, alias: IndexTemplate.ALIAS } }])
     ).pipe(
       Effect.catchTag("IndexError", (e) =>
         Effect.fail(
           /invalid_alias_name_exception|exists with the same name as the alias|an index exists with the same name/i.test(e.message)
             ? new Errors.IndexError({
                 message: e.message,
-                hint: `an index named ${Template.ALIAS} exists; GRQ needs that name for the alias: reindex it into a grq_* index, then delete it`,
+                hint: `an index named ${IndexTemplate.ALIAS} exists; GRQ needs that name for the alias: reindex it into a grq_* index, then delete it`,
                 cause: e.cause
               })
             : e

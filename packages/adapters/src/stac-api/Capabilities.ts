@@ -14,7 +14,7 @@
 import { Effect, Predicate } from "effect"
 import { randomUUID } from "node:crypto"
 import type { Errors } from "@hysds-stac/core"
-import { type Api, withHint } from "./Api.ts"
+import { type Api, withHint } from "./RegistryContext.ts"
 import { isOk } from "./Documents.ts"
 import type * as Transport from "./Transport.ts"
 

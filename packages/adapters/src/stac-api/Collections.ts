@@ -21,7 +21,7 @@
  */
 import { Effect, Either, Option, Predicate } from "effect"
 import type { StacRegistry } from "@hysds-stac/core"
-import { type Api, keptCanonical } from "./Api.ts"
+import { type Api, keptCanonical } from "./RegistryContext.ts"
 import { byId, canonicalHref, dedupe, idProblem, isOk, type Json, quote, sameCollection, withoutServerLinks } from "./Documents.ts"
 import type * as Transport from "./Transport.ts"
 

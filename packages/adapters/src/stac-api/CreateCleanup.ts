@@ -13,7 +13,7 @@
  * item or collection → 404, which therefore counts as deleted.
  */
 import { Effect } from "effect"
-import type { Api } from "./Api.ts"
+import type { Api } from "./RegistryContext.ts"
 import { isOk, quote } from "./Documents.ts"
 import { storedAsSent } from "./ItemReads.ts"
 import type { Written } from "./ItemWrites.ts"

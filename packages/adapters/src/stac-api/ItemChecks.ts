@@ -15,7 +15,7 @@
  * without a datetime makes the whole bulk request a bare 500.
  */
 import { Effect, Predicate } from "effect"
-import type { Api } from "./Api.ts"
+import type { Api } from "./RegistryContext.ts"
 import { idProblem, type Json, quote } from "./Documents.ts"
 
 /** An item that passed the checks, with its id and its `collection` set. */

@@ -24,7 +24,7 @@
  */
 import { Array as Arr, Clock, Duration, Effect } from "effect"
 import type { Errors, StacRegistry } from "@hysds-stac/core"
-import type { Api } from "./Api.ts"
+import type { Api } from "./RegistryContext.ts"
 import { byId, dedupe, type Json, quote, sameItem, withoutServerLinks } from "./Documents.ts"
 import type { Prepared } from "./ItemChecks.ts"
 

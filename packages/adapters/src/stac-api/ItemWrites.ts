@@ -30,7 +30,7 @@
  */
 import { Array as Arr, Effect, Predicate } from "effect"
 import type { Errors } from "@hysds-stac/core"
-import { type Api, withNote } from "./Api.ts"
+import { type Api, withNote } from "./RegistryContext.ts"
 import { explain } from "./Collections.ts"
 import { isOk, mentioned, quote } from "./Documents.ts"
 import type { Prepared } from "./ItemChecks.ts"

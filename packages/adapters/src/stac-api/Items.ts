@@ -8,7 +8,7 @@
  */
 import { Effect } from "effect"
 import type { Errors, StacRegistry } from "@hysds-stac/core"
-import { type Api, keptCanonical, withNote } from "./Api.ts"
+import { type Api, keptCanonical, withNote } from "./RegistryContext.ts"
 import { requireCollection } from "./Collections.ts"
 import { deleteEach, undoCreate } from "./CreateCleanup.ts"
 import { quote } from "./Documents.ts"

@@ -13,7 +13,7 @@
  * - CreateCleanup.ts: item deletes, and undoing a failed create;
  * - ItemReads.ts: `POST /search` paging, and read-your-writes;
  * - Capabilities.ts: /conformance, and bulk_items not being advertised.
- * Items.ts puts the item writes together; Api.ts is what they all share;
+ * Items.ts puts the item writes together; RegistryContext.ts is what they all share;
  * Transport.ts and Auth.ts are the HTTP and the credentials.
  *
  * This module is the public face: the configuration, `make` and the layers.
@@ -21,7 +21,7 @@
 import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import { Effect, Either, Layer } from "effect"
 import { type Errors, Retry as CoreRetry, StacRegistry } from "@hysds-stac/core"
-import * as Api from "./Api.ts"
+import * as RegistryContext from "./RegistryContext.ts"
 import * as Auth from "./Auth.ts"
 import * as Capabilities from "./Capabilities.ts"
 import * as Collections from "./Collections.ts"
@@ -93,7 +93,7 @@ export const make = (config: StacApiConfig): Effect.Effect<Shape, never, HttpCli
         maxMillis: CoreRetry.requestDefaults.maxMillis
       }
     })
-    const api = Api.make(base, auth, http, {
+    const api = RegistryContext.make(base, auth, http, {
       pageSize: Math.max(1, config.pageSize ?? 500),
       batchSize: Math.max(1, config.batchSize),
       concurrency: Math.max(1, config.concurrency ?? 8),

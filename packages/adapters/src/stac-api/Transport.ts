@@ -1,6 +1,6 @@
 /**
  * The HTTP side of the STAC API adapter: one place that adds credentials,
- * bounds every request with the timeout, retries what `Retry` allows, follows
+ * bounds every request with the timeout, retries what `Retryable` allows (waiting as core's `Retry` says), follows
  * `next` links, and turns failures into CatalogApiErrors whose text has been
  * through redaction.
  *
@@ -18,7 +18,7 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Data, Duration, Effect, Either, Predicate } from "effect"
 import { Errors, Retry as CoreRetry } from "@hysds-stac/core"
 import type * as Auth from "./Auth.ts"
-import * as Retry from "./Retry.ts"
+import * as Retryable from "./Retryable.ts"
 
 export type Json = Readonly<Record<string, unknown>>
 
@@ -155,10 +155,10 @@ const describeCause = (cause: unknown): string => {
 }
 
 /** A try that ended in a way worth repeating; what the retry schedule sees. */
-class Retryable extends Data.TaggedError("Retryable")<{ readonly outcome: Attempt }> {}
+class RetryableAttempt extends Data.TaggedError("Retryable")<{ readonly outcome: Attempt }> {}
 
 const isRetryable = (outcome: Attempt): boolean =>
-  outcome._tag === "Reply" ? Retry.isRetryableStatus(outcome.status) : outcome._tag === "Timeout" || outcome.retryable
+  outcome._tag === "Reply" ? Retryable.isRetryableStatus(outcome.status) : outcome._tag === "Timeout" || outcome.retryable
 
 const outcomeKind = (outcome: Attempt) =>
   outcome._tag === "Reply" ? { status: outcome.status } : outcome._tag === "Timeout" ? ("timeout" as const) : ("transport" as const)
@@ -231,11 +231,11 @@ export const make = (
           earlierMayHaveApplied = mayHaveApplied
           return once(request)
         }).pipe(
-          Effect.flatMap((outcome) => (isRetryable(outcome) ? Effect.fail(new Retryable({ outcome })) : Effect.succeed(outcome))),
+          Effect.flatMap((outcome) => (isRetryable(outcome) ? Effect.fail(new RetryableAttempt({ outcome })) : Effect.succeed(outcome))),
           Effect.tapError((e) => {
-            if (!(e instanceof Retryable)) return Effect.void
+            if (!(e instanceof RetryableAttempt)) return Effect.void
             // Reads are never "applied"; a write cut off or answered 5xx may have been.
-            mayHaveApplied ||= request.method !== "GET" && Retry.mayHaveApplied(outcomeKind(e.outcome))
+            mayHaveApplied ||= request.method !== "GET" && Retryable.mayHaveApplied(outcomeKind(e.outcome))
             return attempts <= options.retry.retries
               ? Effect.logWarning(`STAC API: ${request.method} ${display(request.url)} ${why(e.outcome)}; retry ${attempts}/${options.retry.retries}`)
               : Effect.void
@@ -244,12 +244,12 @@ export const make = (
         const outcome = yield* attempt.pipe(
           Effect.retry(
             CoreRetry.schedule(options.retry, {
-              while: (e) => e instanceof Retryable,
-              retryAfter: (e) => (e instanceof Retryable && e.outcome._tag === "Reply" ? CoreRetry.parseRetryAfter(e.outcome.retryAfter) : undefined)
+              while: (e) => e instanceof RetryableAttempt,
+              retryAfter: (e) => (e instanceof RetryableAttempt && e.outcome._tag === "Reply" ? CoreRetry.parseRetryAfter(e.outcome.retryAfter) : undefined)
             })
           ),
           // Retries used up: the last outcome is reported like any other.
-          Effect.catchIf((e): e is Retryable => e instanceof Retryable, (e) => Effect.succeed(e.outcome))
+          Effect.catchIf((e): e is RetryableAttempt => e instanceof RetryableAttempt, (e) => Effect.succeed(e.outcome))
         )
         if (outcome._tag === "Reply") {
           let body: unknown = undefined
