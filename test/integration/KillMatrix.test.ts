@@ -51,17 +51,21 @@ const pool = async (n: number, width: number, f: (k: number) => Promise<void>) =
   )
 }
 
-const journalRecords = (state: string) =>
+/** The journal files of a state dir, open and finished (`journal/finished/`), as relative paths. */
+const journalFiles = (state: string) =>
   fs.existsSync(path.join(state, "journal"))
-    ? fs.readdirSync(path.join(state, "journal")).flatMap((f) =>
-        fs
-          .readFileSync(path.join(state, "journal", f), "utf8")
-          .trim()
-          .split("\n")
-          .filter((l) => l !== "")
-          .map((l) => JSON.parse(l.slice(9)) as { _tag: string })
-      )
+    ? fs.readdirSync(path.join(state, "journal"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".jsonl"))
     : []
+
+const journalRecords = (state: string) =>
+  journalFiles(state).flatMap((f) =>
+    fs
+      .readFileSync(path.join(state, "journal", f), "utf8")
+      .trim()
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l.slice(9)) as { _tag: string })
+  )
 
 describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real servers, then recover", () => {
   let fx: Fixture
@@ -139,7 +143,7 @@ describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real ser
         const before = await world(job)
         const died = await ingest(job, state, fx.env({ HYSDS_STAC_CRASH_AT: String(k) }))
         expect({ k, signal: died.signal }).toEqual({ k, signal: "SIGKILL" })
-        expect({ k, journals: fs.readdirSync(path.join(state, "journal")).length }).toEqual({ k, journals: 1 })
+        expect({ k, journals: journalFiles(state).length }).toEqual({ k, journals: 1 })
         const recovered = await cli(["recover", "--state-dir", state, "--json"], fx.env())
         expect({ k, exit: recovered.exitCode, failed: recovered.stderr.includes("FAILED") }).toEqual({ k, exit: EXIT.ok, failed: false })
         const result = parseJson(recovered.stdout)
