@@ -4,7 +4,7 @@
  * whether the job asked for a forced ingest.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Effect } from "effect"
+import { Effect, Predicate } from "effect"
 import { ValidationError } from "./Errors.ts"
 import * as Confine from "./Confine.ts"
 import * as JsonFile from "./JsonFile.ts"
@@ -22,7 +22,7 @@ export interface JobInfo {
 }
 
 const str = (u: unknown): string | undefined => (typeof u === "string" && u !== "" ? u : undefined)
-const field = (o: unknown, key: string): unknown => (JsonFile.isObject(o) ? o[key] : undefined)
+const field = (o: unknown, key: string): unknown => (Predicate.isRecord(o) ? o[key] : undefined)
 
 const failureOf = (jobInfo: unknown): string | undefined => {
   const exitCode = field(jobInfo, "exit_code")

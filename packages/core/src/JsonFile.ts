@@ -4,7 +4,7 @@
  * caller can gather all of them before reporting.
  */
 import { FileSystem } from "@effect/platform"
-import { Effect } from "effect"
+import { Effect, Predicate } from "effect"
 import * as Confine from "./Confine.ts"
 import type { Problem } from "./Errors.ts"
 
@@ -50,6 +50,9 @@ export const parse = (file: string, text: string): Effect.Effect<unknown, Proble
     catch: (e) => problem(file, `malformed JSON: ${e instanceof Error ? e.message : String(e)}`)
   })
 
-/** True for a plain JSON object (not an array, not null). */
-export const isObject = (u: unknown): u is Record<string, unknown> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
+/**
+ * True for a plain JSON object (not an array, not null): Effect's
+ * `Predicate.isRecord`, which core uses directly; kept under this name for
+ * the callers outside core that read JSON through it.
+ */
+export const isObject: (u: unknown) => u is Record<string, unknown> = Predicate.isRecord

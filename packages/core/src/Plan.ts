@@ -5,7 +5,7 @@
  * together while nothing has been published yet. A dry run stops here.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Data, Effect, Either, Option } from "effect"
+import { Data, Effect, Either, Option, Predicate } from "effect"
 import * as DatasetConfig from "./DatasetConfig.ts"
 import { type ConfigError, type Problem, ValidationError } from "./Errors.ts"
 import * as GrqDocument from "./GrqDocument.ts"
@@ -205,13 +205,13 @@ const classicProduct = (input: PlanInput, dir: string) =>
     )
     let dataset: Json & { version: string } = { version: "" }
     if (datasetJson !== undefined) {
-      if (!JsonFile.isObject(datasetJson)) problems.push(problemAt(datasetFile, "must be a JSON object"))
+      if (!Predicate.isRecord(datasetJson)) problems.push(problemAt(datasetFile, "must be a JSON object"))
       else if (typeof datasetJson.version !== "string" || datasetJson.version === "") {
         problems.push(problemAt(datasetFile, "required field missing: version (a non-empty string)", "$.version"))
       } else dataset = datasetJson as Json & { version: string }
       // GRQ maps `location` as geo_shape: an out-of-range position would be refused
       // by the index after the files were copied.
-      if (JsonFile.isObject(datasetJson)) {
+      if (Predicate.isRecord(datasetJson)) {
         for (const i of Stac.geometryIssues(datasetJson.location, ["location"])) problems.push(problemAt(datasetFile, i.message, i.path))
       }
     }
@@ -219,7 +219,7 @@ const classicProduct = (input: PlanInput, dir: string) =>
     let met: Json = {}
     if (yield* fs.exists(metFile).pipe(Effect.orElseSucceed(() => false))) {
       const m = yield* JsonFile.read(metFile, { within: dir }).pipe(Effect.catchAll((p) => Effect.sync(() => (problems.push(p), {}))))
-      if (JsonFile.isObject(m)) met = m
+      if (Predicate.isRecord(m)) met = m
       else problems.push(problemAt(metFile, "must be a JSON object"))
     }
     const listing = yield* ProductFiles.list(dir, dir, input.jobDir)

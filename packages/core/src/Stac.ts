@@ -8,8 +8,7 @@
  * never drop user data. Failures become `Issue`s with a JSON path
  * (`$.properties.datetime`, `$.links[2].href`) so a user can find them.
  */
-import { Either, ParseResult, Schema } from "effect"
-import { isObject } from "./JsonFile.ts"
+import { Either, ParseResult, Predicate, Schema } from "effect"
 import type { StacRules } from "./StacRegistry.ts"
 
 // ---------------------------------------------------------------------------
@@ -159,7 +158,7 @@ export type Collection = typeof Collection.Type
 
 /** Pure cross-field rule for item properties, shared by the schema and by `decode`. */
 const datetimeRule = (properties: unknown): ReadonlyArray<Issue> => {
-  if (!isObject(properties) || properties["datetime"] !== null) return []
+  if (!Predicate.isRecord(properties) || properties["datetime"] !== null) return []
   const missing = ["start_datetime", "end_datetime"].filter((k) => properties[k] === undefined || properties[k] === null)
   return missing.length === 0
     ? []
@@ -179,7 +178,7 @@ export const ItemProperties = Schema.Struct(
 
 /** Pure cross-field rule for items: GeoJSON makes `bbox` mandatory once there is a geometry. */
 const bboxRule = (item: unknown): ReadonlyArray<Issue> =>
-  isObject(item) && item["geometry"] !== null && item["geometry"] !== undefined && item["bbox"] === undefined
+  Predicate.isRecord(item) && item["geometry"] !== null && item["geometry"] !== undefined && item["bbox"] === undefined
     ? [{ path: "$.bbox", message: "is required when geometry is not null" }]
     : []
 
@@ -236,7 +235,7 @@ const isStacType = (u: unknown): u is StacType => typeof u === "string" && (STAC
  * once the rest of the struct is valid and we want every problem in one report.
  */
 export const decode = (json: unknown): Either.Either<StacObject, ReadonlyArray<Issue>> => {
-  if (!isObject(json)) return Either.left([{ path: "$", message: "expected a JSON object" }])
+  if (!Predicate.isRecord(json)) return Either.left([{ path: "$", message: "expected a JSON object" }])
   const type = json["type"]
   if (!isStacType(type)) {
     return Either.left([
@@ -287,7 +286,7 @@ export const decode = (json: unknown): Either.Either<StacObject, ReadonlyArray<I
  */
 const coordinateRules = (type: StacType, json: Record<string, unknown>): ReadonlyArray<Issue> => {
   if (type === "Feature") return [...geometryIssues(json["geometry"], ["geometry"]), ...bboxIssues(json["bbox"], ["bbox"])]
-  if (type !== "Collection" || !isObject(json["extent"]) || !isObject(json["extent"]["spatial"])) return []
+  if (type !== "Collection" || !Predicate.isRecord(json["extent"]) || !Predicate.isRecord(json["extent"]["spatial"])) return []
   const boxes = json["extent"]["spatial"]["bbox"]
   return Array.isArray(boxes) ? boxes.flatMap((b, i) => bboxIssues(b, ["extent", "spatial", "bbox", i])) : []
 }
@@ -314,7 +313,7 @@ const lonLatProblem = (lon: unknown, lat: unknown): string | undefined => {
  */
 export const geometryIssues = (geometry: unknown, at: ReadonlyArray<PropertyKey>): ReadonlyArray<Issue> => {
   const walkGeometry = (g: unknown, path: ReadonlyArray<PropertyKey>, depth: number): Issue | undefined => {
-    if (!isObject(g)) return undefined
+    if (!Predicate.isRecord(g)) return undefined
     if (Array.isArray(g["geometries"])) {
       if (depth >= MAX_COLLECTION_DEPTH) return { path: jsonPath(path), message: `geometry collections nested deeper than ${MAX_COLLECTION_DEPTH}` }
       const list: ReadonlyArray<unknown> = g["geometries"]

@@ -8,7 +8,7 @@
  * Pure: the tree's JSON is deep-copied, never mutated, so the same tree can be
  * published to several places (or compared against what was read).
  */
-import { isObject } from "./JsonFile.ts"
+import { Predicate } from "effect"
 import * as Stac from "./Stac.ts"
 import type { StacNode, StacTree } from "./StacTree.ts"
 
@@ -56,7 +56,7 @@ export const publishNode = (node: StacNode, baseUrl: string): Record<string, unk
   const links: Array<unknown> = []
   let hasSelf = false
   for (const link of Array.isArray(json["links"]) ? json["links"] : []) {
-    if (!isObject(link) || typeof link["href"] !== "string") {
+    if (!Predicate.isRecord(link) || typeof link["href"] !== "string") {
       links.push(link)
     } else if (link["rel"] === "self") {
       // Replace the first self link in place (keeping its other fields); drop any extra.
@@ -70,9 +70,9 @@ export const publishNode = (node: StacNode, baseUrl: string): Record<string, unk
   json["links"] = links
 
   const assets = json["assets"]
-  if (isObject(assets)) {
+  if (Predicate.isRecord(assets)) {
     for (const asset of Object.values(assets)) {
-      if (isObject(asset) && typeof asset["href"] === "string") asset["href"] = absolutize(baseUrl, node, asset["href"])
+      if (Predicate.isRecord(asset) && typeof asset["href"] === "string") asset["href"] = absolutize(baseUrl, node, asset["href"])
     }
   }
   return json

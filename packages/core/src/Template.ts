@@ -16,7 +16,7 @@
  * conversions, attributes, positional fields) is refused with a reason rather
  * than half-supported, so a config never renders differently than it reads.
  */
-import { Either } from "effect"
+import { Either, Predicate } from "effect"
 
 /** Why a template could not be rendered; `variable` is set when one is to blame. */
 export interface TemplateError {
@@ -176,13 +176,10 @@ export const variables = (template: string): ReadonlyArray<string> =>
     ]
   })
 
-const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
-
 /** Own properties only: `{constructor}` must not find Object.prototype.constructor. */
 const lookup = (container: unknown, key: string): unknown => {
   if (Array.isArray(container)) return /^\d+$/.test(key) ? container[Number(key)] : undefined
-  return isRecord(container) && Object.hasOwn(container, key) ? container[key] : undefined
+  return Predicate.isRecord(container) && Object.hasOwn(container, key) ? container[key] : undefined
 }
 
 const resolve = (field: Extract<Segment, { _tag: "Field" }>, vars: RuntimeVars): unknown => {

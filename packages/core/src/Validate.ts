@@ -5,7 +5,7 @@
  * and the classic products' JSON files.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Effect, Either } from "effect"
+import { Effect, Either, Predicate } from "effect"
 import * as Confine from "./Confine.ts"
 import type * as DatasetConfig from "./DatasetConfig.ts"
 import * as Discovery from "./Discovery.ts"
@@ -38,10 +38,10 @@ const classicProblems = (dir: string) =>
     const file = path.join(dir, `${id}.dataset.json`)
     const json = yield* JsonFile.read(file).pipe(Effect.either)
     if (Either.isLeft(json)) problems.push(json.left)
-    else if (!JsonFile.isObject(json.right) || typeof json.right.version !== "string") {
+    else if (!Predicate.isRecord(json.right) || typeof json.right.version !== "string") {
       problems.push({ file, path: "$.version", message: "required field missing: version (a non-empty string)" })
     }
-    if (Either.isRight(json) && JsonFile.isObject(json.right)) {
+    if (Either.isRight(json) && Predicate.isRecord(json.right)) {
       for (const i of Stac.geometryIssues(json.right.location, ["location"])) problems.push({ file, path: i.path, message: i.message })
     }
     problems.push(...(yield* ProductFiles.list(dir)).problems)

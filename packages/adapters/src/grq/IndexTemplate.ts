@@ -21,6 +21,7 @@
  * slow), and no custom default analyzer (it needs the `analysis-common`
  * module, absent from minimal distributions, and nothing here searches text).
  */
+import { Predicate } from "effect"
 
 export const NAME = "grq"
 export const ALIAS = "grq"
@@ -105,9 +106,6 @@ export const body = (options: Options): Record<string, unknown> => ({
   }
 })
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
 /**
  * What is wrong with an installed composable template for GRQ (undefined when
  * nothing): it must cover `grq_*` and put new indexes under the alias.
@@ -115,8 +113,8 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 export const problem = (installed: Record<string, unknown>): string | undefined => {
   const patterns = Array.isArray(installed["index_patterns"]) ? installed["index_patterns"] : [installed["index_patterns"]]
   if (!patterns.includes(PATTERN)) return `it does not cover ${PATTERN} (index_patterns: ${JSON.stringify(installed["index_patterns"])})`
-  const template = isRecord(installed["template"]) ? installed["template"] : {}
-  const aliases = isRecord(template["aliases"]) ? template["aliases"] : {}
+  const template = Predicate.isRecord(installed["template"]) ? installed["template"] : {}
+  const aliases = Predicate.isRecord(template["aliases"]) ? template["aliases"] : {}
   if (!(ALIAS in aliases)) return `it does not add new indexes to the alias ${ALIAS}`
   return undefined
 }
@@ -126,7 +124,7 @@ export const legacyProblem = (installed: Record<string, unknown>): string | unde
   const raw = installed["index_patterns"] ?? installed["template"]
   const patterns = Array.isArray(raw) ? raw : [raw]
   if (!patterns.includes(PATTERN)) return `it does not cover ${PATTERN}`
-  const aliases = isRecord(installed["aliases"]) ? installed["aliases"] : {}
+  const aliases = Predicate.isRecord(installed["aliases"]) ? installed["aliases"] : {}
   if (!(ALIAS in aliases)) return `it does not add new indexes to the alias ${ALIAS}`
   return undefined
 }

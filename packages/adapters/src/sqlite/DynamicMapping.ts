@@ -28,7 +28,7 @@
  * Not emulated: explicit template types such as `geo_shape` for `location`,
  * strict date formats beyond the shapes above, `ignore_above`, depth limits.
  */
-import { Either } from "effect"
+import { Either, Predicate } from "effect"
 
 export type FieldType = "object" | "long" | "float" | "boolean" | "date" | "text"
 
@@ -108,9 +108,6 @@ const accepts = (type: Exclude<FieldType, "object">, value: string | number | bo
   }
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
 const preview = (value: unknown): string => {
   const s = typeof value === "string" ? value : JSON.stringify(value)
   return s.length > 80 ? `${s.slice(0, 77)}...` : s
@@ -182,7 +179,7 @@ export const parse = (
       return
     }
     const type = typeOf(path)
-    if (isPlainObject(value)) {
+    if (Predicate.isRecord(value)) {
       if (type === undefined) added.set(path, "object")
       else if (type !== "object") throw cannotParse(path, type, value)
       visitObject(value, path)
