@@ -1,0 +1,96 @@
+/**
+ * How planning fails, as its callers see it: every product's problems and the
+ * cross-product ones gathered into ONE ValidationError (same message and hint
+ * whatever product found them), while a datasets.json template that does not
+ * render stops the plan as a ConfigError, never folded into the problems.
+ * (Inside, products fail with the private PlanProblems error; these tests pin
+ * what `make` turns it into.)
+ */
+import { BunContext } from "@effect/platform-bun"
+import { describe, expect, test } from "bun:test"
+import { Effect, Either } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as DatasetConfig from "./DatasetConfig.ts"
+import * as JobInfo from "./JobInfo.ts"
+import * as Plan from "./Plan.ts"
+
+const EXAMPLES = path.resolve(import.meta.dir, "..", "..", "..", "examples")
+const AOI_DATASET = "AOI_volcano_etna/AOI_volcano_etna.dataset.json"
+const ITEM = "stac_catalog_20240115_etna/etna-scenes/items/etna-scene-002/etna-scene-002.json"
+
+const mixedJob = (): string => {
+  const dir = path.join(fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "plan-"))), "mixed-job")
+  fs.cpSync(path.join(EXAMPLES, "mixed-job"), dir, { recursive: true })
+  fs.rmSync(path.join(dir, "_datasets.json"), { force: true })
+  return dir
+}
+
+const editJson = (file: string, f: (json: Record<string, any>) => void) => {
+  const json = JSON.parse(fs.readFileSync(file, "utf8"))
+  f(json)
+  fs.writeFileSync(file, JSON.stringify(json, null, 2))
+}
+
+const plan = (dir: string, datasetsFile = path.join(EXAMPLES, "datasets.json")) =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      const datasets = yield* DatasetConfig.load(datasetsFile, {})
+      const job = yield* JobInfo.read(dir)
+      return yield* Plan.make({ jobDir: dir, job, datasets, stac: true, hostname: "test", now: new Date() })
+    }).pipe(Effect.either, Effect.provide(BunContext.layer))
+  )
+
+/** A STAC item with a null geometry (pgstac refuses it) and a classic product without a version. */
+const breakTwoProducts = (dir: string) => {
+  editJson(path.join(dir, ITEM), (item) => {
+    item.geometry = null
+    delete item.bbox
+  })
+  editJson(path.join(dir, AOI_DATASET), (dataset) => {
+    delete dataset.version
+  })
+}
+
+describe("Plan.make: how it fails", () => {
+  test("the clean example job plans", async () => {
+    const outcome = await plan(mixedJob())
+    expect(Either.isRight(outcome)).toBe(true)
+  })
+
+  test("problems of a STAC product and of a classic product come back together, as one ValidationError", async () => {
+    const dir = mixedJob()
+    breakTwoProducts(dir)
+    const outcome = await plan(dir)
+    if (Either.isRight(outcome)) throw new Error("expected the plan to fail")
+    const error = outcome.left
+    expect(error._tag).toBe("ValidationError")
+    if (error._tag !== "ValidationError") return
+    expect(error.problems.map((p) => [p.file, p.path])).toEqual([
+      [path.join(dir, ITEM), "$.geometry"],
+      [path.join(dir, AOI_DATASET), "$.version"]
+    ])
+    expect(error.message).toBe(`the job in ${dir} is invalid (2 problems); nothing was published`)
+    expect(error.hint).toBe("fix the files named above and run the ingest again")
+  })
+
+  test("a publish template that does not render is a ConfigError, even when another product has problems", async () => {
+    const dir = mixedJob()
+    breakTwoProducts(dir)
+    // The classic product is fine again; its entry's location names a variable nothing defines.
+    editJson(path.join(dir, AOI_DATASET), (dataset) => {
+      dataset.version = "v1.0"
+    })
+    const datasets = path.join(path.dirname(dir), "datasets.json")
+    const config = JSON.parse(fs.readFileSync(path.join(EXAMPLES, "datasets.json"), "utf8"))
+    const aoi = config.datasets.find((d: { ipath: string }) => d.ipath === "hysds::data/area_of_interest")
+    aoi.publish.location = `${aoi.publish.location}/{no_such_variable}`
+    fs.writeFileSync(datasets, JSON.stringify(config, null, 2))
+
+    const outcome = await plan(dir, datasets)
+    if (Either.isRight(outcome)) throw new Error("expected the plan to fail")
+    expect(outcome.left._tag).toBe("ConfigError")
+    expect(outcome.left.message).toContain("no_such_variable")
+  })
+})
