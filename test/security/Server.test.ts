@@ -19,7 +19,7 @@ import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "nod
 import * as path from "node:path"
 import { EMPTY_SUMMARY, isEmpty, sandbox, sha256, snapshot, summary } from "../support/State.ts"
 import { makeCanary } from "./Canary.ts"
-import { type Json, type Reply, type Server, KEY, TIMEOUT, describeServer, job, startServer, waitFor } from "../server/Harness.ts"
+import { type Json, type Reply, type Server, KEY, TIMEOUT, describeServer, job, readReply, startServer, waitFor } from "../server/Harness.ts"
 
 /** Secrets the server knows: an API key from its keys file, an S3 secret, a GRQ password. */
 const FILE_KEY = "file-key-Qw7Zr2Lm9Xv4"
@@ -32,15 +32,7 @@ const bodyFor = (route: string, jobDir: string) => (route.startsWith("/v1/ingest
 
 /** A request sent with exactly the headers given (fetch adds no Content-Type to bytes). */
 const send = async (s: Server, method: string, route: string, init: { headers?: Record<string, string>; body?: RequestInit["body"] } = {}): Promise<Reply> => {
-  const res = await fetch(s.url + route, { method, headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}) })
-  const text = await res.text()
-  let json: Json | undefined
-  try {
-    json = JSON.parse(text) as Json
-  } catch {
-    json = undefined
-  }
-  return { status: res.status, headers: res.headers, text, json }
+  return readReply(await fetch(s.url + route, { method, headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}) }))
 }
 
 const bytes = (text: string) => new TextEncoder().encode(text)

@@ -44,6 +44,18 @@ export interface Server {
   readonly exited: Promise<number>
 }
 
+/** A response as tests look at it: status, headers, the text, and the JSON when it is JSON. */
+export const readReply = async (res: Response): Promise<Reply> => {
+  const text = await res.text()
+  let json: Json | undefined
+  try {
+    json = JSON.parse(text) as Json
+  } catch {
+    json = undefined
+  }
+  return { status: res.status, headers: res.headers, text, json }
+}
+
 export interface RequestOptions {
   readonly body?: unknown
   /** API key sent as X-Api-Key; `null` sends none. Default KEY. */
@@ -116,15 +128,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<Server> 
       body = JSON.stringify(o.body)
       headers["content-type"] ??= "application/json"
     }
-    const res = await fetch(base + route, { method, headers, ...(body !== undefined ? { body } : {}) })
-    const text = await res.text()
-    let json: Json | undefined
-    try {
-      json = JSON.parse(text) as Json
-    } catch {
-      json = undefined
-    }
-    return { status: res.status, headers: res.headers, text, json }
+    return readReply(await fetch(base + route, { method, headers, ...(body !== undefined ? { body } : {}) }))
   }
   return {
     url: base,
