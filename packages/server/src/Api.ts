@@ -42,7 +42,7 @@ export class PageAuthentication extends HttpApiMiddleware.Tag<PageAuthentication
   }
 }) {}
 
-export class Ingests extends HttpApiGroup.make("ingests")
+export class IngestsGroup extends HttpApiGroup.make("ingests")
   .add(
     HttpApiEndpoint.post("create", "/v1/ingests")
       .setPayload(S.IngestRequest)
@@ -81,7 +81,7 @@ export class Ingests extends HttpApiGroup.make("ingests")
   .middleware(Authentication)
   .annotate(OpenApi.Description, "Publishing job dirs, all or nothing.") {}
 
-export class Validation extends HttpApiGroup.make("validation")
+export class ValidationGroup extends HttpApiGroup.make("validation")
   .add(
     HttpApiEndpoint.post("validate", "/v1/validate")
       .setPayload(S.ValidateRequest)
@@ -96,7 +96,7 @@ export class Validation extends HttpApiGroup.make("validation")
   )
   .middleware(Authentication) {}
 
-export class Health extends HttpApiGroup.make("health")
+export class HealthGroup extends HttpApiGroup.make("health")
   .add(
     HttpApiEndpoint.get("healthz", "/healthz")
       .addSuccess(S.Health)
@@ -114,7 +114,7 @@ export class Health extends HttpApiGroup.make("health")
   )
   .annotate(OpenApi.Description, "Probes; no authentication (a valid key adds readiness details).") {}
 
-export class Operations extends HttpApiGroup.make("operations")
+export class OperationsGroup extends HttpApiGroup.make("operations")
   .add(
     HttpApiEndpoint.get("metrics", "/metrics")
       .addSuccess(HttpApiSchema.Text({ contentType: "text/plain; version=0.0.4; charset=utf-8" }))
@@ -135,10 +135,10 @@ export class Operations extends HttpApiGroup.make("operations")
   ) {}
 
 export class Api extends HttpApi.make("hysds-stac")
-  .add(Ingests)
-  .add(Validation)
-  .add(Health)
-  .add(Operations)
+  .add(IngestsGroup)
+  .add(ValidationGroup)
+  .add(HealthGroup)
+  .add(OperationsGroup)
   .addError(E.BadRequest)
   .addError(E.PayloadTooLarge)
   .addError(E.UnsupportedMediaType)

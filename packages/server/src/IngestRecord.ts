@@ -1,6 +1,6 @@
 /**
  * What the server knows about one ingest while it is queued, runs and after it
- * ended: a small mutable record owned by the Ingests service (one writer: the
+ * ended: a small mutable record owned by the IngestQueue service (one writer: the
  * ingest's own fiber, through IngestProgress and `finish`), turned into the
  * immutable `IngestStatus` of the API on every read.
  *
@@ -15,7 +15,7 @@ import type { Errors, Ingest } from "@hysds-stac/core"
 import type { Deferred } from "effect"
 import type { ErrorCategory, ErrorInfo, IngestState, Rollback } from "./ApiSchemas.ts"
 import { IngestStatus } from "./ApiSchemas.ts"
-import type { RedactorShape } from "./Redactor.ts"
+import type { SecretMaskShape } from "./SecretMask.ts"
 
 /** The request as submitted, defaults filled in. */
 export interface Request {
@@ -82,14 +82,14 @@ export const make = (options: {
 export const isFinal = (state: IngestState): boolean => state === "succeeded" || state === "failed" || state === "rolled_back"
 
 /** core's error as the API shows it: category, message, hint, problems; no cause, no stack, redacted. */
-export const errorInfo = (error: Errors.PublishError, redactor: RedactorShape): ErrorInfo => {
+export const errorInfo = (error: Errors.PublishError, mask: SecretMaskShape): ErrorInfo => {
   const info: ErrorInfo = {
     category: error.category,
     message: error.message,
     ...("hint" in error && error.hint ? { hint: error.hint } : {}),
     ...(error._tag === "ValidationError" && error.problems.length > 0 ? { problems: error.problems } : {})
   }
-  return redactor.deep(info) as ErrorInfo
+  return mask.deep(info) as ErrorInfo
 }
 
 export const otherError = (category: ErrorCategory, message: string, hint?: string): ErrorInfo => ({
@@ -133,7 +133,7 @@ const rollbackOf = (entry: Entry): Rollback | undefined =>
 const counter = (c: Counter) => ({ done: c.done, ...(c.total !== undefined ? { total: c.total } : {}) })
 
 /** The API's view of `entry`; `queuePosition` is given by the service (it owns the queue). */
-export const toStatus = (entry: Entry, redactor: RedactorShape, queuePosition?: number): IngestStatus => {
+export const toStatus = (entry: Entry, mask: SecretMaskShape, queuePosition?: number): IngestStatus => {
   const rollback = rollbackOf(entry)
   const p = entry.progress
   return new IngestStatus({
@@ -155,9 +155,9 @@ export const toStatus = (entry: Entry, redactor: RedactorShape, queuePosition?: 
       documents: counter(p.documents),
       steps: p.steps
     },
-    ...(entry.result ? { result: redactor.deep(entry.result) as IngestStatus["result"] & object } : {}),
+    ...(entry.result ? { result: mask.deep(entry.result) as IngestStatus["result"] & object } : {}),
     ...(entry.error ? { error: entry.error } : {}),
-    ...(rollback ? { rollback: redactor.deep(rollback) as Rollback } : {})
+    ...(rollback ? { rollback: mask.deep(rollback) as Rollback } : {})
   })
 }
 

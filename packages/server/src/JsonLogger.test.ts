@@ -1,14 +1,14 @@
 import { describe, expect, test } from "bun:test"
 import { Effect, Logger } from "effect"
 import * as JsonLogger from "./JsonLogger.ts"
-import * as Redactor from "./Redactor.ts"
+import * as SecretMask from "./SecretMask.ts"
 import * as RequestInput from "./RequestInput.ts"
 
 const SECRET = "very-secret-value"
 
 const capture = (effect: Effect.Effect<void>) => {
   const lines: Array<Record<string, unknown>> = []
-  const logger = JsonLogger.make(Redactor.make([SECRET]), (l) => void lines.push(JSON.parse(l)))
+  const logger = JsonLogger.make(SecretMask.make([SECRET]), (l) => void lines.push(JSON.parse(l)))
   Effect.runSync(effect.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger))))
   return lines
 }

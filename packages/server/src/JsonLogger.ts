@@ -11,7 +11,7 @@
  * `info`, `warn`, `error` (HYSDS_STAC_LOG_LEVEL takes the same names).
  */
 import { Cause, HashMap, Layer, List, Logger, LogLevel } from "effect"
-import type { RedactorShape } from "./Redactor.ts"
+import type { SecretMaskShape } from "./SecretMask.ts"
 import { Verbatim } from "./RequestInput.ts"
 
 const levels = {
@@ -26,9 +26,9 @@ export type Level = keyof typeof levels
 export const LEVELS = Object.keys(levels) as ReadonlyArray<Level>
 
 /** The entry redacted, but for its top-level request input, which is put back as received (escaped). */
-const finish = (redactor: RedactorShape, entry: Record<string, unknown>): string => {
+const finish = (mask: SecretMaskShape, entry: Record<string, unknown>): string => {
   const verbatim = Object.entries(entry).filter(([, v]) => v instanceof Verbatim)
-  const out = redactor.deep(entry) as Record<string, unknown>
+  const out = mask.deep(entry) as Record<string, unknown>
   for (const [k, v] of verbatim) out[k] = (v as Verbatim).text
   return JSON.stringify(out) + "\n"
 }
@@ -45,10 +45,10 @@ const describeCause = (cause: Cause.Cause<unknown>): string | undefined => {
 const stdout = (line: string) => void process.stdout.write(line)
 
 /** One line outside any fiber (e.g. from a file watcher), in the same format. */
-export const line = (redactor: RedactorShape, level: Level, message: string, fields: Record<string, unknown> = {}) =>
-  stdout(finish(redactor, { time: new Date().toISOString(), level, message, ...fields }))
+export const line = (mask: SecretMaskShape, level: Level, message: string, fields: Record<string, unknown> = {}) =>
+  stdout(finish(mask, { time: new Date().toISOString(), level, message, ...fields }))
 
-export const make = (redactor: RedactorShape, write: (line: string) => void = stdout) =>
+export const make = (mask: SecretMaskShape, write: (line: string) => void = stdout) =>
   Logger.make(({ annotations, cause, date, logLevel, message, spans }) => {
     const parts = Array.isArray(message) ? message : [message]
     const entry: Record<string, unknown> = {
@@ -61,9 +61,9 @@ export const make = (redactor: RedactorShape, write: (line: string) => void = st
     const error = describeCause(cause)
     if (error !== undefined) entry.error = error
     for (const span of List.toArray(spans)) entry[`${span.label}Ms`] = date.getTime() - span.startTime
-    write(finish(redactor, entry))
+    write(finish(mask, entry))
   })
 
 /** Replaces Effect's default logger and sets the minimum level. */
-export const layer = (redactor: RedactorShape, level: Level) =>
-  Layer.merge(Logger.replace(Logger.defaultLogger, make(redactor)), Logger.minimumLogLevel(levels[level]))
+export const layer = (mask: SecretMaskShape, level: Level) =>
+  Layer.merge(Logger.replace(Logger.defaultLogger, make(mask)), Logger.minimumLogLevel(levels[level]))

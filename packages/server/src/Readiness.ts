@@ -13,8 +13,8 @@ import { Context, Duration, Effect, Either, Layer } from "effect"
 import type { Check } from "./ApiSchemas.ts"
 import { Readiness as ReadinessBody } from "./ApiSchemas.ts"
 import * as IngestRecord from "./IngestRecord.ts"
-import { Ingests } from "./Ingests.ts"
-import { Redactor } from "./Redactor.ts"
+import { IngestQueue } from "./IngestQueue.ts"
+import { SecretMask } from "./SecretMask.ts"
 import { ServerConfig } from "./ServerConfig.ts"
 
 export const CACHE = Duration.seconds(3)
@@ -27,19 +27,19 @@ export class Readiness extends Context.Tag("@hysds-stac/server/Readiness")<Readi
 
 export const make = Effect.gen(function* () {
   const config = yield* ServerConfig
-  const redactor = yield* Redactor
-  const ingests = yield* Ingests
+  const mask = yield* SecretMask
+  const ingests = yield* IngestQueue
   const context = yield* Effect.context<ObjectStore.ObjectStore | GrqIndex.GrqIndex | StacRegistry.StacRegistry | FileSystem.FileSystem>()
   const backends = Effect.gen(function* () {
     const loaded = yield* DatasetConfig.load(config.datasetsFile, process.env).pipe(Effect.either)
     const checks: Array<Check> = [
       Either.isRight(loaded)
         ? { backend: "datasets", target: config.datasetsFile, ok: true }
-        : { backend: "datasets", target: config.datasetsFile, ok: false, error: IngestRecord.errorInfo(loaded.left, redactor) }
+        : { backend: "datasets", target: config.datasetsFile, ok: false, error: IngestRecord.errorInfo(loaded.left, mask) }
     ]
     const probe = Either.isRight(loaded) ? Checks.probeLocations(loaded.right) : []
     for (const r of yield* Checks.run(probe)) {
-      checks.push({ backend: r.backend, target: r.target, ok: r.ok, ...(r.error ? { error: IngestRecord.errorInfo(r.error, redactor) } : {}) })
+      checks.push({ backend: r.backend, target: r.target, ok: r.ok, ...(r.error ? { error: IngestRecord.errorInfo(r.error, mask) } : {}) })
     }
     return checks
   }).pipe(Effect.provide(context))

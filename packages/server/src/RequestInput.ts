@@ -4,7 +4,7 @@
  * characters escaped (a newline must not forge a log line, an escape sequence
  * must not repaint an operator's terminal) and bounded in length.
  *
- * It is NEVER passed through the secret redactor. Redacting input turns every
+ * It is NEVER passed through the secret mask. Redacting input turns every
  * answer into an oracle: `GET /<guess>` answering `no route GET /***` tells an
  * anonymous caller that its guess is a configured secret. A secret in a
  * request is one the caller already has; masking it protects nothing.

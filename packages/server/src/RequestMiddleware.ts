@@ -26,7 +26,7 @@ import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform
 import { Cause, Context, Duration, Effect, Metric, Option } from "effect"
 import { BASIC_ROUTES } from "./Authentication.ts"
 import * as Metrics from "./Metrics.ts"
-import type { RedactorShape } from "./Redactor.ts"
+import type { SecretMaskShape } from "./SecretMask.ts"
 import * as RequestBody from "./RequestBody.ts"
 import * as RequestInput from "./RequestInput.ts"
 
@@ -58,7 +58,7 @@ export class Inflight {
 
 export interface Options {
   readonly maxBodyBytes: number
-  readonly redactor: RedactorShape
+  readonly mask: SecretMaskShape
   readonly inflight: Inflight
 }
 
@@ -165,7 +165,7 @@ export const make =
           if (Option.isSome(failure) && isTagged(failure.value, "RouteNotFound")) return Effect.succeed(HttpServerResponse.empty({ status: 404 }))
           if (Cause.isInterruptedOnly(cause)) return Effect.succeed(HttpServerResponse.empty({ status: 499 }))
           return Effect.logError("request failed: a bug in hysds-stac").pipe(
-            Effect.annotateLogs({ requestId, reason: options.redactor.text(describe(cause)) }),
+            Effect.annotateLogs({ requestId, reason: options.mask.text(describe(cause)) }),
             Effect.as(HttpServerResponse.empty({ status: 500 }))
           )
         }),

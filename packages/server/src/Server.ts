@@ -21,42 +21,42 @@ import { Api } from "./Api.ts"
 import { ApiKeys, type ApiKeysShape } from "./ApiKeys.ts"
 import * as Authentication from "./Authentication.ts"
 import * as HealthHandlers from "./handlers/Health.ts"
-import * as IngestsHandlers from "./handlers/Ingests.ts"
+import * as IngestRoutes from "./handlers/IngestRoutes.ts"
 import * as OperationsHandlers from "./handlers/Operations.ts"
 import * as ValidationHandlers from "./handlers/Validation.ts"
-import * as Ingests from "./Ingests.ts"
+import * as IngestQueue from "./IngestQueue.ts"
 import * as Metrics from "./Metrics.ts"
 import * as Readiness from "./Readiness.ts"
-import * as Recovery from "./Recovery.ts"
-import { Redactor, type RedactorShape } from "./Redactor.ts"
 import * as RequestMiddleware from "./RequestMiddleware.ts"
+import { SecretMask, type SecretMaskShape } from "./SecretMask.ts"
 import { type Config, ServerConfig } from "./ServerConfig.ts"
+import * as StartupRecovery from "./StartupRecovery.ts"
 
 export const journalDir = (config: Config) => path.join(config.stateDir, "journal")
 
 /** Every route of the contract, implemented. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([IngestsHandlers.layer, ValidationHandlers.layer, HealthHandlers.layer, OperationsHandlers.layer])
+  Layer.provide([IngestRoutes.layer, ValidationHandlers.layer, HealthHandlers.layer, OperationsHandlers.layer])
 )
 
 /** Step 1: what ingests and recovery run on. */
-export const foundation = (config: Config, keys: ApiKeysShape, redactor: RedactorShape) =>
+export const foundation = (config: Config, keys: ApiKeysShape, mask: SecretMaskShape) =>
   Layer.mergeAll(
     BunContext.layer,
     Backends.layer(config.settings),
     Layer.sync(Journal.Journal, () => FileJournal.make({ dir: journalDir(config), retentionDays: config.journalRetentionDays })),
     Layer.succeed(ServerConfig, config),
     Layer.succeed(ApiKeys, keys),
-    Layer.succeed(Redactor, redactor)
+    Layer.succeed(SecretMask, mask)
   )
 
 /** Step 3: the queue and the HTTP server (whose handlers need the queue). */
-export const http = (config: Config, inflight: RequestMiddleware.Inflight, redactor: RedactorShape) =>
-  HttpApiBuilder.serve(RequestMiddleware.make({ maxBodyBytes: config.maxBodyBytes, redactor, inflight })).pipe(
+export const http = (config: Config, inflight: RequestMiddleware.Inflight, mask: SecretMaskShape) =>
+  HttpApiBuilder.serve(RequestMiddleware.make({ maxBodyBytes: config.maxBodyBytes, mask, inflight })).pipe(
     Layer.provide(ApiLive),
     Layer.provide(Authentication.layer),
     Layer.provideMerge(Readiness.layer),
-    Layer.provideMerge(Ingests.layer),
+    Layer.provideMerge(IngestQueue.layer),
     Layer.provideMerge(
       BunHttpServer.layer({
         hostname: config.host,
@@ -75,14 +75,14 @@ export const http = (config: Config, inflight: RequestMiddleware.Inflight, redac
  * Runs the service until the fiber is interrupted (SIGTERM, SIGINT), then
  * drains and stops. Fails only if it cannot start.
  */
-export const run = (config: Config, keys: ApiKeysShape, redactor: RedactorShape) =>
+export const run = (config: Config, keys: ApiKeysShape, mask: SecretMaskShape) =>
   Effect.gen(function* () {
-    const base = yield* Layer.build(foundation(config, keys, redactor))
-    yield* Recovery.run(journalDir(config)).pipe(Effect.provide(base))
+    const base = yield* Layer.build(foundation(config, keys, mask))
+    yield* StartupRecovery.run(journalDir(config)).pipe(Effect.provide(base))
     yield* Metrics.init
     const inflight = new RequestMiddleware.Inflight()
-    const started = yield* Layer.build(http(config, inflight, redactor).pipe(Layer.provide(Layer.succeedContext(base))))
-    const ingests = Context.get(started, Ingests.Ingests)
+    const started = yield* Layer.build(http(config, inflight, mask).pipe(Layer.provide(Layer.succeedContext(base))))
+    const ingests = Context.get(started, IngestQueue.IngestQueue)
     const address = Context.get(started, HttpServer.HttpServer).address
     const url = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : `unix:${address.path}`
     yield* Effect.addFinalizer(() =>

@@ -9,7 +9,7 @@ import { Settings, Tracing } from "@hysds-stac/adapters"
 import { Cause, Effect, Either, Exit, Layer, Option, Redacted } from "effect"
 import * as ApiKeys from "./ApiKeys.ts"
 import * as JsonLogger from "./JsonLogger.ts"
-import * as Redactor from "./Redactor.ts"
+import * as SecretMask from "./SecretMask.ts"
 import * as Server from "./Server.ts"
 import * as ServerConfig from "./ServerConfig.ts"
 
@@ -19,7 +19,7 @@ const EXIT_CONFIG = 3
 // installed under the whole program so any Config read later sees the same settings.
 const loaded = Either.flatMap(ServerConfig.provider(process.env), (provider) => Either.map(ServerConfig.load(provider), (config) => ({ provider, config })))
 if (Either.isLeft(loaded)) {
-  JsonLogger.line(Redactor.make([]), "error", loaded.left.message, { category: "config", hint: loaded.left.hint })
+  JsonLogger.line(SecretMask.make([]), "error", loaded.left.message, { category: "config", hint: loaded.left.hint })
   process.exit(EXIT_CONFIG)
 }
 const { config, provider } = loaded.right
@@ -27,19 +27,19 @@ const { config, provider } = loaded.right
 // Spans go to an OpenTelemetry collector only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 const tracing = Tracing.fromEnv(process.env)
 if (Either.isLeft(tracing)) {
-  JsonLogger.line(Redactor.make([]), "error", tracing.left.message, { category: "config", hint: tracing.left.hint })
+  JsonLogger.line(SecretMask.make([]), "error", tracing.left.message, { category: "config", hint: tracing.left.hint })
   process.exit(EXIT_CONFIG)
 }
 const secrets = [...Settings.secrets(config.settings), ...Tracing.secretsOf(tracing.right)]
 
-let redactor: Redactor.RedactorShape = Redactor.make(secrets)
+let mask: SecretMask.SecretMaskShape = SecretMask.make(secrets)
 const keys = ApiKeys.make({
   // Compared with what requests send: the one place the configured keys are unwrapped.
   keys: config.apiKeys.map(Redacted.value),
   ...(config.apiKeysFile ? { file: config.apiKeysFile } : {}),
-  onReload: (e) => JsonLogger.line(redactor, e.error ? "warn" : "info", e.error ? "API keys file unusable: no key from it" : "API keys file (re)loaded", e)
+  onReload: (e) => JsonLogger.line(mask, e.error ? "warn" : "info", e.error ? "API keys file unusable: no key from it" : "API keys file (re)loaded", e)
 })
-redactor = Redactor.make(secrets, keys)
+mask = SecretMask.make(secrets, keys)
 
 // runMain handles the first signal (it interrupts the main fiber, which drains). These
 // listeners only keep a second signal from killing the process in the middle of a rollback.
@@ -47,18 +47,18 @@ let signals = 0
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     signals++
-    JsonLogger.line(redactor, "info", signals === 1 ? `${signal}: shutting down` : `${signal} again: still draining (a rollback is never cut short)`)
+    JsonLogger.line(mask, "info", signals === 1 ? `${signal}: shutting down` : `${signal} again: still draining (a rollback is never cut short)`)
   })
 }
 
-const main = Server.run(config, keys, redactor).pipe(
+const main = Server.run(config, keys, mask).pipe(
   Effect.scoped,
   Effect.tapErrorCause((cause) =>
     Effect.logError(`the server cannot start: ${Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : String(Cause.squash(cause))}`)
   ),
   // Outside the server's scope: the exporter sends its last spans after the drain.
   Effect.provide(tracing.right === undefined ? Layer.empty : Tracing.layer(tracing.right)),
-  Effect.provide(JsonLogger.layer(redactor, config.logLevel)),
+  Effect.provide(JsonLogger.layer(mask, config.logLevel)),
   Effect.withConfigProvider(provider)
 )
 

@@ -10,14 +10,14 @@ import { Effect, Either } from "effect"
 import { Api } from "../Api.ts"
 import { ValidateResult } from "../ApiSchemas.ts"
 import * as IngestRecord from "../IngestRecord.ts"
-import { Redactor } from "../Redactor.ts"
+import { SecretMask } from "../SecretMask.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 import { confine } from "./Paths.ts"
 
 export const layer = HttpApiBuilder.group(Api, "validation", (handlers) =>
   Effect.gen(function* () {
     const config = yield* ServerConfig
-    const redactor = yield* Redactor
+    const mask = yield* SecretMask
     return handlers.handle("validate", ({ payload }) =>
       Effect.gen(function* () {
         const target = yield* confine(config.allowedRoots, payload.path, { what: "path", directory: false })
@@ -26,7 +26,7 @@ export const layer = HttpApiBuilder.group(Api, "validation", (handlers) =>
           Effect.either
         )
         return Either.match(outcome, {
-          onLeft: (e) => new ValidateResult({ valid: false, error: IngestRecord.errorInfo(e, redactor) }),
+          onLeft: (e) => new ValidateResult({ valid: false, error: IngestRecord.errorInfo(e, mask) }),
           onRight: (v) => new ValidateResult({ valid: true, catalogs: v.catalogs, items: v.items, products: v.products })
         })
       })

@@ -1,5 +1,5 @@
 /**
- * At start, before the first request: every transaction a dead process left
+ * Startup recovery (the server's use of core's `Recover`). At start, before the first request: every transaction a dead process left
  * unfinished in the journal is finished (core `Recover.all`: rolled back, or
  * rolled forward past its commit record), as `hysds-stac recover` would. A
  * crashed server (or a killed worker's CLI) thus never leaves half an ingest

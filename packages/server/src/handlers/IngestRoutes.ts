@@ -1,6 +1,6 @@
 /**
  * POST /v1/ingests, GET /v1/ingests/{id}, GET /v1/ingests. Thin: confine the
- * job dir, hand it to the Ingests service, and for `?wait=true` turn the final
+ * job dir, hand it to the IngestQueue service, and for `?wait=true` turn the final
  * state into the response whose status tells a worker what to do next.
  */
 import { HttpApiBuilder } from "@effect/platform"
@@ -9,7 +9,7 @@ import { Api } from "../Api.ts"
 import { IngestBackendFailed, IngestConflict, IngestInternalError, IngestInterrupted, IngestRejected, NotFound } from "../ApiErrors.ts"
 import { IngestAccepted, IngestList, type IngestStatus } from "../ApiSchemas.ts"
 import * as IngestRecord from "../IngestRecord.ts"
-import { Ingests } from "../Ingests.ts"
+import { IngestQueue } from "../IngestQueue.ts"
 import * as RequestInput from "../RequestInput.ts"
 import { RequestId } from "../RequestMiddleware.ts"
 import { ServerConfig } from "../ServerConfig.ts"
@@ -40,7 +40,7 @@ export const outcome = (
 
 export const layer = HttpApiBuilder.group(Api, "ingests", (handlers) =>
   Effect.gen(function* () {
-    const ingests = yield* Ingests
+    const ingests = yield* IngestQueue
     const config = yield* ServerConfig
     return handlers
       .handle("create", ({ payload, urlParams }) =>
