@@ -28,9 +28,41 @@ describe("FaultProxy", () => {
   test("kill refuses connections until revive", async () => {
     const proxy = FaultProxy.start(`http://127.0.0.1:${upstream.port}`)
     proxy.kill()
-    expect(fetch(`${proxy.url}/x`)).rejects.toThrow()
+    // Awaited: an assertion on a promise that is not awaited is checked after revive, or never.
+    await expect(fetch(`${proxy.url}/x`)).rejects.toThrow()
     proxy.revive()
     expect((await fetch(`${proxy.url}/x`)).status).toBe(200)
     proxy.stop()
+  })
+  test("settled() waits until every request received has been answered by the upstream", async () => {
+    let release = () => {}
+    const held = new Promise<void>((r) => (release = r))
+    let arrived = () => {}
+    const reached = new Promise<void>((r) => (arrived = r))
+    const slow = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async () => {
+        arrived()
+        await held
+        return new Response("answered")
+      }
+    })
+    const proxy = FaultProxy.start(`http://127.0.0.1:${slow.port}`)
+    try {
+      const response = fetch(`${proxy.url}/held`)
+      await reached
+      // The upstream holds the request: the proxy counts it as unanswered.
+      expect(proxy.inFlight()).toBe(1)
+      // Still held upstream: waiting on it fails at its deadline, naming what is unanswered.
+      await expect(proxy.settled(50)).rejects.toThrow("1 request(s) still unanswered after 50 ms")
+      release()
+      await proxy.settled()
+      expect(proxy.inFlight()).toBe(0)
+      expect(await (await response).text()).toBe("answered")
+    } finally {
+      proxy.stop()
+      slow.stop(true)
+    }
   })
 })

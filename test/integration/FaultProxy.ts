@@ -24,6 +24,14 @@ export interface FaultProxy {
   readonly seen: Array<string>
   /** Failures injected so far. */
   readonly injected: () => number
+  /** Requests received and not answered yet (failed on purpose, or forwarded and the upstream's answer back). */
+  readonly inFlight: () => number
+  /**
+   * Resolves once every request received has been answered: for a forwarded
+   * one, the upstream has answered it, so it has happened there. What a test
+   * awaits after its client exited, instead of sleeping (fails after `timeoutMs`).
+   */
+  readonly settled: (timeoutMs?: number) => Promise<void>
   /** Stops listening and closes open connections: clients get "connection refused", as if the server died. */
   readonly kill: () => void
   /** Listens again on the same port. */
@@ -36,8 +44,18 @@ export const start = (upstream: string, rules: ReadonlyArray<Rule> = []): FaultP
   const counts = rules.map(() => 0)
   const seen: Array<string> = []
   let injected = 0
+  let inFlight = 0
 
   const handle = async (request: Request): Promise<Response> => {
+    inFlight++
+    try {
+      return await answer(request)
+    } finally {
+      inFlight--
+    }
+  }
+
+  const answer = async (request: Request): Promise<Response> => {
     const url = new URL(request.url)
     seen.push(`${request.method} ${url.pathname}`)
     for (const [i, rule] of rules.entries()) {
@@ -69,6 +87,14 @@ export const start = (upstream: string, rules: ReadonlyArray<Rule> = []): FaultP
     port,
     seen,
     injected: () => injected,
+    inFlight: () => inFlight,
+    settled: async (timeoutMs = 60_000) => {
+      const deadline = Date.now() + timeoutMs
+      while (inFlight > 0) {
+        if (Date.now() > deadline) throw new Error(`fault proxy: ${inFlight} request(s) still unanswered after ${timeoutMs} ms`)
+        await Bun.sleep(10)
+      }
+    },
     kill: () => {
       if (alive) server.stop(true)
       alive = false

@@ -11,8 +11,8 @@ export interface Latency {
   readonly url: string
   /** Requests forwarded to the server so far, as `METHOD /path` (after their delay). */
   readonly forwarded: Array<string>
-  /** Resolves once no request is being held or forwarded. */
-  readonly settled: () => Promise<void>
+  /** Resolves once no request is being held or forwarded (fails after `timeoutMs`). */
+  readonly settled: (timeoutMs?: number) => Promise<void>
   readonly stop: () => void
 }
 
@@ -48,8 +48,12 @@ export const start = (upstream: string, delayMs: number, match: (request: Reques
   return {
     url: `http://127.0.0.1:${server.port}`,
     forwarded,
-    settled: async () => {
-      while (pending > 0) await Bun.sleep(20)
+    settled: async (timeoutMs = 60_000) => {
+      const deadline = Date.now() + timeoutMs
+      while (pending > 0) {
+        if (Date.now() > deadline) throw new Error(`latency hop: ${pending} request(s) still held or forwarded after ${timeoutMs} ms`)
+        await Bun.sleep(20)
+      }
     },
     stop: () => server.stop(true)
   }

@@ -160,8 +160,10 @@ describe.skipIf(!svc)("rollback on real servers: a failure at any backend leaves
     const state = freshState()
     const r = await ingest(B, state, fx.env({ S3_ENDPOINT: s3.url }))
     expect(s3.injected()).toBe(1)
-    // Every request the CLI sent has reached the server by now.
-    await Bun.sleep(250)
+    // The CLI has exited; what it sent may still be on its way. Once the fault proxy has
+    // answered every request it received, each was forwarded through the latency hop and
+    // answered by SeaweedFS (the hop answers only then): no upload of B can land later.
+    await s3.settled()
     await slow.settled()
     await expectRolledBack(r, EXIT.storage, state)
     await expectOnlyA(B)
