@@ -43,6 +43,8 @@ describe("SqliteRegistry, pgstac's rules", () => {
   test("ids with dots, dashes, underscores and unicode are fine", async () => {
     await exec((r) => r.putCollection(collectionJson("S1-GUNW_v2.0.1-é"), "create"))
     await exec((r) => r.putItems("S1-GUNW_v2.0.1-é", [itemJson("S1-GUNW_v2.0.1-é", "S1A_IW_SLC__1SDV_20200101T000000")], "create"))
+    const items = await exec((r) => r.listItems("S1-GUNW_v2.0.1-é"))
+    expect(items.map((i) => i.id)).toEqual(["S1A_IW_SLC__1SDV_20200101T000000"])
   })
 
   test("missing id, missing or null geometry, a foreign collection field, duplicates: 400", async () => {

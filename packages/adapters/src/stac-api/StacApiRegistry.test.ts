@@ -5,7 +5,7 @@
  * loopback proxy in front of the real server, never from a fake server.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { Effect, Fiber, Layer, Logger, ManagedRuntime, Option } from "effect"
+import { Effect, Either, Fiber, Layer, Logger, ManagedRuntime, Option } from "effect"
 import * as fs from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
@@ -110,7 +110,7 @@ if (env !== undefined) {
     })
 
     test("check() passes against the server with transactions", async () => {
-      await exec(direct, (r) => r.check())
+      expect(await exec(direct, (r) => Effect.either(r.check()))).toEqual(Either.right(undefined))
     })
 
     test("bulk insert of 250 items with batchSize 100 takes 3 requests and all are found", async () => {
@@ -361,9 +361,9 @@ if (env !== undefined) {
       const id = await newCollection(rt)
       let count = 0
       p.fault = (s) => (s.path === `/collections/${id}` && ++count === 1 ? { delayMs: 1500 } : undefined)
-      const started = Date.now()
+      // A second request means the first was abandoned at the timeout: had it been awaited,
+      // its (slow but successful) answer would have ended the call after one request.
       expect(Option.isSome(await exec(rt, (r) => r.getCollection(id)))).toBe(true)
-      expect(Date.now() - started).toBeLessThan(1400)
       expect(count).toBe(2)
 
       const once = runtime(base(p.url, { timeoutMs: 300, maxRetries: 0 }))
