@@ -97,6 +97,24 @@ describe.skipIf(!svc)("check on real servers", () => {
     expect(text.stdout).not.toContain("FAIL")
   }, TIMEOUT)
 
+  test("HYSDS_STAC_RETRIES sets how often a failing GRQ request is tried (the one retry policy)", async () => {
+    // Every GRQ request answered 503 by a proxy in front of the real OpenSearch.
+    const failing = FaultProxy.start(svc!.OPENSEARCH_URL!, [{ match: () => true, nth: 1, count: 1_000_000, status: 503 }])
+    try {
+      const tries = async (retries: string) => {
+        const before = failing.seen.length
+        const r = await check({ GRQ_ES_URL: failing.url, HYSDS_STAC_RETRIES: retries, HYSDS_STAC_RETRY_BASE_MS: "1", HYSDS_STAC_RETRY_MAX_MS: "5" })
+        expectExit(r, EXIT.index)
+        return failing.seen.length - before
+      }
+      const once = await tries("0")
+      expect(once).toBeGreaterThan(0)
+      expect(await tries("2")).toBe(3 * once)
+    } finally {
+      failing.stop()
+    }
+  }, TIMEOUT)
+
   test("the STAC API at a closed port: exit 8, the STAC API named", async () => {
     const r = await check({ STAC_API_URL: closed.url })
     expectExit(r, EXIT.catalogApi)

@@ -39,18 +39,30 @@ const stacApiConfig = ({ apiKey, bearerToken, ...rest }: Settings.StacApiSetting
   ...(bearerToken !== undefined ? { bearerToken: Redacted.value(bearerToken) } : {})
 })
 
+// The one retry policy of the settings, in each adapter's own terms (the S3 SDK counts attempts).
+const delays = (s: Settings.Settings) => ({ baseMillis: s.retry.baseMillis, maxMillis: s.retry.maxMillis })
+
 const storeLayer = (s: Settings.Settings): Layer.Layer<ObjectStore.ObjectStore, Errors.ConfigError> =>
-  s.store.kind === "local" ? LocalStore.layer({ root: path.join(s.stateDir, "store") }) : S3Store.layer(s3Config(s.store))
+  s.store.kind === "local"
+    ? LocalStore.layer({ root: path.join(s.stateDir, "store") })
+    : S3Store.layer({ ...s3Config(s.store), maxAttempts: s.retry.retries + 1, retryDelays: delays(s) })
 
 const indexLayer = (s: Settings.Settings): Layer.Layer<GrqIndex.GrqIndex, Errors.ConfigError, Database.Database> =>
   s.index.kind === "embedded"
     ? SqliteIndex.layer()
     : s.index.kind === "opensearch"
-      ? OpenSearchIndex.layer(grqConfig(s.index))
-      : ElasticsearchIndex.layer(grqConfig(s.index))
+      ? OpenSearchIndex.layer({ ...grqConfig(s.index), maxRetries: s.retry.retries, retryDelays: delays(s) })
+      : ElasticsearchIndex.layer({ ...grqConfig(s.index), maxRetries: s.retry.retries, retryDelays: delays(s) })
 
 const registryLayer = (s: Settings.Settings): Layer.Layer<StacRegistry.StacRegistry, Errors.ConfigError, Database.Database> =>
-  s.registry.kind === "embedded" ? SqliteRegistry.layer() : StacApiRegistry.layer(stacApiConfig(s.registry))
+  s.registry.kind === "embedded"
+    ? SqliteRegistry.layer()
+    : StacApiRegistry.layer({
+        ...stacApiConfig(s.registry),
+        maxRetries: s.retry.retries,
+        retryBaseDelayMs: s.retry.baseMillis,
+        retryMaxDelayMs: s.retry.maxMillis
+      })
 
 /** The three ports; the SQLite file is opened only when an embedded port needs it. */
 export const layer = (settings: Settings.Settings): Layer.Layer<Ports, Errors.ConfigError | Errors.StorageError> => {

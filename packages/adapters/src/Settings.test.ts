@@ -70,3 +70,21 @@ describe("Settings: one variable of each class from the file, the environment ov
     expect(ok({ S3_PART_SIZE_MB: "nope" }).store.kind).toBe("local")
   })
 })
+
+describe("Settings: the one retry policy", () => {
+  test("defaults are core's request policy; the file and the environment (over it) tune it", () => {
+    expect(ok({}).retry).toEqual({ retries: 3, baseMillis: 250, maxMillis: 10_000 })
+    const file = { HYSDS_STAC_RETRIES: "5", HYSDS_STAC_RETRY_BASE_MS: "100", HYSDS_STAC_RETRY_MAX_MS: "2000" }
+    expect(ok({}, file).retry).toEqual({ retries: 5, baseMillis: 100, maxMillis: 2000 })
+    expect(ok({ HYSDS_STAC_RETRIES: "0" }, file).retry).toEqual({ retries: 0, baseMillis: 100, maxMillis: 2000 })
+  })
+
+  test("a count that is not a whole number, or a cap below the first backoff, is refused naming the variable", () => {
+    expect(problem({ HYSDS_STAC_RETRIES: "-1" }).field).toBe("HYSDS_STAC_RETRIES")
+    expect(problem({ HYSDS_STAC_RETRIES: "2.5" }).message).toContain("HYSDS_STAC_RETRIES=2.5 is not a whole number")
+    expect(problem({ HYSDS_STAC_RETRY_BASE_MS: "0" }).field).toBe("HYSDS_STAC_RETRY_BASE_MS")
+    const capped = problem({ HYSDS_STAC_RETRY_BASE_MS: "500", HYSDS_STAC_RETRY_MAX_MS: "100" })
+    expect(capped.field).toBe("HYSDS_STAC_RETRY_MAX_MS")
+    expect(capped.message).toContain("below HYSDS_STAC_RETRY_BASE_MS=500")
+  })
+})

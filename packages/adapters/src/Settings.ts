@@ -11,7 +11,7 @@
  * setting: silently falling back to the embedded one would "publish" into a
  * local file nobody reads.
  */
-import type { Errors } from "@hysds-stac/core"
+import { type Errors, Retry } from "@hysds-stac/core"
 import type * as GrqConfig from "./grq/Config.ts"
 import type * as S3Store from "./s3/S3Store.ts"
 import type * as StacApiRegistry from "./stac-api/StacApiRegistry.ts"
@@ -44,6 +44,8 @@ export interface Settings {
   readonly store: { readonly kind: "local" } | S3Settings
   readonly index: { readonly kind: "embedded" } | GrqSettings
   readonly registry: { readonly kind: "embedded" } | StacApiSettings
+  /** How every backend request retries (core Retry): the count and the curve. */
+  readonly retry: Retry.Policy
   /** Secrets in the environment that the AWS SDK reads itself: kept only so text can be masked. */
   readonly ambient: ReadonlyArray<Redacted.Redacted<string>>
 }
@@ -66,7 +68,10 @@ export const VARIABLES: ReadonlyArray<readonly [string, string]> = [
   ["STAC_API_TOKEN / STAC_API_TOKEN_FILE", "sent as Authorization: Bearer; same file rule"],
   ["STAC_API_TIMEOUT", "seconds per request (default 30)"],
   ["STAC_BATCH_SIZE", "items per bulk request (default 100)"],
-  ["STAC_BULK_ITEMS", "auto (default: detect), on or off"]
+  ["STAC_BULK_ITEMS", "auto (default: detect), on or off"],
+  ["HYSDS_STAC_RETRIES", "retries of a backend request that failed with 429, 5xx or no answer (default 3; 0 = none)"],
+  ["HYSDS_STAC_RETRY_BASE_MS", "first backoff before jitter, doubling per retry (default 250)"],
+  ["HYSDS_STAC_RETRY_MAX_MS", "longest single backoff, Retry-After included (default 10000)"]
 ]
 
 /** Every name a config file may hold (an unknown one is an error naming it). */
@@ -94,6 +99,18 @@ const positive = (name: string, raw: Option.Option<string>, fallback: number) =>
     onSome: (raw) => {
       const n = Number(raw)
       return Number.isFinite(n) && n > 0 ? Either.right(n) : Either.left(problem(name, `${name}=${raw} is not a positive number`, `set ${name} to a number above 0`))
+    }
+  })
+
+/** A whole number of at least `min`. */
+const whole = (name: string, raw: Option.Option<string>, fallback: number, min: number) =>
+  Option.match(raw, {
+    onNone: () => Either.right(fallback),
+    onSome: (raw) => {
+      const n = Number(raw)
+      return Number.isInteger(n) && n >= min
+        ? Either.right(n)
+        : Either.left(problem(name, `${name}=${raw} is not a whole number of at least ${min}`, `set ${name} to ${min} or more`))
     }
   })
 
@@ -158,6 +175,9 @@ const variables = Config.all({
   stacApiKeyFile: text("STAC_API_KEY_FILE"),
   stacToken: secret("STAC_API_TOKEN"),
   stacTokenFile: text("STAC_API_TOKEN_FILE"),
+  retries: text("HYSDS_STAC_RETRIES"),
+  retryBaseMs: text("HYSDS_STAC_RETRY_BASE_MS"),
+  retryMaxMs: text("HYSDS_STAC_RETRY_MAX_MS"),
   // The AWS SDK reads these itself; they are read here only so text can be masked.
   ambient: Config.all([secret("AWS_SECRET_ACCESS_KEY"), secret("AWS_SESSION_TOKEN"), secret("S3_ACCESS_KEY_ID")])
 })
@@ -229,7 +249,18 @@ export const config = (stateDir: string): Config.Config<Settings> =>
     Config.mapOrFail((v) =>
       Either.gen(function* () {
         const storeKind = yield* oneOf("HYSDS_STAC_STORE", v.store, ["local", "s3"], "local")
+        const retry: Retry.Policy = {
+          retries: yield* whole("HYSDS_STAC_RETRIES", v.retries, Retry.requestDefaults.retries, 0),
+          baseMillis: yield* whole("HYSDS_STAC_RETRY_BASE_MS", v.retryBaseMs, Retry.requestDefaults.baseMillis, 1),
+          maxMillis: yield* whole("HYSDS_STAC_RETRY_MAX_MS", v.retryMaxMs, Retry.requestDefaults.maxMillis, 1)
+        }
+        if (retry.maxMillis < retry.baseMillis) {
+          return yield* Either.left(
+            problem("HYSDS_STAC_RETRY_MAX_MS", `HYSDS_STAC_RETRY_MAX_MS=${retry.maxMillis} is below HYSDS_STAC_RETRY_BASE_MS=${retry.baseMillis}`, "the longest backoff cannot be shorter than the first")
+          )
+        }
         const settings: Settings = {
+          retry,
           stateDir,
           store: storeKind === "s3" ? yield* s3(v) : { kind: "local" as const },
           index: Option.isSome(v.grqEngine) || Option.isSome(v.grqUrl) ? yield* grq(v) : { kind: "embedded" as const },

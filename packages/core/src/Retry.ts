@@ -22,6 +22,9 @@ export interface Policy {
   readonly maxMillis: number
 }
 
+/** The curve alone, without the count (adapters count tries their own way, e.g. the S3 SDK's attempts). */
+export type Delays = Pick<Policy, "baseMillis" | "maxMillis">
+
 /**
  * Backend requests: a few quick tries, since a request that keeps failing is
  * better reported while the operator is still watching.

@@ -9,7 +9,7 @@
  * reformatted by a client, is caught as well.
  */
 import { Either } from "effect"
-import { Errors } from "@hysds-stac/core"
+import { Errors, Retry } from "@hysds-stac/core"
 
 export type Refresh = "wait_for" | "true" | "false"
 
@@ -36,6 +36,8 @@ export interface GrqConfig {
   readonly requestTimeoutMs?: number
   /** Retries of a request failing with 429, a 5xx or a connection error, with jittered exponential backoff (default 3). */
   readonly maxRetries?: number
+  /** The backoff curve (default core Retry.requestDefaults'). */
+  readonly retryDelays?: Retry.Delays
 }
 
 export const defaults = {
@@ -59,6 +61,7 @@ export interface Connection {
   readonly bulkMaxDocs: number
   readonly requestTimeoutMs: number
   readonly maxRetries: number
+  readonly retryDelays: Retry.Delays
   /** Removes this connection's secrets (and any `user:pass@` or auth header) from a text. */
   readonly redact: (text: string) => string
 }
@@ -144,6 +147,7 @@ export const resolve = (config: GrqConfig): Either.Either<Connection, Errors.Con
       bulkMaxDocs: yield* positive("bulkMaxDocs", config.bulkMaxDocs, defaults.bulkMaxDocs, 1),
       requestTimeoutMs: yield* positive("requestTimeoutMs", config.requestTimeoutMs, defaults.requestTimeoutMs, 1),
       maxRetries: yield* positive("maxRetries", config.maxRetries, defaults.maxRetries, 0),
+      retryDelays: config.retryDelays ?? Retry.requestDefaults,
       redact
     }
   })

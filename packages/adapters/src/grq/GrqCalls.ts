@@ -23,7 +23,7 @@ export type Calls = ReturnType<typeof make>
 export const make = (engine: Engine.Engine, connection: Connection) => {
   const product = Engine.productName(engine.kind)
   const where = `${product} at ${engine.url}`
-  const policy: Retry.Policy = { ...Retry.requestDefaults, retries: connection.maxRetries }
+  const policy: Retry.Policy = { ...connection.retryDelays, retries: connection.maxRetries }
   const schedule = Retry.schedule(policy, { while: isRetryable })
   const redact = engine.redact
 

@@ -27,6 +27,8 @@ export interface Settings {
   readonly region: string
   readonly forcePathStyle: boolean
   readonly maxAttempts: number
+  /** The backoff between attempts (default core Retry.requestDefaults'). */
+  readonly retryDelays?: Retry.Delays
   readonly maxSockets: number
   readonly requestTimeoutMs?: number
   /** Used where no grant applies; undefined for the SDK's default chain. */
@@ -59,9 +61,6 @@ export interface Clients {
  * Identifies credentials without holding the secret in the id: two grants with
  * the same keys share a client, and the id is safe to keep as a map key.
  */
-/** The SDK's retries wait by the shared curve; their count is `maxAttempts`. */
-const RETRY_POLICY = Retry.requestDefaults
-
 const credentialsId = (c: Credentials | undefined): string => {
   if (c === undefined) return "default-chain"
   if ("profile" in c) return `profile:${c.profile}`
@@ -120,7 +119,9 @@ export const make = (settings: Settings): Clients => {
       forcePathStyle: settings.forcePathStyle,
       // The SDK decides what is worth retrying (throttling, 5xx, connection
       // errors); how long to wait is the project's one policy (core Retry).
-      retryStrategy: new ConfiguredRetryStrategy(settings.maxAttempts, (retry) => Retry.delayMillis(RETRY_POLICY, retry)),
+      retryStrategy: new ConfiguredRetryStrategy(settings.maxAttempts, (retry) =>
+        Retry.delayMillis({ ...(settings.retryDelays ?? Retry.requestDefaults), retries: settings.maxAttempts - 1 }, retry)
+      ),
       requestHandler: handler,
       ...(target.endpoint !== undefined ? { endpoint: target.endpoint } : {}),
       ...(credentials !== undefined ? { credentials: sdkCredentials(credentials) } : {})

@@ -23,7 +23,7 @@
  * pool of clients per server and credentials).
  */
 import { Effect, Layer, type Scope } from "effect"
-import { ObjectStore } from "@hysds-stac/core"
+import { ObjectStore, type Retry } from "@hysds-stac/core"
 import * as S3Access from "./S3Access.ts"
 import * as S3Calls from "./S3Calls.ts"
 import * as S3Clients from "./S3Clients.ts"
@@ -47,6 +47,8 @@ export interface S3Config {
   readonly maxSockets?: number
   /** SDK attempts per request, with jittered exponential backoff (default 6). */
   readonly maxAttempts?: number
+  /** The backoff between attempts (default core Retry.requestDefaults'). */
+  readonly retryDelays?: Retry.Delays
   /** Limit on each request (each part of a multipart upload); none by default. */
   readonly requestTimeoutMs?: number
   /**
@@ -87,6 +89,7 @@ export const make = (config: S3Config): Effect.Effect<ObjectStore.ObjectStoreSha
           region: config.region,
           forcePathStyle: config.forcePathStyle,
           maxAttempts: Math.max(1, Math.floor(config.maxAttempts ?? 6)),
+          ...(config.retryDelays !== undefined ? { retryDelays: config.retryDelays } : {}),
           maxSockets: Math.max(1, Math.floor(config.maxSockets ?? 32)),
           ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
           ...(config.credentials !== undefined ? { credentials: config.credentials } : {})

@@ -50,6 +50,8 @@ export interface StacApiConfig {
   readonly maxRetries?: number
   /** First backoff before jitter; default 250 ms. */
   readonly retryBaseDelayMs?: number
+  /** Longest single backoff, Retry-After included; default 10 s. */
+  readonly retryMaxDelayMs?: number
   /** Page size when listing; default 500. */
   readonly pageSize?: number
   /** Parallel single-item requests (deletes, writes without bulk_items); default 8. */
@@ -90,7 +92,7 @@ export const make = (config: StacApiConfig): Effect.Effect<Shape, never, HttpCli
       retry: {
         retries: Math.max(0, config.maxRetries ?? CoreRetry.requestDefaults.retries),
         baseMillis: config.retryBaseDelayMs ?? CoreRetry.requestDefaults.baseMillis,
-        maxMillis: CoreRetry.requestDefaults.maxMillis
+        maxMillis: config.retryMaxDelayMs ?? CoreRetry.requestDefaults.maxMillis
       }
     })
     const api = RegistryContext.make(base, auth, http, {
