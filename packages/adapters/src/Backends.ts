@@ -39,27 +39,33 @@ const stacApiConfig = ({ apiKey, bearerToken, ...rest }: Settings.StacApiSetting
   ...(bearerToken !== undefined ? { bearerToken: Redacted.value(bearerToken) } : {})
 })
 
-// The one retry policy of the settings, in each adapter's own terms (the S3 SDK counts attempts).
+// The one retry policy of the settings, in each adapter's own terms (the S3 SDK counts
+// attempts); a count not set keeps the adapter's own default.
 const delays = (s: Settings.Settings) => ({ baseMillis: s.retry.baseMillis, maxMillis: s.retry.maxMillis })
+const retries = (s: Settings.Settings) => (s.retry.retries !== undefined ? { maxRetries: s.retry.retries } : {})
 
 const storeLayer = (s: Settings.Settings): Layer.Layer<ObjectStore.ObjectStore, Errors.ConfigError> =>
   s.store.kind === "local"
     ? LocalStore.layer({ root: path.join(s.stateDir, "store") })
-    : S3Store.layer({ ...s3Config(s.store), maxAttempts: s.retry.retries + 1, retryDelays: delays(s) })
+    : S3Store.layer({
+        ...s3Config(s.store),
+        ...(s.retry.retries !== undefined ? { maxAttempts: s.retry.retries + 1 } : {}),
+        retryDelays: delays(s)
+      })
 
 const indexLayer = (s: Settings.Settings): Layer.Layer<GrqIndex.GrqIndex, Errors.ConfigError, Database.Database> =>
   s.index.kind === "embedded"
     ? SqliteIndex.layer()
     : s.index.kind === "opensearch"
-      ? OpenSearchIndex.layer({ ...grqConfig(s.index), maxRetries: s.retry.retries, retryDelays: delays(s) })
-      : ElasticsearchIndex.layer({ ...grqConfig(s.index), maxRetries: s.retry.retries, retryDelays: delays(s) })
+      ? OpenSearchIndex.layer({ ...grqConfig(s.index), ...retries(s), retryDelays: delays(s) })
+      : ElasticsearchIndex.layer({ ...grqConfig(s.index), ...retries(s), retryDelays: delays(s) })
 
 const registryLayer = (s: Settings.Settings): Layer.Layer<StacRegistry.StacRegistry, Errors.ConfigError, Database.Database> =>
   s.registry.kind === "embedded"
     ? SqliteRegistry.layer()
     : StacApiRegistry.layer({
         ...stacApiConfig(s.registry),
-        maxRetries: s.retry.retries,
+        ...retries(s),
         retryBaseDelayMs: s.retry.baseMillis,
         retryMaxDelayMs: s.retry.maxMillis
       })

@@ -72,8 +72,8 @@ describe("Settings: one variable of each class from the file, the environment ov
 })
 
 describe("Settings: the one retry policy", () => {
-  test("defaults are core's request policy; the file and the environment (over it) tune it", () => {
-    expect(ok({}).retry).toEqual({ retries: 3, baseMillis: 250, maxMillis: 10_000 })
+  test("defaults are core's request curve (the count left to each adapter); the file and the environment (over it) tune it", () => {
+    expect(ok({}).retry).toEqual({ baseMillis: 250, maxMillis: 10_000 })
     const file = { HYSDS_STAC_RETRIES: "5", HYSDS_STAC_RETRY_BASE_MS: "100", HYSDS_STAC_RETRY_MAX_MS: "2000" }
     expect(ok({}, file).retry).toEqual({ retries: 5, baseMillis: 100, maxMillis: 2000 })
     expect(ok({ HYSDS_STAC_RETRIES: "0" }, file).retry).toEqual({ retries: 0, baseMillis: 100, maxMillis: 2000 })

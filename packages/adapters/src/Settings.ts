@@ -44,8 +44,12 @@ export interface Settings {
   readonly store: { readonly kind: "local" } | S3Settings
   readonly index: { readonly kind: "embedded" } | GrqSettings
   readonly registry: { readonly kind: "embedded" } | StacApiSettings
-  /** How every backend request retries (core Retry): the count and the curve. */
-  readonly retry: Retry.Policy
+  /**
+   * How backend requests retry (core Retry): the curve, and the count when
+   * HYSDS_STAC_RETRIES is set (otherwise each adapter keeps its own default:
+   * 3 retries for GRQ and the STAC API, the S3 SDK's 6 attempts).
+   */
+  readonly retry: Retry.Delays & { readonly retries?: number }
   /** Secrets in the environment that the AWS SDK reads itself: kept only so text can be masked. */
   readonly ambient: ReadonlyArray<Redacted.Redacted<string>>
 }
@@ -249,8 +253,9 @@ export const config = (stateDir: string): Config.Config<Settings> =>
     Config.mapOrFail((v) =>
       Either.gen(function* () {
         const storeKind = yield* oneOf("HYSDS_STAC_STORE", v.store, ["local", "s3"], "local")
-        const retry: Retry.Policy = {
-          retries: yield* whole("HYSDS_STAC_RETRIES", v.retries, Retry.requestDefaults.retries, 0),
+        const retries = Option.isSome(v.retries) ? yield* whole("HYSDS_STAC_RETRIES", v.retries, 0, 0) : undefined
+        const retry: Settings["retry"] = {
+          ...(retries !== undefined ? { retries } : {}),
           baseMillis: yield* whole("HYSDS_STAC_RETRY_BASE_MS", v.retryBaseMs, Retry.requestDefaults.baseMillis, 1),
           maxMillis: yield* whole("HYSDS_STAC_RETRY_MAX_MS", v.retryMaxMs, Retry.requestDefaults.maxMillis, 1)
         }
