@@ -10,6 +10,7 @@
 import { describe, expect, test } from "bun:test"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { journalFiles, journalRecords } from "../support/State.ts"
 import { copyJob, examples, repo, type Snapshot, snapshot, tempDir } from "../workflow/Harness.ts"
 
 const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
@@ -56,17 +57,6 @@ const comparable = (s: Snapshot) => ({
     return { ...r, doc }
   })
 })
-
-/** The journal files of a state dir, open and finished (relative paths). */
-const journalFiles = (state: string) =>
-  fs.existsSync(path.join(state, "journal"))
-    ? fs.readdirSync(path.join(state, "journal"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".jsonl"))
-    : []
-
-const journalRecords = (state: string) =>
-  journalFiles(state).flatMap((f) =>
-    fs.readFileSync(path.join(state, "journal", f), "utf8").trim().split("\n").map((l) => JSON.parse(l.slice(9)) as { _tag: string })
-  )
 
 /** Boundaries of one clean run: how many journal appends it makes, and which one is the Commit. */
 const boundaries = (extra: ReadonlyArray<string>, prepare: (state: string) => void) => {

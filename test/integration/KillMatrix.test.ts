@@ -15,7 +15,6 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import * as fs from "node:fs"
-import * as path from "node:path"
 import {
   EXIT,
   type Fixture,
@@ -36,6 +35,7 @@ import {
   tempDir
 } from "./Real.ts"
 import { ListObjectsV2Command } from "./S3Sdk.ts"
+import { journalFiles, journalRecords } from "../support/State.ts"
 
 const svc = services()
 const TIMEOUT = 900_000
@@ -50,22 +50,6 @@ const pool = async (n: number, width: number, f: (k: number) => Promise<void>) =
     })
   )
 }
-
-/** The journal files of a state dir, open and finished (`journal/finished/`), as relative paths. */
-const journalFiles = (state: string) =>
-  fs.existsSync(path.join(state, "journal"))
-    ? fs.readdirSync(path.join(state, "journal"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".jsonl"))
-    : []
-
-const journalRecords = (state: string) =>
-  journalFiles(state).flatMap((f) =>
-    fs
-      .readFileSync(path.join(state, "journal", f), "utf8")
-      .trim()
-      .split("\n")
-      .filter((l) => l !== "")
-      .map((l) => JSON.parse(l.slice(9)) as { _tag: string })
-  )
 
 describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real servers, then recover", () => {
   let fx: Fixture

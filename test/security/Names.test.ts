@@ -17,7 +17,7 @@ import { services } from "../integration/Real.ts"
 import * as Real from "../integration/Real.ts"
 import { DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, CreateBucketCommand, S3Client } from "../integration/S3Sdk.ts"
 import { makeCanary } from "./Canary.ts"
-import { cli, type CliResult, DATASETS, describeRun, EXIT, hashTree, ROOT, sandbox, sha256, storeDir } from "../support/State.ts"
+import { cli, type CliResult, DATASETS, describeRun, EXIT, hashTree, journalRecords, ROOT, sandbox, sha256, storeDir } from "../support/State.ts"
 
 /** Names that publish faithfully: the key is the name. `%41` proves a name is never decoded. */
 const ACCEPTED = [
@@ -112,15 +112,6 @@ const run = (args: ReadonlyArray<string>, env: Record<string, string>, timeoutMs
 const expectExit = (r: CliResult, code: number) => {
   if (r.exitCode !== code) throw new Error(`expected exit ${code}\n${describeRun(r)}`)
 }
-
-/** Every record of every transaction of a state dir (finished ones are kept in a subdirectory of journal/). */
-const journalRecords = (state: string) =>
-  (fs.readdirSync(path.join(state, "journal"), { recursive: true, withFileTypes: true }) as Array<fs.Dirent>)
-    .filter((e) => e.isFile())
-    .map((e) => path.join(e.parentPath, e.name))
-    .flatMap((f) =>
-    fs.readFileSync(f, "utf8").trim().split("\n").map((l) => JSON.parse(l.slice(9)) as { _tag: string; step?: number; action?: { _tag: string; product?: string } })
-  )
 
 const sandboxes: Array<{ cleanup: () => void }> = []
 afterAll(() => {

@@ -96,6 +96,21 @@ export const emptyDirsBelowBuckets = (stateDir: string): Array<string> => {
 
 export const readJson = (file: string): unknown => JSON.parse(readFileSync(file, "utf8"))
 
+/** The journal files of a state dir, open and finished (`journal/finished/`), as paths relative to `journal/`. */
+export const journalFiles = (stateDir: string): Array<string> => {
+  const dir = path.join(stateDir, "journal")
+  return existsSync(dir) ? readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".jsonl")) : []
+}
+
+/** Every record of every transaction of a state dir, as stored (the checksum stripped; blank lines skipped). */
+export const journalRecords = (stateDir: string): Array<{ _tag: string; step?: number; action?: { _tag: string; product?: string } }> =>
+  journalFiles(stateDir).flatMap((f) =>
+    readFileSync(path.join(stateDir, "journal", f), "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l.slice(9)))
+  )
+
 // ---------------------------------------------------------------------------
 // Sandboxes
 
