@@ -382,7 +382,10 @@ const stacProduct = (input: PlanInput, rootFile: string) =>
         continue
       }
       const item = canonical(node)
-      byCollection.set(node.collection, [...(byCollection.get(node.collection) ?? []), item])
+      // Appended in place: copying the collection's array per item made planning quadratic.
+      const list = byCollection.get(node.collection)
+      if (list === undefined) byCollection.set(node.collection, [item])
+      else list.push(item)
       const properties = (item.properties ?? {}) as Json
       const version =
         typeof properties.version === "string" && properties.version !== ""
