@@ -1,72 +1,89 @@
 #!/usr/bin/env bun
 /**
- * Ingest benchmark: items/s, MB/s and peak RSS for an ingest of N items x K
- * assets, then for a rollback of the same size (the same job made to fail at
- * its last step, so every step is undone). Runs against whatever backends the
+ * Ingest benchmark: an ingest of N items x K assets, each phase set against
+ * its raw floor measured in the same run on the same data and servers (see
+ * Floors.ts), then a rollback of the same size (another job, interrupted when
+ * its last step starts, as Ctrl-C would, so every step is undone). The machine is shared and loaded:
+ * read the ratios, not the seconds. Runs against whatever backends the
  * environment configures (see the README); `--services` reads
- * test/services/.run/services.env and uses the real S3, OpenSearch and STAC API.
+ * test/services/.run/services.env and uses the real S3, OpenSearch and STAC
+ * API, and only then are the S3, STAC and GRQ floors measured.
  *
- *   bun bench/ingest.ts --items 1000 [--assets 2] [--asset-kb 16] [--services] [--sequential]
+ *   bun bench/ingest.ts --items 1000 [--assets 3] [--asset-kb 16] [--services]
+ *     [--concurrency 16] [--batch 500] [--sequential] [--no-rollback] [--json]
  *
- * `--sequential` is the baseline: one file, one item and one document per request.
+ * `--sequential` is the baseline: one file, one item and one document per
+ * request. `--json` prints one JSON object instead of the table. Everything
+ * the bench wrote (job dirs, objects, collections, items, documents, scratch
+ * index and collection) is removed before it exits.
  */
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
 import { BunContext } from "@effect/platform-bun"
 import { Backends, Settings } from "@hysds-stac/adapters"
-import { Ingest, Journal, Progress } from "@hysds-stac/core"
-import { Effect, Either, Exit, Layer } from "effect"
+import { GrqIndex, Ingest, Journal, ObjectStore, type Plan, Progress, StacRegistry } from "@hysds-stac/core"
+import { Effect, Either, Exit, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
+import * as Floors from "./Floors.ts"
 import { generate } from "./Generate.ts"
 
 const { values } = parseArgs({
   options: {
     items: { type: "string", default: "1000" },
-    assets: { type: "string", default: "2" },
+    assets: { type: "string", default: "3" },
     "asset-kb": { type: "string", default: "16" },
     services: { type: "boolean", default: false },
     sequential: { type: "boolean", default: false },
     concurrency: { type: "string", default: "16" },
-    batch: { type: "string", default: "500" }
+    batch: { type: "string", default: "500" },
+    "no-rollback": { type: "boolean", default: false },
+    json: { type: "boolean", default: false }
   }
 })
 
-const servicesEnv = (): Record<string, string> => {
+const servicesFile = (): Record<string, string> => {
   const file = path.resolve(import.meta.dir, "..", "test", "services", ".run", "services.env")
-  const env = Object.fromEntries(
+  return Object.fromEntries(
     fs.readFileSync(file, "utf8").split("\n").filter((l) => l.includes("=") && !l.startsWith("#")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])
   )
-  return {
-    HYSDS_STAC_STORE: "s3",
-    S3_ENDPOINT: env.S3_ENDPOINT!,
-    S3_ACCESS_KEY_ID: env.S3_ACCESS_KEY_ID!,
-    S3_SECRET_ACCESS_KEY: env.S3_SECRET_ACCESS_KEY!,
-    S3_REGION: env.S3_REGION ?? "us-east-1",
-    GRQ_ES_ENGINE: "opensearch",
-    GRQ_ES_URL: env.OPENSEARCH_URL!,
-    STAC_API_URL: env.STAC_API_URL!
-  }
 }
+const services = values.services ? servicesFile() : undefined
+const servicesEnv = (s: Record<string, string>): Record<string, string> => ({
+  HYSDS_STAC_STORE: "s3",
+  S3_ENDPOINT: s.S3_ENDPOINT!,
+  S3_ACCESS_KEY_ID: s.S3_ACCESS_KEY_ID!,
+  S3_SECRET_ACCESS_KEY: s.S3_SECRET_ACCESS_KEY!,
+  S3_REGION: s.S3_REGION ?? "us-east-1",
+  GRQ_ES_ENGINE: "opensearch",
+  GRQ_ES_URL: s.OPENSEARCH_URL!,
+  STAC_API_URL: s.STAC_API_URL!
+})
 
 const items = Number(values.items)
-const shape = { items, assets: Number(values.assets), assetBytes: Number(values["asset-kb"]) * 1024, tag: `${Date.now().toString(36)}` }
+const concurrency = values.sequential ? 1 : Number(values.concurrency)
+const batch = values.sequential ? 1 : Number(values.batch)
+const tag = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+const shape = { items, assets: Number(values.assets), assetBytes: Number(values["asset-kb"]) * 1024, tag }
+const BUCKET = "hysds-stac-bench"
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hysds-stac-bench-"))
 const stateDir = path.join(root, "state")
-const env = { ...process.env, ...(values.services ? servicesEnv() : {}) }
+const env = { ...process.env, ...(services ? servicesEnv(services) : {}) }
 const settings = Settings.resolve({ env, stateDir })
 if (Either.isLeft(settings)) throw new Error(settings.left.message)
+const backends = Layer.mergeAll(Backends.layer(settings.right), BunContext.layer)
+const say = (text: string) => values.json || console.log(text)
 
-if (values.services) {
+if (services) {
   // The bench bucket, created once; "already yours" is fine.
   const s3 = new S3Client({
-    endpoint: env.S3_ENDPOINT!,
-    region: env.S3_REGION ?? "us-east-1",
+    endpoint: services.S3_ENDPOINT!,
+    region: services.S3_REGION ?? "us-east-1",
     forcePathStyle: true,
-    credentials: { accessKeyId: env.S3_ACCESS_KEY_ID!, secretAccessKey: env.S3_SECRET_ACCESS_KEY! }
+    credentials: { accessKeyId: services.S3_ACCESS_KEY_ID!, secretAccessKey: services.S3_SECRET_ACCESS_KEY! }
   })
-  await s3.send(new CreateBucketCommand({ Bucket: "hysds-stac-bench" })).catch((e: { name?: string }) => {
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((e: { name?: string }) => {
     if (e.name !== "BucketAlreadyOwnedByYou" && e.name !== "BucketAlreadyExists") throw e
   })
   s3.destroy()
@@ -75,78 +92,210 @@ if (values.services) {
 let peak = 0
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
 
-let rollbackStarted = 0
-/** When each phase last made progress: the time it ended, as the phases run one after another. */
-const phaseEnds: Record<string, number> = {}
+/** The phase a step belongs to, by its summary (Step.declare's `summary`). */
+const phaseOfStep = (summary: string): Phase | undefined =>
+  /^publish marker|^backup of/.test(summary) ? "claim" :
+  / object\(s\) of /.test(summary) ? "files" :
+  /^STAC collection|STAC item\(s\)/.test(summary) ? "stac" :
+  /GRQ document\(s\)/.test(summary) ? "grq" :
+  /^job file/.test(summary) ? "finish" : undefined
+type Phase = "plan" | "claim" | "files" | "stac" | "grq" | "finish"
+const PHASES: ReadonlyArray<Phase> = ["plan", "claim", "files", "stac", "grq", "finish"]
+
+/**
+ * When each phase started (its first step) and last made progress. Phases are
+ * spans, not differences, so they stay true when phases overlap (pipelined).
+ * The claim ends where the next phase's first step starts.
+ */
+const timeline = { started: 0, rollback: 0, whenLastStep: undefined as (() => void) | undefined, first: {} as Partial<Record<Phase, number>>, last: {} as Partial<Record<Phase, number>> }
 const progress = Layer.succeed(Progress.Progress, {
   emit: (e) =>
     Effect.sync(() => {
-      if (e._tag === "RollingBack") rollbackStarted = performance.now()
-      if (e._tag === "Planned" || e._tag === "FilePublished" || e._tag === "ItemsRegistered" || e._tag === "DocumentsIndexed") {
-        phaseEnds[e._tag] = performance.now()
+      const now = performance.now()
+      const seen = (p: Phase) => {
+        timeline.first[p] ??= now
+        timeline.last[p] = now
+      }
+      if (e._tag === "RollingBack") timeline.rollback ||= now
+      else if (e._tag === "Planned") seen("plan")
+      else if (e._tag === "FilePublished") seen("files")
+      else if (e._tag === "ItemsRegistered") seen("stac")
+      else if (e._tag === "DocumentsIndexed") seen("grq")
+      else if (e._tag === "StepStarted") {
+        const p = phaseOfStep(e.summary)
+        if (p === undefined) return
+        timeline.first[p] ??= now
+        if (p === "claim" || p === "finish") timeline.last[p] = now
+        // The last step has started: every other one is done.
+        if (p === "finish") timeline.whenLastStep?.()
       }
     })
 })
-const phases = (started: number) => {
-  const order = ["Planned", "FilePublished", "ItemsRegistered", "DocumentsIndexed"] as const
-  const names = { Planned: "plan", FilePublished: "files", ItemsRegistered: "STAC items", DocumentsIndexed: "GRQ docs" }
-  let last = started
-  return order
-    .filter((p) => phaseEnds[p] !== undefined)
-    .map((p) => {
-      const took = (phaseEnds[p]! - last) / 1000
-      last = phaseEnds[p]!
-      return `${names[p]} ${took.toFixed(1)} s`
-    })
-    .join(", ")
+
+const spans = (ended: number): Partial<Record<Phase, number>> => {
+  const out: Partial<Record<Phase, number>> = {}
+  if (timeline.last.plan !== undefined) out.plan = (timeline.last.plan - timeline.started) / 1000
+  const claimStart = timeline.first.claim
+  if (claimStart !== undefined) {
+    const next = Math.min(...(["files", "stac", "grq", "finish"] as const).map((p) => timeline.first[p] ?? ended))
+    out.claim = (next - claimStart) / 1000
+  }
+  for (const p of ["files", "stac", "grq"] as const) {
+    const first = timeline.first[p]
+    const last = timeline.last[p]
+    if (first !== undefined && last !== undefined) out[p] = (last - first) / 1000
+  }
+  if (timeline.first.finish !== undefined) out.finish = (ended - timeline.first.finish) / 1000
+  return out
 }
 
-const run = async (jobDir: string, datasets: string) => {
+const options = (jobDir: string, datasetsFile: string): Ingest.IngestOptions => ({
+  jobDir,
+  datasetsFile,
+  force: false,
+  dryRun: false,
+  stac: true,
+  concurrency,
+  batchSize: batch,
+  hostname: os.hostname(),
+  env: { BENCH_BUCKET: BUCKET }
+})
+
+/** `interrupt`: stop the run when its last step starts (as Ctrl-C would), so every step is undone. */
+const run = async (jobDir: string, datasets: string, interrupt = false) => {
   peak = process.memoryUsage().rss
-  rollbackStarted = 0
-  for (const k of Object.keys(phaseEnds)) delete phaseEnds[k]
-  const started = performance.now()
-  const exit = await Effect.runPromiseExit(
-    Ingest.run({
-      jobDir,
-      datasetsFile: datasets,
-      force: false,
-      dryRun: false,
-      stac: true,
-      concurrency: values.sequential ? 1 : Number(values.concurrency),
-      batchSize: values.sequential ? 1 : Number(values.batch),
-      hostname: os.hostname(),
-      env: { BENCH_BUCKET: "hysds-stac-bench" }
-    }).pipe(
-      Effect.provide(Layer.mergeAll(Backends.layer(settings.right), Journal.Journal.none, progress, BunContext.layer))
-    )
+  Object.assign(timeline, { first: {}, last: {}, rollback: 0 })
+  timeline.started = performance.now()
+  const fiber = Effect.runFork(
+    Ingest.run(options(jobDir, datasets)).pipe(Effect.provide(Layer.mergeAll(backends, Journal.Journal.none, progress)))
   )
+  timeline.whenLastStep = interrupt ? () => void Effect.runFork(Fiber.interrupt(fiber)) : undefined
+  const exit = await Effect.runPromise(Fiber.await(fiber))
   const ended = performance.now()
-  const breakdown = phases(started)
   return {
-    breakdown, seconds: (ended - started) / 1000, undoSeconds: rollbackStarted ? (ended - rollbackStarted) / 1000 : 0, peakMiB: peak / 1048576, exit }
+    seconds: (ended - timeline.started) / 1000,
+    undoSeconds: timeline.rollback ? (ended - timeline.rollback) / 1000 : 0,
+    phases: spans(ended),
+    peakMiB: peak / 1048576,
+    exit
+  }
 }
 
-const line = (what: string, r: { seconds: number; peakMiB: number }, bytes: number) =>
-  `${what.padEnd(9)} ${items} items x ${shape.assets} assets (${(bytes / 1048576).toFixed(1)} MiB): ${r.seconds.toFixed(2)} s, ` +
-  `${(items / r.seconds).toFixed(1)} items/s, ${(bytes / 1048576 / r.seconds).toFixed(2)} MB/s, peak RSS ${r.peakMiB.toFixed(0)} MiB`
+/** Removes what an ingest published: its objects, its STAC collections and items, its GRQ documents. */
+const unpublish = (plan: Plan.Plan) =>
+  Effect.gen(function* () {
+    const store = yield* ObjectStore.ObjectStore
+    const index = yield* GrqIndex.GrqIndex
+    const registry = yield* StacRegistry.StacRegistry
+    for (const p of plan.products) {
+      const objects = yield* store.list(p.location)
+      for (let i = 0; i < objects.length; i += 1000) yield* store.remove(objects.slice(i, i + 1000).map((o) => o.url))
+      yield* index.remove(p.documents.map((d) => ({ index: d.index, id: d.id })))
+      // The registry deletes a collection's items with it (pgstac's cascade; the embedded registry lives in the state dir).
+      for (const c of p.collections) yield* registry.deleteCollection(String(c.id))
+    }
+  })
 
-console.log(`backends: ${Settings.describe(settings.right).map(([p, d]) => `${p}=${d}`).join("; ")}`)
-console.log(`mode: ${values.sequential ? "sequential (one request at a time)" : `concurrency ${values.concurrency}, batch ${values.batch}`}`)
+say(`backends: ${Settings.describe(settings.right).map(([p, d]) => `${p}=${d}`).join("; ")}`)
+say(`mode: ${values.sequential ? "sequential (one request at a time)" : `concurrency ${concurrency}, batch ${batch}`}`)
 
-// Ingest of a fresh job.
 const a = generate(root, shape)
-const ingest = await run(a.jobDir, a.datasets)
-if (!Exit.isSuccess(ingest.exit)) throw new Error(`ingest failed: ${JSON.stringify(ingest.exit.cause)}`)
-console.log(line("ingest", ingest, a.bytes))
-console.log(`          phases: ${ingest.breakdown}`)
+const b = values["no-rollback"] ? undefined : generate(root, { ...shape, tag: `${shape.tag}r` })
+let published: Plan.Plan | undefined
+try {
+  const ingest = await run(a.jobDir, a.datasets)
+  if (!Exit.isSuccess(ingest.exit)) throw new Error(`ingest failed: ${JSON.stringify(ingest.exit.cause)}`)
+  // The same plan again, untimed: the items and documents the floors send, and what to clean up.
+  published = await Effect.runPromise(Ingest.plan(options(a.jobDir, a.datasets)).pipe(Effect.provide(BunContext.layer)))
 
-// Rollback of the same size: another job, made to fail at its last step.
-const b = generate(root, { ...shape, tag: `${shape.tag}r` })
-fs.mkdirSync(path.join(b.jobDir, "_datasets.json"))
-const rollback = await run(b.jobDir, b.datasets)
-if (Exit.isSuccess(rollback.exit)) throw new Error("the rollback run was meant to fail")
-console.log(line("rollback", { ...rollback, seconds: rollback.undoSeconds }, b.bytes) + ` (the undo alone; with the ingest before it: ${rollback.seconds.toFixed(2)} s)`)
+  const floors: Partial<Record<Phase, number>> = {}
+  floors.plan = (await Floors.filesystem(a.jobDir)).seconds
+  if (services) {
+    const product = published.products[0]!
+    const productFiles: Array<string> = []
+    const walk = (dir: string): void => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) e.isDirectory() ? walk(path.join(dir, e.name)) : productFiles.push(path.join(dir, e.name))
+    }
+    walk(product.dir)
+    floors.files = await Floors.s3(
+      { endpoint: services.S3_ENDPOINT!, region: services.S3_REGION ?? "us-east-1", accessKeyId: services.S3_ACCESS_KEY_ID!, secretAccessKey: services.S3_SECRET_ACCESS_KEY!, bucket: BUCKET },
+      `floor-${tag}`,
+      productFiles,
+      concurrency
+    )
+    const group = product.items[0]!
+    floors.stac = await Floors.stac(services.STAC_API_URL!, { ...product.collections[0]! }, `bench-floor-${tag}`, group.items.map((i) => ({ ...i })), batch)
+    floors.grq = await Floors.grq(services.OPENSEARCH_URL!, `hysds_stac_bench_floor_${tag}`, product.documents, batch)
+  }
 
-clearInterval(sampler)
-fs.rmSync(root, { recursive: true, force: true })
+  const rollback = b ? await run(b.jobDir, b.datasets, true) : undefined
+  if (rollback && Exit.isSuccess(rollback.exit)) throw new Error("the rollback run was meant to fail")
+  if (rollback && !rollback.undoSeconds) throw new Error(`the rollback run failed before publishing: ${JSON.stringify(rollback.exit)}`)
+
+  const measured = PHASES.filter((p) => floors[p] !== undefined)
+  const sumFloors = measured.reduce((n, p) => n + floors[p]!, 0)
+  const slowest = Math.max(...measured.map((p) => floors[p]!))
+  const report = {
+    items,
+    assets: shape.assets,
+    assetKiB: shape.assetBytes / 1024,
+    files: published.totals.files,
+    bytes: a.bytes,
+    concurrency,
+    batch,
+    ingest: { seconds: ingest.seconds, itemsPerSecond: items / ingest.seconds, peakRssMiB: ingest.peakMiB },
+    phases: Object.fromEntries(
+      PHASES.filter((p) => ingest.phases[p] !== undefined).map((p) => [
+        p,
+        { seconds: ingest.phases[p]!, ...(floors[p] !== undefined ? { floor: floors[p]!, ratio: ingest.phases[p]! / floors[p]! } : {}) }
+      ])
+    ),
+    ...(measured.length > 1
+      ? { endToEnd: { sumOfFloors: sumFloors, ratioToSum: ingest.seconds / sumFloors, slowestFloor: slowest, ratioToSlowest: ingest.seconds / slowest } }
+      : {}),
+    ...(rollback
+      ? { rollback: { undoSeconds: rollback.undoSeconds, ratioToIngest: rollback.undoSeconds / ingest.seconds, peakRssMiB: rollback.peakMiB } }
+      : {})
+  }
+  if (values.json) console.log(JSON.stringify(report))
+  else {
+    const MiB = a.bytes / 1048576
+    console.log(
+      `ingest    ${items} items x ${shape.assets} assets, ${published.totals.files} files (${MiB.toFixed(1)} MiB): ${ingest.seconds.toFixed(2)} s, ` +
+        `${(items / ingest.seconds).toFixed(1)} items/s, ${(MiB / ingest.seconds).toFixed(2)} MB/s, peak RSS ${ingest.peakMiB.toFixed(0)} MiB`
+    )
+    const names: Record<Phase, string> = { plan: "plan", claim: "claim", files: "files", stac: "STAC items", grq: "GRQ docs", finish: "job file + commit" }
+    const floorNames: Partial<Record<Phase, string>> = {
+      plan: "walk+stat+read+parse",
+      files: `bare PutObject x${concurrency}`,
+      stac: `bare bulk_items of ${batch}`,
+      grq: `bare _bulk of ${batch}, one refresh`
+    }
+    console.log(`  ${"phase".padEnd(18)} ${"project".padStart(9)} ${"floor".padStart(9)} ${"ratio".padStart(7)}  floor is`)
+    for (const [p, r] of Object.entries(report.phases) as Array<[Phase, { seconds: number; floor?: number; ratio?: number }]>) {
+      console.log(
+        `  ${names[p].padEnd(18)} ${`${r.seconds.toFixed(2)} s`.padStart(9)} ${(r.floor !== undefined ? `${r.floor.toFixed(2)} s` : "-").padStart(9)} ` +
+          `${(r.ratio !== undefined ? `${r.ratio.toFixed(2)}x` : "").padStart(7)}  ${floorNames[p] ?? ""}`
+      )
+    }
+    if (report.endToEnd) {
+      const e = report.endToEnd
+      console.log(
+        `  ${"end-to-end".padEnd(18)} ${`${ingest.seconds.toFixed(2)} s`.padStart(9)}  vs sum of floors ${e.sumOfFloors.toFixed(2)} s: ${e.ratioToSum.toFixed(2)}x; ` +
+          `vs slowest floor ${e.slowestFloor.toFixed(2)} s: ${e.ratioToSlowest.toFixed(2)}x`
+      )
+    }
+    if (rollback) {
+      console.log(
+        `rollback  the undo alone ${rollback.undoSeconds.toFixed(2)} s (${(rollback.undoSeconds / ingest.seconds).toFixed(2)}x the ingest; with the ingest before it ${rollback.seconds.toFixed(2)} s), peak RSS ${rollback.peakMiB.toFixed(0)} MiB`
+      )
+    }
+  }
+} finally {
+  clearInterval(sampler)
+  if (published !== undefined) {
+    const cleanup = await Effect.runPromiseExit(unpublish(published).pipe(Effect.provide(backends)))
+    if (!Exit.isSuccess(cleanup)) console.error(`cleanup of the published job failed: ${JSON.stringify(cleanup.cause)}`)
+  }
+  fs.rmSync(root, { recursive: true, force: true })
+}
