@@ -10,3 +10,5 @@ if ! command -v bun >/dev/null 2>&1 || [ "$(bun --version)" != "$BUN_VERSION" ];
 fi
 echo "== bun $(bun --version): installing packages"
 bun install --frozen-lockfile
+bash scripts/build-cli.sh
+bash scripts/python-venv.sh

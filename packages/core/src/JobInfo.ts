@@ -27,7 +27,12 @@ const field = (o: unknown, key: string): unknown => (Predicate.isRecord(o) ? o[k
 const failureOf = (jobInfo: unknown): string | undefined => {
   const exitCode = field(jobInfo, "exit_code")
   if (typeof exitCode === "number" && exitCode !== 0) return `the job exited with code ${exitCode}`
-  const status = str(field(jobInfo, "status"))
+  // A HySDS worker writes the command's exit code itself as `status`, and `pid` 0
+  // when the command never ran; its publisher skips both.
+  const code = field(jobInfo, "status")
+  if (typeof code === "number" && code !== 0) return `the job exited with code ${code}`
+  if (field(jobInfo, "pid") === 0) return "the job's command never ran (pid 0)"
+  const status = str(code)
   if (status !== undefined && /fail|offline|revoked/i.test(status)) return `the job status is "${status}"`
   return undefined
 }
