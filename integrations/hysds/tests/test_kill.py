@@ -27,9 +27,9 @@ from conftest import NOTHING, cli_json, hysds_context, hysds_job, published, wai
 ITEMS = 300
 
 
-def generate(job_dir: Path, items: int) -> None:
+def generate(job_dir: Path, items: int, tag: str = "killtest") -> None:
     """One STAC catalog, a collection of `items` items with two 16 KiB assets each."""
-    catalog_id, collection = "stac_catalog_killtest", "killtest-scenes"
+    catalog_id, collection = f"stac_catalog_{tag}", f"{tag}-scenes"
     base = job_dir / catalog_id
     (base / collection / "items").mkdir(parents=True)
 

@@ -164,3 +164,13 @@ def test_error_paragraphs_and_exit_codes():
     assert lines[1] == "  - items/0.json $.id: bad id"
     assert lines[-2] == "  ... and 3 more problems (hysds-stac validate <job-dir> lists them all)"
     assert lines[-1] == "hint: fix them"
+
+
+def test_the_example_job_spec_names_this_hook_as_the_worker_resolves_it():
+    import importlib
+
+    spec = json.loads((Path(__file__).parents[1] / "examples" / "job-spec.json.publish-stac").read_text())
+    assert spec["disable_post_builtins"] is True
+    # HySDS's worker splits the dotted name at the last dot, imports, and takes the attribute.
+    module, function = spec["post"][0].rsplit(".", 1)
+    assert getattr(importlib.import_module(module), function) is hysds_stac_hysds.publish_datasets
