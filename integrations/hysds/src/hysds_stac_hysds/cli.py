@@ -64,8 +64,9 @@ class _Forwarding:
         return self
 
     def _forward(self, signum: int, _frame: Any) -> None:
+        # No logging here: a handler runs between any two bytecodes, possibly inside
+        # a logging call holding its lock. The hook logs once the ingest has ended.
         self.received.append(signum)
-        log.warning("hysds-stac: %s received, rolling the ingest back", signal.Signals(signum).name)
         _signal_group(self.group, signum)
 
     def __exit__(self, *_exc: Any) -> None:
@@ -75,6 +76,7 @@ class _Forwarding:
     def redeliver(self) -> None:
         """The first signal forwarded, given back to the hook's process now that the ingest is over."""
         if self.received and self.previous:
+            log.warning("hysds-stac: the ingest was stopped by %s and has ended; passing the signal on", signal.Signals(self.received[0]).name)
             os.kill(os.getpid(), self.received[0])
 
 
