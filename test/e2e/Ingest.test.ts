@@ -179,17 +179,17 @@ describe("ingest of mixed-job (1 STAC catalog, 2 classic products, 1 localized i
     expect(jobBefore.map(([p]) => p)).not.toContain("_datasets.json")
   })
 
-  test("_datasets.json is the array of the 5 GRQ documents (2 classic, 3 items) sorted by id", () => {
+  test("_datasets.json holds the 5 documents as HySDS writes them: items first, then the classic products in walk order", () => {
     const docs = readJson(path.join(job, "_datasets.json")) as Array<Json>
-    expect(Array.isArray(docs)).toBe(true)
-    expect(docs).toHaveLength(5)
-    const ids = docs.map((d) => String(d.id))
-    expect(new Set(ids)).toEqual(new Set([AOI, IFG, ...ITEMS]))
-    // Sorted, in the order the product documents (Ingest.writeDatasetsJson: String.localeCompare).
-    expect(ids).toEqual([...ids].sort((a, b) => a.localeCompare(b)))
-    expect(docs.filter((d) => d.stac_item_id !== undefined)).toHaveLength(3)
-    // Exactly what was sent to GRQ.
-    for (const d of docs) expect(d).toEqual(state.documents.find((r) => r.id === d.id)!.doc as Json)
+    expect(docs.map((d) => String(d.id))).toEqual([...ITEMS, AOI, IFG])
+    // The documents sent to GRQ, before GRQ adds @timestamp, center and temporal_span (test/parity has them byte for byte).
+    for (const d of docs) {
+      const { "@timestamp": _t, center: _c, temporal_span: _s, location, ...stored } = state.documents.find((r) => r.id === d.id)!.doc as Json
+      const { index, location: given, ...rest } = d
+      expect(rest).toEqual(stored)
+      expect(given).toEqual({ ...(location as Json), type: (given as Json).type })
+      expect(index).toEqual(d.id === IFG ? { suffix: "s1-ifg_v2.0", aliases: ["grq"] } : undefined)
+    }
   })
 
   test("GRQ holds the classic documents as HySDS writes them", () => {
@@ -212,21 +212,22 @@ describe("ingest of mixed-job (1 STAC catalog, 2 classic products, 1 localized i
       dataset_level: "l0",
       urls: [`https://hysds-products.s3.amazonaws.com/products/area_of_interest/v1.0/${AOI}`],
       browse_urls: [`https://hysds-browse.s3.amazonaws.com/browse/area_of_interest/v1.0/${AOI}`],
-      images: [
-        {
-          img: `https://hysds-browse.s3.amazonaws.com/browse/area_of_interest/v1.0/${AOI}/${AOI}.browse.png`,
-          small_img: `https://hysds-browse.s3.amazonaws.com/browse/area_of_interest/v1.0/${AOI}/${AOI}.browse_small.png`,
-          tooltip: AOI
-        }
-      ],
+      // File names: the UI links browse_urls[0] + "/" + small_img.
+      images: [{ img: `${AOI}.browse.png`, small_img: `${AOI}.browse_small.png`, tooltip: AOI }],
       prov: PROV,
       metadata: readJson(path.join(job, AOI, `${AOI}.met.json`)),
-      center: { type: "Point", coordinates: [15.05, 37.75] },
+      grq_index_result: { index: null },
       temporal_span: 1
     })
-    // Every key of dataset.json merged in, as is.
-    for (const [k, v] of Object.entries(aoiDataset)) expect(aoi[k]).toEqual(v)
-    expect(aoi["@timestamp"]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/)
+    // The centroid, as grq2 (shapely) adds it.
+    expect(aoi.center.type).toBe("point")
+    expect(aoi.center.coordinates[0]).toBeCloseTo(15.05, 9)
+    expect(aoi.center.coordinates[1]).toBeCloseTo(37.75, 9)
+    // Every key of dataset.json merged in, as is, but for location.type that grq2 lower-cases.
+    for (const [k, v] of Object.entries(aoiDataset)) {
+      expect(aoi[k]).toEqual(k === "location" ? { ...(v as Json), type: "polygon" } : v)
+    }
+    expect(aoi["@timestamp"]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/)
     expect(Math.abs(Date.parse(aoi["@timestamp"]) - Date.now())).toBeLessThan(10 * 60_000)
 
     const ifg = state.documents.find((d) => d.id === IFG)!.doc as any
@@ -239,20 +240,16 @@ describe("ingest of mixed-job (1 STAC catalog, 2 classic products, 1 localized i
       dataset_type: "interferogram",
       dataset_level: "l2",
       urls: [`https://hysds-products.s3.amazonaws.com/products/S1-IFG/2024/01/15/${IFG}`],
-      // No browse location configured: browse images are found at the product's URL.
-      browse_urls: [`https://hysds-products.s3.amazonaws.com/products/S1-IFG/2024/01/15/${IFG}`],
+      // No browse in its entry: HySDS records no browse urls and no images.
+      browse_urls: [],
+      images: [],
       prov: PROV,
       metadata: { track: 124, perpendicular_baseline: 42.5 },
+      grq_index_result: { index: { suffix: "s1-ifg_v2.0", aliases: ["grq"] } },
       temporal_span: 1
     })
-    expect(ifg.images).toEqual([
-      {
-        img: `https://hysds-products.s3.amazonaws.com/products/S1-IFG/2024/01/15/${IFG}/${IFG}.browse.png`,
-        small_img: `https://hysds-products.s3.amazonaws.com/products/S1-IFG/2024/01/15/${IFG}/${IFG}.browse_small.png`,
-        tooltip: IFG
-      }
-    ])
-    expect(ifg.center.type).toBe("Point")
+    expect(ifg.index).toBeUndefined()
+    expect(ifg.center.type).toBe("point")
     expect(typeof ifg["@timestamp"]).toBe("string")
   })
 
@@ -274,7 +271,7 @@ describe("ingest of mixed-job (1 STAC catalog, 2 classic products, 1 localized i
         stac_item_id: id,
         prov: PROV,
         urls: [`${BASE}/etna-scenes/items/${id}`],
-        location: item.geometry
+        location: { ...item.geometry, type: "polygon" }
       })
       for (const key of ["starttime", "endtime"]) {
         expect(typeof doc[key]).toBe("string")
@@ -284,8 +281,9 @@ describe("ingest of mixed-job (1 STAC catalog, 2 classic products, 1 localized i
       }
       expect(doc.metadata.properties).toEqual(item.properties)
       expect(doc.metadata.assets.data.href).toBe(`${BASE}/etna-scenes/items/${id}/data.tif`)
-      expect(doc.images).toEqual([{ img: `${BASE}/etna-scenes/items/${id}/thumb.png`, small_img: `${BASE}/etna-scenes/items/${id}/thumb.png`, tooltip: "thumbnail" }])
-      expect(doc.center.type).toBe("Point")
+      expect(doc.images).toEqual([{ img: "thumb.png", small_img: "thumb.png", tooltip: "thumbnail" }])
+      expect(doc.browse_urls).toEqual([`${BASE}/etna-scenes/items/${id}`])
+      expect(doc.center.type).toBe("point")
       expect(typeof doc["@timestamp"]).toBe("string")
     }
   })

@@ -13,6 +13,14 @@ export interface DocRef {
 
 export interface GrqRecord extends DocRef {
   readonly doc: Readonly<Record<string, unknown>>
+  /** Aliases the index must have (a datasets.json entry's `index.aliases`); added by the IndexDocuments step. */
+  readonly aliases?: ReadonlyArray<string>
+}
+
+/** One alias of one index. */
+export interface AliasRef {
+  readonly index: string
+  readonly alias: string
 }
 
 export interface GrqIndexShape {
@@ -29,6 +37,12 @@ export interface GrqIndexShape {
   readonly bulkIndex: (records: ReadonlyArray<GrqRecord>) => Effect.Effect<void, IndexError>
   /** Deletes documents; deleting a missing one succeeds, so undo can be repeated. */
   readonly remove: (refs: ReadonlyArray<DocRef>) => Effect.Effect<void, IndexError>
+  /** The aliases `index` has now; none when the index does not exist. */
+  readonly aliasesOf: (index: string) => Effect.Effect<ReadonlyArray<string>, IndexError>
+  /** Adds each alias to its index (which exists by then). */
+  readonly addAliases: (refs: ReadonlyArray<AliasRef>) => Effect.Effect<void, IndexError>
+  /** Removes each alias from its index; a missing alias or index succeeds, so undo can be repeated. */
+  readonly removeAliases: (refs: ReadonlyArray<AliasRef>) => Effect.Effect<void, IndexError>
   readonly list: (filter: { readonly dataset?: string }) => Effect.Effect<ReadonlyArray<GrqRecord>, IndexError>
 }
 

@@ -20,7 +20,14 @@ const problem = (file: string, message: string): Problem => ({ file, path: "", m
  * inside that directory's real path: the job dir's metadata must not pull in
  * files from elsewhere on the machine.
  */
-export const read = (file: string, options: { readonly within?: string } = {}): Effect.Effect<unknown, Problem, FileSystem.FileSystem> =>
+export const read = (
+  file: string,
+  options: {
+    readonly within?: string
+    /** How to parse the text (default JSON.parse); e.g. PyJson.parse to keep numbers as Python reads them. */
+    readonly parser?: (text: string) => unknown
+  } = {}
+): Effect.Effect<unknown, Problem, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     let target = file
@@ -40,13 +47,13 @@ export const read = (file: string, options: { readonly within?: string } = {}): 
       )
     }
     const text = yield* fs.readFileString(target).pipe(Effect.mapError(() => problem(file, "file unreadable")))
-    return yield* parse(file, text)
+    return yield* parse(file, text, options.parser)
   })
 
 /** Parses JSON text, turning a syntax error into a Problem that keeps the parser's position. */
-export const parse = (file: string, text: string): Effect.Effect<unknown, Problem> =>
+export const parse = (file: string, text: string, parser: (text: string) => unknown = JSON.parse): Effect.Effect<unknown, Problem> =>
   Effect.try({
-    try: () => JSON.parse(text) as unknown,
+    try: () => parser(text),
     catch: (e) => problem(file, `malformed JSON: ${e instanceof Error ? e.message : String(e)}`)
   })
 

@@ -14,6 +14,8 @@ import type { JobInfo } from "./JobInfo.ts"
 import * as JsonFile from "./JsonFile.ts"
 import * as Location from "./Location.ts"
 import * as ProductFiles from "./ProductFiles.ts"
+import * as PyJson from "./PyJson.ts"
+import * as PyRegex from "./PyRegex.ts"
 import * as SafeName from "./SafeName.ts"
 import type { FileIdentity, StoreCredentials } from "./ObjectStore.ts"
 import * as Stac from "./Stac.ts"
@@ -52,6 +54,8 @@ export interface PlannedProduct {
   readonly files: ReadonlyArray<PlannedFile>
   readonly bytes: number
   readonly documents: ReadonlyArray<GrqRecord>
+  /** What the product contributes to `_datasets.json`: HySDS's `update_json` of each document. */
+  readonly datasetsJson: ReadonlyArray<Readonly<Record<string, unknown>>>
   /** Absolute-published STAC collections (STAC products only). */
   readonly collections: ReadonlyArray<StacJson>
   readonly items: ReadonlyArray<{ readonly collection: string; readonly items: ReadonlyArray<StacJson> }>
@@ -92,17 +96,30 @@ const jsonBytes = (json: unknown): Uint8Array => new TextEncoder().encode(JSON.s
 const prov = (job: JobInfo): unknown => job.prov ?? {}
 
 const entryFields = (m: DatasetConfig.CompiledEntry): GrqDocument.EntryFields => {
-  const suffix = (m.entry as { index?: { suffix?: unknown } }).index?.suffix
+  const index: unknown = (m.entry as { index?: unknown }).index
   return {
     ipath: m.name,
     dataset: m.dataset,
     type: String(m.entry.type),
     level: String(m.entry.level),
-    ...(typeof suffix === "string" && suffix !== "" ? { indexSuffix: suffix } : {})
+    ...(Predicate.isRecord(index) ? { index } : {})
   }
 }
 
 const problemAt = (file: string, message: string, path = ""): Problem => ({ file, path, message })
+
+/** The entry's `browse.sort_order` (Python regexes, searched in each image name), compiled. */
+const browseSortOrder = (entry: DatasetConfig.CompiledEntry, dir: string) => {
+  const patterns = entry.entry.browse?.sort_order ?? []
+  const compiled: Array<(name: string) => boolean> = []
+  const problems: Array<Problem> = []
+  patterns.forEach((p, i) => {
+    const c = PyRegex.compile(p)
+    if (Either.isRight(c)) compiled.push((name) => c.right.test(name))
+    else problems.push(problemAt(dir, `entry ${entry.name}: browse.sort_order[${i}] ${JSON.stringify(p)} is not a usable regex: ${c.left}`))
+  })
+  return problems.length > 0 ? planProblems(problems) : Effect.succeed(compiled)
+}
 
 /**
  * How planning fails inside this module: the problems found in one product's
@@ -200,9 +217,11 @@ const classicProduct = (input: PlanInput, dir: string) =>
     const id = path.basename(dir)
     const problems: Array<Problem> = []
     const datasetFile = path.join(dir, `${id}.dataset.json`)
-    const datasetJson = yield* JsonFile.read(datasetFile, { within: dir }).pipe(
+    // Read keeping numbers as Python does (`1.0` stays a float) for _datasets.json; plain elsewhere.
+    const datasetPy = yield* JsonFile.read(datasetFile, { within: dir, parser: PyJson.parse }).pipe(
       Effect.catchAll((p) => Effect.sync(() => (problems.push(p), undefined)))
     )
+    const datasetJson = PyJson.plain(datasetPy)
     let dataset: Json & { version: string } = { version: "" }
     if (datasetJson !== undefined) {
       if (!Predicate.isRecord(datasetJson)) problems.push(problemAt(datasetFile, "must be a JSON object"))
@@ -217,9 +236,12 @@ const classicProduct = (input: PlanInput, dir: string) =>
     }
     const metFile = path.join(dir, `${id}.met.json`)
     let met: Json = {}
+    let metPy: Json = {}
     if (yield* fs.exists(metFile).pipe(Effect.orElseSucceed(() => false))) {
-      const m = yield* JsonFile.read(metFile, { within: dir }).pipe(Effect.catchAll((p) => Effect.sync(() => (problems.push(p), {}))))
-      if (Predicate.isRecord(m)) met = m
+      const m = yield* JsonFile.read(metFile, { within: dir, parser: PyJson.parse }).pipe(
+        Effect.catchAll((p) => Effect.sync(() => (problems.push(p), {})))
+      )
+      if (Predicate.isRecord(m)) (metPy = m), (met = PyJson.plain(m) as Json)
       else problems.push(problemAt(metFile, "must be a JSON object"))
     }
     const listing = yield* ProductFiles.list(dir, dir, input.jobDir)
@@ -255,27 +277,18 @@ const classicProduct = (input: PlanInput, dir: string) =>
         files.push({ url: Location.child(publish.browse.location, f.relPath), size: f.size, source: { _tag: "File", path: f.realPath, identity: f.identity } })
       }
     }
-    const browseUrls = publish.browse ? publish.browse.urls : publish.urls
-    const browseBase = browseUrls[0] ?? publish.location
-    const images = browse
-      .filter((f) => f.relPath.endsWith(".browse.png"))
-      .map((f) => {
-        const small = f.relPath.replace(/\.browse\.png$/, ".browse_small.png")
-        return {
-          img: Location.child(browseBase, f.relPath),
-          small_img: Location.child(browseBase, browse.some((b) => b.relPath === small) ? small : f.relPath),
-          tooltip: f.relPath.replace(/\.browse\.png$/, "")
-        }
-      })
+    // HySDS: image records (file names) and browse urls only when the entry has `browse`.
+    const sortOrder = yield* browseSortOrder(entry, dir)
+    const images = publish.browse ? GrqDocument.images(names, sortOrder) : []
     const tooLong = lengthProblems(files, [...listing.files.map((f) => f.absPath), ...(publish.browse ? browse.map((f) => f.absPath) : [])])
     if (tooLong.length > 0) return yield* planProblems(tooLong)
     const document = GrqDocument.classic({
       id,
       entry: entryFields(entry),
-      datasetJson: dataset,
-      met,
+      datasetJson: datasetPy as Json & { version: string },
+      met: metPy,
       urls: publish.urls,
-      browseUrls,
+      browseUrls: publish.browse ? publish.browse.urls : [],
       images,
       prov: prov(input.job),
       now: input.now
@@ -299,7 +312,7 @@ const product = (
   entry: DatasetConfig.CompiledEntry,
   publish: DatasetConfig.Rendered,
   files: ReadonlyArray<PlannedFile>,
-  documents: ReadonlyArray<GrqRecord>,
+  documents: ReadonlyArray<GrqDocument.Built>,
   collections: ReadonlyArray<StacJson>,
   items: PlannedProduct["items"]
 ): PlannedProduct => ({
@@ -320,7 +333,8 @@ const product = (
   marker: Location.join(publish.location, MARKER_NAME),
   files,
   bytes: files.reduce((n, f) => n + f.size, 0),
-  documents,
+  documents: documents.map((d) => d.record),
+  datasetsJson: documents.map((d) => d.update),
   collections,
   items
 })
@@ -375,7 +389,7 @@ const stacProduct = (input: PlanInput, rootFile: string) =>
 
     const problems: Array<Problem> = lengthProblems(files, tree.files.map((f) => f.absPath))
     const byCollection = new Map<string, Array<StacJson>>()
-    const documents: Array<GrqRecord> = []
+    const documents: Array<GrqDocument.Built> = []
     for (const node of tree.items) {
       if (node.collection === undefined) {
         problems.push(problemAt(node.file, "item belongs to no collection; a STAC API can only hold items of a collection", "$.collection"))

@@ -122,6 +122,30 @@ export const grqIndexContract = (
       await exec((g) => g.remove([]))
     })
 
+    test("aliases: added to an index, read back, removed; removing again or on a missing index succeeds", async () => {
+      const alias = `${prefix}_alias`
+      expect(await exec((g) => g.aliasesOf(`${prefix}_never_created`))).toEqual([])
+      const doc = record(indexA, uid("aliased"))
+      await exec((g) => g.bulkIndex([doc]))
+      expect(await exec((g) => g.aliasesOf(indexA))).not.toContain(alias)
+      await exec((g) => g.addAliases([{ index: indexA, alias }]))
+      expect(await exec((g) => g.aliasesOf(indexA))).toContain(alias)
+      expect(await exec((g) => g.aliasesOf(indexB))).not.toContain(alias)
+      await exec((g) => g.removeAliases([{ index: indexA, alias }]))
+      expect(await exec((g) => g.aliasesOf(indexA))).not.toContain(alias)
+      await exec((g) => g.removeAliases([{ index: indexA, alias }]))
+      await exec((g) => g.removeAliases([{ index: `${prefix}_never_created`, alias }]))
+      await exec((g) => g.removeAliases([]))
+    })
+
+    test("an alias named like an existing index is refused", async () => {
+      const doc = record(indexA, uid("clash"))
+      await exec((g) => g.bulkIndex([doc, record(indexB, uid("clash-b"))]))
+      const error = await failure((g) => g.addAliases([{ index: indexA, alias: indexB }]))
+      expect(error._tag).toBe("IndexError")
+      expect(await exec((g) => g.aliasesOf(indexA))).not.toContain(indexB)
+    })
+
     test("list filters by dataset across indexes", async () => {
       const ds1 = uid("ds1")
       const ds2 = uid("ds2")

@@ -98,6 +98,10 @@ export interface Engine {
   /** The legacy (`_template`) template, as grq2 installs it, or None. */
   readonly getLegacyTemplate: (name: string) => Effect.Effect<Option.Option<Record<string, unknown>>, EngineError>
   readonly updateAliases: (actions: ReadonlyArray<Record<string, unknown>>) => Effect.Effect<void, EngineError>
+  /** The alias names of one index; fails with a 404 when the index does not exist. */
+  readonly getAliases: (index: string) => Effect.Effect<ReadonlyArray<string>, EngineError>
+  /** Removes one alias of one index; fails with a 404 when either is missing. */
+  readonly deleteAlias: (index: string, alias: string) => Effect.Effect<void, EngineError>
 }
 
 const isRecord = Predicate.isRecord
@@ -296,6 +300,16 @@ export const make = (options: {
           )
         )
       ),
-    updateAliases: (actions) => send({ method: "POST", path: "/_aliases", body: { actions } }).pipe(Effect.asVoid)
+    updateAliases: (actions) => send({ method: "POST", path: "/_aliases", body: { actions } }).pipe(Effect.asVoid),
+    getAliases: (index) =>
+      send({ method: "GET", path: `/${enc(index)}/_alias` }).pipe(
+        // `{<index>: {aliases: {<alias>: {...}}}}`
+        Effect.map((r) => {
+          const entry = isRecord(r.body) ? r.body[index] : undefined
+          return isRecord(entry) && isRecord(entry["aliases"]) ? Object.keys(entry["aliases"]) : []
+        })
+      ),
+    deleteAlias: (index, alias) =>
+      send({ method: "DELETE", path: `/${enc(index)}/_alias/${enc(alias)}` }).pipe(Effect.asVoid)
   }
 }

@@ -51,6 +51,8 @@ const scripted = (
     getIndexTemplate: notUsed,
     getLegacyTemplate: notUsed,
     updateAliases: notUsed,
+    getAliases: notUsed,
+    deleteAlias: notUsed,
     ...overrides
   }
   return { engine, calls }

@@ -6,12 +6,13 @@
  * Same semantics as the embedded SqliteIndex, so the shared contract suite
  * holds for all three. One module per concern: BulkWrites (bulk requests:
  * chunking, throttled items, rejections; `bulkIndex`, `remove`), Lookups
- * (`find`, `list` by scroll), TemplateAdmin (engine identity, health, the
+ * (`find`, `list` by scroll), Aliases (an entry's `index.aliases`), TemplateAdmin (engine identity, health, the
  * index template and alias: `check`, `init`), over GrqCalls (one retried,
  * traced request; errors with hints).
  */
 import { Effect, Layer, type Scope } from "effect"
 import { type Errors, GrqIndex } from "@hysds-stac/core"
+import * as Aliases from "./Aliases.ts"
 import * as BulkWrites from "./BulkWrites.ts"
 import * as Config from "./Config.ts"
 import type { Connection } from "./Config.ts"
@@ -30,7 +31,10 @@ export const make = (engine: Engine.Engine, connection: Connection): GrqIndex.Gr
     find: Lookups.find(g),
     bulkIndex: BulkWrites.bulkIndex(g),
     remove: BulkWrites.remove(g),
-    list: Lookups.list(g)
+    list: Lookups.list(g),
+    aliasesOf: Aliases.aliasesOf(g),
+    addAliases: Aliases.addAliases(g),
+    removeAliases: Aliases.removeAliases(g)
   }
 }
 

@@ -53,6 +53,11 @@ CREATE TABLE IF NOT EXISTS grq_mappings (
   type       TEXT NOT NULL,
   PRIMARY KEY (index_name, path)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS grq_aliases (
+  index_name TEXT NOT NULL,
+  alias      TEXT NOT NULL,
+  PRIMARY KEY (index_name, alias)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS stac_collections (
   id  TEXT PRIMARY KEY NOT NULL,
   doc TEXT NOT NULL

@@ -9,6 +9,9 @@
  * Like GRQ, every index named `grq_*` is under the alias `grq`: `find` and
  * `list` look across all of them, and documents written to any other index are
  * kept but invisible to both (as they would be to a search on the alias).
+ * Other aliases (a datasets.json entry's `index.aliases`) are recorded per
+ * index, with Elasticsearch's name rules; an index exists once it has held a
+ * document.
  */
 import { Effect, Either, Layer, Option } from "effect"
 import { Errors, GrqIndex } from "@hysds-stac/core"
@@ -202,10 +205,48 @@ export const make = (options: Options = {}): Effect.Effect<GrqIndex.GrqIndexShap
         return rows.map(toRecord)
       })
 
+    const exists = (index: string): boolean =>
+      sql.query<{ n: number }, [string, string]>(
+        "SELECT (EXISTS (SELECT 1 FROM grq_mappings WHERE index_name = ?) OR EXISTS (SELECT 1 FROM grq_docs WHERE index_name = ?)) AS n"
+      ).get(index, index)!.n === 1
+
+    const aliasesOf: GrqIndex.GrqIndexShape["aliasesOf"] = (index) =>
+      attempt(`read the aliases of ${index}`, () => {
+        if (!exists(index)) return []
+        const own = sql
+          .query<{ alias: string }, [string]>("SELECT alias FROM grq_aliases WHERE index_name = ? ORDER BY alias")
+          .all(index)
+          .map((r) => r.alias)
+        return index.startsWith("grq_") && !own.includes("grq") ? ["grq", ...own] : own
+      })
+
+    const addAliases: GrqIndex.GrqIndexShape["addAliases"] = (refs) =>
+      attempt(`add ${refs.length} alias(es)`, () =>
+        writeTransaction(db, () => {
+          for (const { index, alias } of refs) {
+            const problem = indexNameProblem(alias)
+            if (problem !== undefined) throw new Error(`invalid_alias_name_exception: Invalid alias name [${alias}], ${problem}`)
+            if (exists(alias)) throw new Error(`invalid_alias_name_exception: Invalid alias name [${alias}], an index exists with the same name as the alias`)
+            if (!exists(index)) throw new Error(`index_not_found_exception: no such index [${index}]`)
+            sql.query<unknown, [string, string]>("INSERT OR IGNORE INTO grq_aliases (index_name, alias) VALUES (?, ?)").run(index, alias)
+          }
+        })
+      )
+
+    const removeAliases: GrqIndex.GrqIndexShape["removeAliases"] = (refs) =>
+      refs.length === 0
+        ? Effect.void
+        : attempt(`remove ${refs.length} alias(es)`, () =>
+            writeTransaction(db, () => {
+              const del = sql.query<unknown, [string, string]>("DELETE FROM grq_aliases WHERE index_name = ? AND alias = ?")
+              for (const ref of refs) del.run(ref.index, ref.alias)
+            })
+          )
+
     // The embedded index creates its tables when opened: there is no template to install.
     const check = () => Effect.void
     const init = () => Effect.void
-    return { check, init, find, bulkIndex, remove, list }
+    return { check, init, find, bulkIndex, remove, list, aliasesOf, addAliases, removeAliases }
   })
 
 /** GrqIndex over the shared {@link Database}. */
