@@ -96,6 +96,8 @@ for (const backend of backends) {
     const job = parityJob(root, t)
     const ids = [job.ids.aoi, job.ids.multi, job.ids.ifg]
     let second: ReturnType<typeof secondIfgJob> | undefined
+    let third: ReturnType<typeof secondIfgJob> | undefined
+    const newIndex = `${job.customIndex}_new`
 
     beforeAll(async () => {
       if (backend.grq) await run(backend, stateDir, Effect.flatMap(GrqIndex.GrqIndex, (g) => g.init()))
@@ -105,8 +107,9 @@ for (const backend of backends) {
 
     afterAll(async () => {
       if (backend.url) {
-        await deleteGrqDocs(backend.url, [...ids, ...(second ? [second.id] : [])])
+        await deleteGrqDocs(backend.url, [...ids, ...(second ? [second.id] : []), ...(third ? [third.id] : [])])
         await fetch(`${backend.url}/${job.customIndex}`, { method: "DELETE" })
+        await fetch(`${backend.url}/${newIndex}`, { method: "DELETE" })
       }
       fs.rmSync(root, { recursive: true, force: true })
     }, T)
@@ -180,6 +183,23 @@ for (const backend of backends) {
         const ok = await ingest(backend, stateDir, second.dir, second.datasets)
         expect(Exit.isSuccess(ok)).toBe(true)
         expect(await aliasesOf(backend, stateDir, job.customIndex)).toContain(extra)
+      },
+      T
+    )
+
+    test(
+      "a rolled-back ingest that created the index leaves it under the alias grq, without the aliases it added",
+      async () => {
+        const extra = `parity_${t}_new_extra`
+        third = secondIfgJob(root, t, ["grq", extra], 3, `parity_${t}_new`)
+        expect(await aliasesOf(backend, stateDir, newIndex)).toEqual([])
+        const late = Layer.succeed(Progress.Progress, {
+          emit: (e) => (e._tag === "Planned" ? Effect.sync(() => fs.mkdirSync(path.join(third!.dir, "_datasets.json"))) : Effect.void)
+        })
+        expect(Exit.isFailure(await ingest(backend, stateDir, third.dir, third.datasets, late))).toBe(true)
+        expect(await storedDocs(backend, stateDir, [third.id])).toEqual([])
+        // The index stays (as an index's mappings do); it keeps GRQ's alias, so what it holds later is found.
+        expect(await aliasesOf(backend, stateDir, newIndex)).toEqual(["grq"])
       },
       T
     )

@@ -63,7 +63,7 @@ const write = (file: string, content: string | Json) => {
 }
 
 /** The datasets.json of the job; `ifgAliases` replaces the IFG entry's aliases (the rollback test adds one). */
-export const datasetsJson = (t: string, ifgAliases: ReadonlyArray<string>): Json => ({
+export const datasetsJson = (t: string, ifgAliases: ReadonlyArray<string>, suffix = `parity_${t}`): Json => ({
   datasets: [
     {
       ipath: "hysds::data/area_of_interest_parity",
@@ -100,7 +100,7 @@ export const datasetsJson = (t: string, ifgAliases: ReadonlyArray<string>): Json
         location: "s3://parity-products/ifg/{year}/{month}/{day}/{id}",
         urls: ["https://products.example.com/ifg/{year}/{month}/{day}/{id}"]
       },
-      index: { suffix: `parity_${t}`, aliases: [...ifgAliases] }
+      index: { suffix, aliases: [...ifgAliases] }
     }
   ]
 })
@@ -224,14 +224,20 @@ export const parityJob = (root: string, t: string): ParityJob => {
   }
 }
 
-/** A second job: one more IFG product, for the rollback of aliases. */
-export const secondIfgJob = (root: string, t: string, aliases: ReadonlyArray<string>): { dir: string; datasets: string; id: string } => {
-  const dir = path.join(root, `parity-job2-${t}`)
-  const id = `S1-IFG_parity_${t}_20240116T103000`
+/** Another job of one IFG product (`n` tells them apart), for the rollback of aliases; `suffix` its entry's index.suffix. */
+export const secondIfgJob = (
+  root: string,
+  t: string,
+  aliases: ReadonlyArray<string>,
+  n = 2,
+  suffix = `parity_${t}`
+): { dir: string; datasets: string; id: string } => {
+  const dir = path.join(root, `parity-job${n}-${t}`)
+  const id = `S1-IFG_parity_${t}_202401${15 + n - 1}T103000`
   write(path.join(dir, "_job.json"), { task_id: "task-parity-2", job_info: { id: "job-parity-2", status: 0, payload_hash: "p4r1ty2", job_payload: { payload_task_id: "payload-parity-2" } } })
   write(path.join(dir, "_context.json"), { _prov: PROV })
   write(path.join(dir, id, `${id}.dataset.json`), { version: "v2.0", location: IFG_LOCATION })
-  const datasets = path.join(root, `datasets2-${t}.json`)
-  write(datasets, datasetsJson(t, aliases))
+  const datasets = path.join(root, `datasets${n}-${t}.json`)
+  write(datasets, datasetsJson(t, aliases, suffix))
   return { dir, datasets, id }
 }

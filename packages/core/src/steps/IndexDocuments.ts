@@ -38,12 +38,22 @@ const declared = Step.declare("IndexDocuments", {
   commit: () => Effect.void
 })
 
+/**
+ * GRQ's own alias: every `grq_*` index gets it from the index template when it
+ * is created (`grq init`), so an entry naming it asks for nothing. Never ours
+ * to add or to remove: an index this run created (and keeps after a rollback)
+ * must stay under it, or its later documents would not be found.
+ */
+const GRQ_ALIAS = "grq"
+
 /** The (index, alias) pairs the records want that their index does not have now. */
 const missingAliases = (records: ReadonlyArray<GrqRecord>) =>
   Effect.gen(function* () {
     const wanted = new Map<string, Set<string>>()
     for (const r of records) {
-      for (const alias of r.aliases ?? []) wanted.set(r.index, (wanted.get(r.index) ?? new Set()).add(alias))
+      for (const alias of r.aliases ?? []) {
+        if (alias !== GRQ_ALIAS) wanted.set(r.index, (wanted.get(r.index) ?? new Set()).add(alias))
+      }
     }
     const index = yield* GrqIndex
     const missing: Array<AliasRef> = []
