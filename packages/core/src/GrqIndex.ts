@@ -31,10 +31,28 @@ export interface GrqIndexShape {
   /** The document with this `_id` in any index under the alias `grq` (HySDS's "exists" check). */
   readonly find: (id: string) => Effect.Effect<Option.Option<GrqRecord>, IndexError>
   /**
+   * `find` for many ids at once: the documents found, at most one per id (the one
+   * `find` would answer), in the order of `ids`. One request per large chunk of
+   * ids instead of one per id: the claim looks up every document of a job.
+   */
+  readonly findMany: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<GrqRecord>, IndexError>
+  /**
    * Indexes (creates or replaces) every record. When any is rejected it fails naming
    * the document and the reason; the others may or may not have been written.
+   * With `deferRefresh` the writes may stay invisible to `find` and `list` until
+   * `refresh` of their indexes (no per-request refresh wait); otherwise they are
+   * visible when it succeeds (as the index is configured).
    */
-  readonly bulkIndex: (records: ReadonlyArray<GrqRecord>) => Effect.Effect<void, IndexError>
+  readonly bulkIndex: (
+    records: ReadonlyArray<GrqRecord>,
+    options?: { readonly deferRefresh?: boolean }
+  ) => Effect.Effect<void, IndexError>
+  /**
+   * Makes every write so far to these indexes visible to `find` and `list` (one
+   * index refresh), unless the index is configured never to refresh. A missing
+   * index is skipped.
+   */
+  readonly refresh: (indexes: ReadonlyArray<string>) => Effect.Effect<void, IndexError>
   /** Deletes documents; deleting a missing one succeeds, so undo can be repeated. */
   readonly remove: (refs: ReadonlyArray<DocRef>) => Effect.Effect<void, IndexError>
   /** The aliases `index` has now; none when the index does not exist. */

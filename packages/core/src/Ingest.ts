@@ -176,6 +176,9 @@ const execute = (plan: Plan.Plan, options: IngestOptions, tx: string) =>
     }
     const records = plan.products.flatMap((p) => p.documents)
     for (const batch of chunks(records, options.batchSize)) yield* Steps.IndexDocuments.run(batch, replacedDocs)
+    // The documents were written without waiting for visibility: one refresh
+    // makes all of them searchable before the run can succeed.
+    if (records.length > 0) yield* (yield* GrqIndex).refresh(records.map((r) => r.index)).pipe(Effect.withSpan("refresh grq"))
     const file = yield* Steps.WriteJobFile.run(plan)
     // The decision point: from here on a crash is recovered by rolling forward.
     const journal = yield* Journal

@@ -66,6 +66,31 @@ export const grqIndexContract = (
       expect(foundB.index).toBe(indexB)
     })
 
+    test("findMany answers what find answers for each id, in the order asked, skipping unknown ids", async () => {
+      const a = record(indexA, uid("many-a"))
+      const b = record(indexB, uid("many-b"))
+      const twice = uid("many-twice")
+      await exec((g) => g.bulkIndex([a, b, record(indexB, twice), record(indexA, twice)]))
+      const unknown = uid("many-unknown")
+      const found = await exec((g) => g.findMany([b.id, unknown, a.id, twice, a.id]))
+      const single = Option.getOrThrow(await exec((g) => g.find(twice)))
+      expect(found.map((r) => [r.index, r.id])).toEqual([
+        [indexB, b.id],
+        [indexA, a.id],
+        [single.index, twice]
+      ])
+      expect(found[1]!.doc["objectid"]).toBe(a.id)
+      expect(await exec((g) => g.findMany([]))).toEqual([])
+    })
+
+    test("bulkIndex with deferRefresh, then refresh: every document is found and listed", async () => {
+      const dataset = uid("deferred")
+      const records = Array.from({ length: 3 }, (_, i) => record(indexA, uid(`deferred-${i}`), { dataset }))
+      await exec((g) => Effect.zipRight(g.bulkIndex(records, { deferRefresh: true }), g.refresh([indexA, indexA, uid("no_such_index")])))
+      expect((await exec((g) => g.findMany(records.map((r) => r.id)))).map((r) => r.id)).toEqual(records.map((r) => r.id))
+      expect((await exec((g) => g.list({ dataset }))).map((r) => r.id).sort()).toEqual(records.map((r) => r.id).sort())
+    })
+
     test("find of an unknown id is none", async () => {
       expect(Option.isNone(await exec((g) => g.find(uid("unknown"))))).toBe(true)
     })

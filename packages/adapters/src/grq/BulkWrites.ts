@@ -12,6 +12,7 @@
  */
 import { Duration, Effect } from "effect"
 import { Errors, type GrqIndex, Retry } from "@hysds-stac/core"
+import type * as Config from "./Config.ts"
 import type * as Engine from "./Engine.ts"
 import type { Calls } from "./GrqCalls.ts"
 
@@ -100,14 +101,15 @@ const sendChunk = (
   g: Calls,
   ops: ReadonlyArray<Op>,
   what: string,
-  accept: (item: Engine.BulkItem) => boolean
+  accept: (item: Engine.BulkItem) => boolean,
+  refresh: Config.Refresh
 ): Effect.Effect<Array<Rejection>, Errors.IndexError> =>
   Effect.gen(function* () {
     const rejected: Array<Rejection> = []
     let pending = ops
     for (let attempt = 0; pending.length > 0; attempt++) {
       const body = pending.map((op) => op.lines).join("")
-      const items = yield* g.call(`${what} (${pending.length} operation(s))`, g.engine.bulk(body, g.connection.refresh))
+      const items = yield* g.call(`${what} (${pending.length} operation(s))`, g.engine.bulk(body, refresh))
       if (items.length !== pending.length) {
         return yield* new Errors.IndexError({
           message: `GRQ (${g.where}): the bulk response has ${items.length} item(s) for ${pending.length} operation(s)`
@@ -129,19 +131,25 @@ const sendChunk = (
     return rejected
   })
 
-const sendAll = (g: Calls, ops: ReadonlyArray<Op>, what: string, accept: (item: Engine.BulkItem) => boolean) =>
+const sendAll = (
+  g: Calls,
+  ops: ReadonlyArray<Op>,
+  what: string,
+  accept: (item: Engine.BulkItem) => boolean,
+  refresh: Config.Refresh = g.connection.refresh
+) =>
   Effect.gen(function* () {
     const rejected: Array<Rejection> = []
     // In order, one at a time: a record repeated in a later chunk must land last.
     for (const part of chunk(ops, g.connection.bulkMaxDocs, g.connection.bulkMaxBytes)) {
-      rejected.push(...(yield* sendChunk(g, part, what, accept)))
+      rejected.push(...(yield* sendChunk(g, part, what, accept, refresh)))
     }
     return rejected
   })
 
 export const bulkIndex =
   (g: Calls): GrqIndex.GrqIndexShape["bulkIndex"] =>
-  (records) =>
+  (records, options) =>
   Effect.gen(function* () {
     if (records.length === 0) return
     const ops: Array<Op> = []
@@ -159,7 +167,7 @@ export const bulkIndex =
         })
       }
     }
-    const rejected = [...unserialisable, ...(yield* sendAll(g, ops, `index ${records.length} document(s)`, () => false))]
+    const rejected = [...unserialisable, ...(yield* sendAll(g, ops, `index ${records.length} document(s)`, () => false, options?.deferRefresh ? "false" : g.connection.refresh))]
     const first = rejected[0]
     if (first) {
       return yield* new Errors.IndexError({
@@ -199,3 +207,17 @@ export const remove =
     }
   })
 
+
+/**
+ * One `_refresh` of the indexes written with `deferRefresh`: what `wait_for` on
+ * every bulk request paid per request (about a second each), paid once. An
+ * index configured with `refresh: false` is left to its refresh interval.
+ */
+export const refresh =
+  (g: Calls): GrqIndex.GrqIndexShape["refresh"] =>
+  (indexes) =>
+    Effect.gen(function* () {
+      const unique = [...new Set(indexes)]
+      if (unique.length === 0 || g.connection.refresh === "false") return
+      yield* g.call(`refresh ${unique.length} index(es)`, g.engine.refresh(unique))
+    })

@@ -85,6 +85,8 @@ export interface Engine {
   readonly health: () => Effect.Effect<{ readonly status: string; readonly cluster: string }, EngineError>
   /** One `_bulk` request; the per-item results, in the order of the operations. */
   readonly bulk: (ndjson: string, refresh: Refresh) => Effect.Effect<ReadonlyArray<BulkItem>, EngineError>
+  /** One `_refresh` of these indexes; missing ones are ignored. */
+  readonly refresh: (indexes: ReadonlyArray<string>) => Effect.Effect<void, EngineError>
   readonly search: (
     index: string,
     body: Readonly<Record<string, unknown>>,
@@ -251,6 +253,12 @@ export const make = (options: {
             : Effect.fail(unexpected("cluster health", r.body))
         )
       ),
+    refresh: (indexes) =>
+      send({
+        method: "POST",
+        path: `/${indexes.map(enc).join(",")}/_refresh`,
+        query: { ignore_unavailable: true, allow_no_indices: true }
+      }).pipe(Effect.asVoid),
     bulk: (ndjson, refresh) =>
       send({ method: "POST", path: "/_bulk", query: { refresh }, ndjson }).pipe(
         Effect.flatMap((r) =>

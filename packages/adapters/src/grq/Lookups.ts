@@ -1,5 +1,6 @@
 /**
- * Reading from the alias `grq`: one product by id (what HySDS calls "exists")
+ * Reading from the alias `grq`: one product by id (what HySDS calls "exists"),
+ * many at once (`findMany`, one `ids` query per 1,000 ids, for the claim)
  * and all documents, of one dataset or all, by scroll (no 10,000-hit limit),
  * sorted by id, then index. A missing alias or index reads as empty.
  */
@@ -39,6 +40,61 @@ export const find =
       )
     }
     return Option.some({ index: first._index, id: first._id, doc: first._source ?? {} })
+  })
+
+/** Ids per `findMany` request, and the hits one request may answer (the default `index.max_result_window`). */
+const IDS_PER_REQUEST = 1000
+const HITS_PER_REQUEST = 10_000
+
+export const findMany =
+  (g: Calls): GrqIndex.GrqIndexShape["findMany"] =>
+  (ids) =>
+  Effect.gen(function* () {
+    const wanted = [...new Set(ids)]
+    const chunks: Array<Array<string>> = []
+    for (let i = 0; i < wanted.length; i += IDS_PER_REQUEST) chunks.push(wanted.slice(i, i + IDS_PER_REQUEST))
+    const found = new Map<string, GrqIndex.GrqRecord>()
+    const repeated: Array<string> = []
+    yield* Effect.forEach(
+      chunks,
+      (chunk) =>
+        Effect.gen(function* () {
+          const page = yield* g.callOrMissing(
+            `look up ${chunk.length} id(s)`,
+            g.engine.search(IndexTemplate.ALIAS, {
+              query: { ids: { values: chunk } },
+              size: HITS_PER_REQUEST,
+              sort: [{ _index: "asc" }],
+              track_total_hits: false
+            })
+          )
+          const hits = Option.match(page, { onNone: () => [], onSome: (p) => p.hits })
+          if (hits.length >= HITS_PER_REQUEST) {
+            // Ids held by many indexes each filled the page: look this chunk up one by one.
+            for (const id of chunk) {
+              const one = yield* find(g)(id)
+              if (Option.isSome(one)) found.set(id, one.value)
+            }
+            return
+          }
+          // Sorted by index name: the first hit of an id is the one `find` answers with.
+          for (const h of hits) {
+            if (found.has(h._id)) repeated.push(h._id)
+            else found.set(h._id, { index: h._index, id: h._id, doc: h._source ?? {} })
+          }
+        }),
+      { concurrency: 4, discard: true }
+    )
+    if (repeated.length > 0) {
+      const id = repeated[0]!
+      yield* Effect.logWarning(
+        `GRQ: ${repeated.length} id(s) are in several indexes under the alias ${IndexTemplate.ALIAS}, e.g. "${id}"; using ${found.get(id)?.index ?? "the first index"} for each (the first by name)`
+      )
+    }
+    return wanted.flatMap((id) => {
+      const r = found.get(id)
+      return r === undefined ? [] : [r]
+    })
   })
 
 export const list =

@@ -31,6 +31,7 @@ const scripted = (
     redact: (s) => s,
     identify: notUsed,
     health: notUsed,
+    refresh: notUsed,
     bulk: (ndjson) =>
       Effect.suspend(() => {
       const lines = ndjson.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>)

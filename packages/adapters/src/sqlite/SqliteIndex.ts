@@ -110,6 +110,16 @@ export const make = (options: Options = {}): Effect.Effect<GrqIndex.GrqIndexShap
         return Option.some(toRecord(first))
       })
 
+    // Embedded lookups are local queries: one per id costs what one IN query would.
+    const findMany: GrqIndex.GrqIndexShape["findMany"] = (ids) =>
+      Effect.map(
+        Effect.forEach([...new Set(ids)], find),
+        (found) => found.flatMap((r) => (Option.isSome(r) ? [r.value] : []))
+      )
+
+    // Writes are visible when they commit: nothing to refresh.
+    const refresh: GrqIndex.GrqIndexShape["refresh"] = () => Effect.void
+
     const bulkIndex: GrqIndex.GrqIndexShape["bulkIndex"] = (records) =>
       Effect.gen(function* () {
         if (records.length === 0) return
@@ -246,7 +256,7 @@ export const make = (options: Options = {}): Effect.Effect<GrqIndex.GrqIndexShap
     // The embedded index creates its tables when opened: there is no template to install.
     const check = () => Effect.void
     const init = () => Effect.void
-    return { check, init, find, bulkIndex, remove, list, aliasesOf, addAliases, removeAliases }
+    return { check, init, find, findMany, bulkIndex, refresh, remove, list, aliasesOf, addAliases, removeAliases }
   })
 
 /** GrqIndex over the shared {@link Database}. */

@@ -11,8 +11,8 @@
  *   were accepted.
  *
  * Choices that follow:
- * - findItems uses `POST /search` with `ids` and `collections`, 100 ids per
- *   request, following `next`: one request per 100 ids instead of one GET per
+ * - findItems uses `POST /search` with `ids` and `collections`, 500 ids per
+ *   request, following `next`: one request per 500 ids instead of one GET per
  *   id, no URL length limit, and on pgstac it reads the same tables the writes
  *   went to. Results are sorted by id, as the embedded registry returns them.
  * - Read-your-writes: after item writes and deletes the ids are searched once
@@ -30,8 +30,11 @@ import type { Prepared } from "./ItemChecks.ts"
 
 type Shape = StacRegistry.StacRegistryShape
 
-/** Ids per search request in findItems. */
-const SEARCH_CHUNK = 100
+/**
+ * Ids per search request in findItems: a whole ingest batch (500 by default)
+ * in one search, as the writes are one bulk request of as many.
+ */
+const SEARCH_CHUNK = 500
 
 export const findItems =
   (api: Api): Shape["findItems"] =>

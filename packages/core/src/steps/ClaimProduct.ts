@@ -8,7 +8,7 @@
  * Undo and commit both drop the marker, but only if this transaction wrote it:
  * when the claim lost the race, the marker there belongs to another ingest.
  */
-import { Effect, Option, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { ConflictError } from "../Errors.ts"
 import { GrqIndex, type GrqRecord } from "../GrqIndex.ts"
 import type * as JobInfo from "../JobInfo.ts"
@@ -68,11 +68,8 @@ const run = (p: Plan.PlannedProduct, tx: string, force: boolean, job: JobInfo.Jo
         }
       })
     )
-    const previous: Array<GrqRecord> = []
-    for (const d of p.documents) {
-      const found = yield* index.find(d.id)
-      if (Option.isSome(found)) previous.push(found.value)
-    }
+    // One lookup for all of the product's documents (a STAC product has one per item).
+    const previous: ReadonlyArray<GrqRecord> = yield* index.findMany(p.documents.map((d) => d.id))
     if (previous.length > 0 && !force) {
       return yield* Effect.fail(
         new ConflictError({

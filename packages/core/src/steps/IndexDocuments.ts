@@ -83,7 +83,8 @@ const run = (records: ReadonlyArray<GrqRecord>, previous: ReadonlyArray<GrqRecor
         Effect.gen(function* () {
           const moved = replaced.filter((r) => !records.some((n) => n.id === r.id && n.index === r.index))
           if (moved.length > 0) yield* index.remove(moved)
-          yield* index.bulkIndex(records)
+          // Made visible once for the whole run (Ingest refreshes before the job file), not per batch.
+          yield* index.bulkIndex(records, { deferRefresh: true })
           if (aliases.length > 0) yield* index.addAliases(aliases)
         })
       )
