@@ -98,6 +98,11 @@ describe("ingest of mixed-job (1 STAC catalog, 2 classic products, 1 localized i
     ])
     const stac = products.find((p: any) => p.kind === "stac")
     expect(stac).toMatchObject({ collections: 1, items: 3, documents: 3, files: 11, location: `s3://hysds-stac-catalogs/catalogs/${CATALOG}` })
+    // Where the time went, per phase, and the process's peak memory.
+    expect(Object.keys(result.performance.phases)).toEqual(["plan", "claim", "files", "stac", "grq", "finish"])
+    for (const seconds of Object.values(result.performance.phases)) expect(seconds).toBeGreaterThanOrEqual(0)
+    expect(result.performance.phases.plan).toBeGreaterThan(0)
+    expect(result.performance.peakRssBytes).toBeGreaterThan(10 * 1024 * 1024)
     expect(products.find((p: any) => p.id === AOI)).toMatchObject({ files: 7, documents: 1, items: 0, collections: 0 })
     expect(products.find((p: any) => p.id === IFG)).toMatchObject({ files: 5, documents: 1, items: 0, collections: 0 })
     expect(result.totals).toMatchObject({ products: 3, collections: 1, items: 3, documents: 5, files: 23 })

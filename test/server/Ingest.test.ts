@@ -98,7 +98,7 @@ describe("happy path: POST a copy of examples/mixed-job, then GET it", () => {
     expect(lines.some((l) => l.message === "request" && l.status === 202 && l.path === "/v1/ingests")).toBe(true)
   })
 
-  test("/metrics moved: one more succeeded ingest, its files, bytes, items, documents, step durations", async () => {
+  test("/metrics moved: one more succeeded ingest, its files, bytes, items, documents, step and phase durations, peak RSS", async () => {
     const after = await scrape(server)
     const delta = (series: string) => (after.get(series) ?? 0) - (before.get(series) ?? 0)
     expect(delta('hysds_stac_ingests_total{outcome="succeeded",dry_run="false"}')).toBeGreaterThanOrEqual(1)
@@ -109,6 +109,11 @@ describe("happy path: POST a copy of examples/mixed-job, then GET it", () => {
     expect(after.get('hysds_stac_step_duration_seconds_count{action="PutObjects"}')).toBeGreaterThanOrEqual(3)
     expect(after.get('hysds_stac_step_duration_seconds_count{action="IndexDocuments"}')).toBeGreaterThanOrEqual(1)
     expect(after.get('process_memory_bytes{kind="rss"}')).toBeGreaterThan(0)
+    // Peak memory, and time per phase of the ingest (one more observation of each phase it ran).
+    expect(after.get("process_peak_rss_bytes")).toBeGreaterThanOrEqual(after.get('process_memory_bytes{kind="rss"}')! / 2)
+    for (const phase of ["plan", "claim", "files", "stac", "grq", "finish"]) {
+      expect(delta(`hysds_stac_phase_duration_seconds_count{phase="${phase}"}`)).toBeGreaterThanOrEqual(1)
+    }
     expect(delta('hysds_stac_http_requests_total{code="2xx"}')).toBeGreaterThan(0)
   })
 })

@@ -69,10 +69,13 @@ export const rollbackText = (report: Ingest.IngestFailed["rollback"]): string =>
 }
 
 /** Prints a failure (human or JSON) and turns it into the process exit code. */
-export const failure = (error: Errors.PublishError, options: { readonly json: boolean; readonly rollback?: Ingest.IngestFailed["rollback"]; readonly tx?: string }) =>
+export const failure = (
+  error: Errors.PublishError,
+  options: { readonly json: boolean; readonly rollback?: Ingest.IngestFailed["rollback"]; readonly tx?: string; readonly performance?: unknown }
+) =>
   Effect.gen(function* () {
     if (options.json) {
-      yield* json({ ok: false, ...(options.tx ? { tx: options.tx } : {}), error: errorJson(error), ...(options.rollback ? { rollback: options.rollback } : {}) })
+      yield* json({ ok: false, ...(options.tx ? { tx: options.tx } : {}), error: errorJson(error), ...(options.rollback ? { rollback: options.rollback } : {}), ...(options.performance !== undefined ? { performance: options.performance } : {}) })
     } else {
       yield* Console.error(redact(Errors.describe(error)))
       if (options.rollback) yield* Console.error(redact(rollbackText(options.rollback)))

@@ -15,7 +15,8 @@ export type ProgressEvent =
   | { readonly _tag: "FilePublished"; readonly url: string; readonly bytes: number }
   | { readonly _tag: "ItemsRegistered"; readonly collection: string; readonly count: number }
   | { readonly _tag: "DocumentsIndexed"; readonly count: number }
-  | { readonly _tag: "StepStarted"; readonly step: number; readonly summary: string }
+  /** `name`: the step's kind (ClaimProduct, PutObjects, ...), what PhaseClock sorts phases by. */
+  | { readonly _tag: "StepStarted"; readonly step: number; readonly summary: string; readonly name?: string }
   | { readonly _tag: "RollingBack"; readonly steps: number }
   | { readonly _tag: "StepUndone"; readonly step: number; readonly summary: string }
   | { readonly _tag: "UndoFailed"; readonly step: number; readonly summary: string; readonly error: string }

@@ -213,7 +213,7 @@ export const run = <Tag extends string, Fields extends Schema.Struct.Fields, A, 
         ? cleanup(step, generic, action).pipe(Effect.withSpan(`commit ${declared.name}`, { attributes }))
         : compensate(tx, step, generic, action).pipe(Effect.withSpan(`undo ${declared.name}`, { attributes }))
     )
-    yield* progress.emit({ _tag: "StepStarted", step, summary: declared.summary(action) })
+    yield* progress.emit({ _tag: "StepStarted", step, summary: declared.summary(action), name: declared.name })
     const [elapsed, result] = yield* Effect.timed(effect)
     yield* journal.append({ _tag: "Done", tx: tx.id, step })
     yield* Metric.update(Metric.tagged(duration, "action", declared.name), Duration.toSeconds(elapsed))

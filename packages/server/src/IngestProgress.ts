@@ -4,13 +4,23 @@
  * /v1/ingests/{id} shows. One instance per ingest, so events never need an id.
  * Emitting is a few field updates: it never fails and never slows the ingest.
  */
-import { Progress } from "@hysds-stac/core"
+import { PhaseClock, Progress } from "@hysds-stac/core"
 import { Effect } from "effect"
 import type { Entry } from "./IngestRecord.ts"
 
-export const make = (entry: Entry): Progress.ProgressShape => ({
+/** Each running ingest's phase clock, read when it ends (Outcome's metrics). */
+const clocks = new WeakMap<Entry, PhaseClock.PhaseClock>()
+
+/** The phases of `entry`'s ingest so far, in seconds (none before it started). */
+export const phaseTimes = (entry: Entry): PhaseClock.PhaseTimes => clocks.get(entry)?.times(performance.now()) ?? {}
+
+export const make = (entry: Entry): Progress.ProgressShape => {
+  const clock = PhaseClock.make(performance.now())
+  clocks.set(entry, clock)
+  return {
   emit: (event) =>
     Effect.sync(() => {
+      clock.observe(event, performance.now())
       const p = entry.progress
       switch (event._tag) {
         case "Planned":
@@ -44,6 +54,7 @@ export const make = (entry: Entry): Progress.ProgressShape => ({
           return
       }
     })
-})
+  }
+}
 
 export const service = (entry: Entry) => Effect.provideService(Progress.Progress, make(entry))

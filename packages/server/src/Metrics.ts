@@ -23,6 +23,12 @@ export const queueWait = Metric.histogram(
   MetricBoundaries.exponential({ start: 0.01, factor: 3, count: 12 }),
   "Time ingests waited in the queue for a slot."
 )
+export const phaseDuration = Metric.histogram(
+  "hysds_stac_phase_duration_seconds",
+  MetricBoundaries.exponential({ start: 0.01, factor: 2, count: 18 }),
+  "Time in each phase of an ingest (plan, claim, files, stac, grq, finish, rollback), from its first step to its last progress."
+)
+export const peakRss = Metric.gauge("process_peak_rss_bytes", { description: "The most resident memory the process has held since it started." })
 export const products = counter("hysds_stac_products_published_total", "Products published by succeeded ingests.")
 export const items = counter("hysds_stac_items_published_total", "STAC items registered by succeeded ingests.")
 export const files = counter("hysds_stac_files_published_total", "Files copied to the store by succeeded ingests.")
@@ -66,6 +72,8 @@ export const sample = Effect.gen(function* () {
   const m = process.memoryUsage()
   const kinds = { rss: m.rss, heap_total: m.heapTotal, heap_used: m.heapUsed, external: m.external, array_buffers: m.arrayBuffers }
   for (const [kind, value] of Object.entries(kinds)) yield* Metric.set(Metric.tagged(memory, "kind", kind), value)
+  // maxRSS is in KiB.
+  yield* Metric.set(peakRss, process.resourceUsage().maxRSS * 1024)
 })
 
 export const reject = (reason: (typeof rejections)[number]) => Metric.increment(Metric.tagged(rejected, "reason", reason))

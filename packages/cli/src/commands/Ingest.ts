@@ -1,5 +1,5 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Errors, Ingest } from "@hysds-stac/core"
+import { Errors, Ingest, PhaseClock } from "@hysds-stac/core"
 import { Config, Effect, Layer, Option } from "effect"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -57,7 +57,8 @@ export const command = Command.make(
     Effect.gen(function* () {
       const datasetsFile = yield* requireDatasets(o.datasets, o.json)
       const tty = process.stderr.isTTY === true
-      const layers = Layer.mergeAll(ProgressLine.layer({ tty, quiet: o.json }), JournalCommands.layer(o.stateDir))
+      const clock = PhaseClock.make(performance.now())
+      const layers = Layer.mergeAll(ProgressLine.layer({ tty, quiet: o.json, clock }), JournalCommands.layer(o.stateDir))
       const outcome = yield* Shared.withBackends(
         o,
         Ingest.run({
@@ -77,13 +78,15 @@ export const command = Command.make(
         }).pipe(Effect.provide(layers), Effect.either)
       )
       yield* ProgressLine.clear(tty)
+      // For operators: where the time went, and the most memory the process held (maxRSS is in KiB).
+      const performanceJson = { phases: clock.times(performance.now()), peakRssBytes: process.resourceUsage().maxRSS * 1024 }
       if (outcome._tag === "Left") {
         const f = outcome.left
         // A journal that cannot be opened fails before the ingest began: nothing to roll back.
         if (f._tag !== "IngestFailed") return yield* Output.failure(f, { json: o.json })
-        return yield* Output.failure(f.error, { json: o.json, rollback: f.rollback, tx: f.tx })
+        return yield* Output.failure(f.error, { json: o.json, rollback: f.rollback, tx: f.tx, performance: performanceJson })
       }
-      if (o.json) yield* Output.json({ ok: true, ...outcome.right })
+      if (o.json) yield* Output.json({ ok: true, ...outcome.right, performance: performanceJson })
       else yield* Effect.sync(() => console.log(Output.ingestSummary(outcome.right)))
     })
 ).pipe(

@@ -13,6 +13,7 @@ import type { Ingest } from "@hysds-stac/core"
 import { Cause, Deferred, Effect, Exit, Metric, Option } from "effect"
 import type { IngestStatus } from "../ApiSchemas.ts"
 import * as IngestRecord from "../IngestRecord.ts"
+import * as IngestProgress from "../IngestProgress.ts"
 import * as Metrics from "../Metrics.ts"
 import * as RequestInput from "../RequestInput.ts"
 import { type State, annotations, releaseJobDir, view } from "./State.ts"
@@ -75,6 +76,9 @@ const record = (entry: IngestRecord.Entry, status: IngestStatus) =>
     if (entry.startedAt) {
       const seconds = ((entry.finishedAt ?? new Date()).getTime() - entry.startedAt.getTime()) / 1000
       yield* Metric.update(Metric.tagged(Metrics.ingestDuration, "outcome", status.state), seconds)
+    }
+    for (const [phase, seconds] of Object.entries(IngestProgress.phaseTimes(entry))) {
+      yield* Metric.update(Metric.tagged(Metrics.phaseDuration, "phase", phase), seconds)
     }
     if (status.state === "succeeded" && !entry.request.dryRun && entry.result) {
       const t = entry.result.totals
