@@ -20,7 +20,7 @@
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
 import { BunContext } from "@effect/platform-bun"
 import { Backends, Settings } from "@hysds-stac/adapters"
-import { GrqIndex, Ingest, Journal, ObjectStore, type Plan, Progress, StacRegistry } from "@hysds-stac/core"
+import { GrqIndex, Ingest, Journal, ObjectStore, PhaseClock, type Plan, Progress, StacRegistry } from "@hysds-stac/core"
 import { Effect, Either, Exit, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -92,62 +92,21 @@ if (services) {
 let peak = 0
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
 
-/** The phase a step belongs to, by its summary (Step.declare's `summary`). */
-const phaseOfStep = (summary: string): Phase | undefined =>
-  /^publish marker|^backup of/.test(summary) ? "claim" :
-  / object\(s\) of /.test(summary) ? "files" :
-  /^STAC collection|STAC item\(s\)/.test(summary) ? "stac" :
-  /GRQ document\(s\)/.test(summary) ? "grq" :
-  /^job file/.test(summary) ? "finish" : undefined
-type Phase = "plan" | "claim" | "files" | "stac" | "grq" | "finish"
-const PHASES: ReadonlyArray<Phase> = ["plan", "claim", "files", "stac", "grq", "finish"]
+type Phase = PhaseClock.Phase
+const PHASES = PhaseClock.PHASES.filter((p) => p !== "rollback")
 
-/**
- * When each phase started (its first step) and last made progress. Phases are
- * spans, not differences, so they stay true when phases overlap (pipelined).
- * The claim ends where the next phase's first step starts.
- */
-const timeline = { started: 0, rollback: 0, whenLastStep: undefined as (() => void) | undefined, first: {} as Partial<Record<Phase, number>>, last: {} as Partial<Record<Phase, number>> }
+/** The run's phase clock (core PhaseClock: phases as spans, true also when they overlap). */
+const timeline = { started: 0, rollback: 0, clock: PhaseClock.make(0), whenLastStep: undefined as (() => void) | undefined }
 const progress = Layer.succeed(Progress.Progress, {
   emit: (e) =>
     Effect.sync(() => {
       const now = performance.now()
-      const seen = (p: Phase) => {
-        timeline.first[p] ??= now
-        timeline.last[p] = now
-      }
+      timeline.clock.observe(e, now)
       if (e._tag === "RollingBack") timeline.rollback ||= now
-      else if (e._tag === "Planned") seen("plan")
-      else if (e._tag === "FilePublished") seen("files")
-      else if (e._tag === "ItemsRegistered") seen("stac")
-      else if (e._tag === "DocumentsIndexed") seen("grq")
-      else if (e._tag === "StepStarted") {
-        const p = phaseOfStep(e.summary)
-        if (p === undefined) return
-        timeline.first[p] ??= now
-        if (p === "claim" || p === "finish") timeline.last[p] = now
-        // The last step has started: every other one is done.
-        if (p === "finish") timeline.whenLastStep?.()
-      }
+      // The last step has started: every other one is done.
+      if (e._tag === "StepStarted" && e.name === "WriteJobFile") timeline.whenLastStep?.()
     })
 })
-
-const spans = (ended: number): Partial<Record<Phase, number>> => {
-  const out: Partial<Record<Phase, number>> = {}
-  if (timeline.last.plan !== undefined) out.plan = (timeline.last.plan - timeline.started) / 1000
-  const claimStart = timeline.first.claim
-  if (claimStart !== undefined) {
-    const next = Math.min(...(["files", "stac", "grq", "finish"] as const).map((p) => timeline.first[p] ?? ended))
-    out.claim = (next - claimStart) / 1000
-  }
-  for (const p of ["files", "stac", "grq"] as const) {
-    const first = timeline.first[p]
-    const last = timeline.last[p]
-    if (first !== undefined && last !== undefined) out[p] = (last - first) / 1000
-  }
-  if (timeline.first.finish !== undefined) out.finish = (ended - timeline.first.finish) / 1000
-  return out
-}
 
 const options = (jobDir: string, datasetsFile: string): Ingest.IngestOptions => ({
   jobDir,
@@ -164,8 +123,9 @@ const options = (jobDir: string, datasetsFile: string): Ingest.IngestOptions => 
 /** `interrupt`: stop the run when its last step starts (as Ctrl-C would), so every step is undone. */
 const run = async (jobDir: string, datasets: string, interrupt = false) => {
   peak = process.memoryUsage().rss
-  Object.assign(timeline, { first: {}, last: {}, rollback: 0 })
+  timeline.rollback = 0
   timeline.started = performance.now()
+  timeline.clock = PhaseClock.make(timeline.started)
   const fiber = Effect.runFork(
     Ingest.run(options(jobDir, datasets)).pipe(Effect.provide(Layer.mergeAll(backends, Journal.Journal.none, progress)))
   )
@@ -175,7 +135,7 @@ const run = async (jobDir: string, datasets: string, interrupt = false) => {
   return {
     seconds: (ended - timeline.started) / 1000,
     undoSeconds: timeline.rollback ? (ended - timeline.rollback) / 1000 : 0,
-    phases: spans(ended),
+    phases: timeline.clock.times(timeline.rollback || ended),
     peakMiB: peak / 1048576,
     exit
   }
@@ -264,7 +224,7 @@ try {
       `ingest    ${items} items x ${shape.assets} assets, ${published.totals.files} files (${MiB.toFixed(1)} MiB): ${ingest.seconds.toFixed(2)} s, ` +
         `${(items / ingest.seconds).toFixed(1)} items/s, ${(MiB / ingest.seconds).toFixed(2)} MB/s, peak RSS ${ingest.peakMiB.toFixed(0)} MiB`
     )
-    const names: Record<Phase, string> = { plan: "plan", claim: "claim", files: "files", stac: "STAC items", grq: "GRQ docs", finish: "job file + commit" }
+    const names: Record<Phase, string> = { plan: "plan", claim: "claim", files: "files", stac: "STAC items", grq: "GRQ docs", finish: "job file + commit", rollback: "rollback" }
     const floorNames: Partial<Record<Phase, string>> = {
       plan: "walk+stat+read+parse",
       files: `bare PutObject x${concurrency}`,

@@ -5,7 +5,8 @@
  * Phases are spans, not differences: a phase runs from its first step's start
  * to its last progress (the last file stored, items registered, documents
  * indexed), so the figures stay true when phases overlap (a pipelined
- * publish). `plan` runs from the start to the plan; `claim` (the claims and
+ * publish). `grq` lasts until the job file's step (the refresh of the
+ * indexes between is GRQ's). `plan` runs from the start to the plan; `claim` (the claims and
  * backups) until the first step of another phase starts; `finish` (the job
  * file and the commit) from its step to the end; `rollback` from the failure
  * to the end.
@@ -77,7 +78,9 @@ export const make = (started: number): PhaseClock => {
       const next = Math.min(...(["files", "stac", "grq", "finish"] as const).map((p) => first[p] ?? now))
       span("claim", first.claim, next)
     }
-    for (const p of ["files", "stac", "grq"] as const) span(p, first[p], last[p] ?? first[p])
+    for (const p of ["files", "stac"] as const) span(p, first[p], last[p] ?? first[p])
+    // The documents are made visible (one refresh) after the last batch and before the job file: that is GRQ's time too.
+    span("grq", first.grq, Math.max(last.grq ?? first.grq ?? 0, first.finish ?? 0))
     span("finish", first.finish, first.rollback ?? now)
     span("rollback", first.rollback, now)
     return out
