@@ -5,7 +5,8 @@
  * exactly as before the run when it died before its Commit record, or exactly
  * as after a successful run when it died past it. Then the same on top of an
  * earlier publication with --force: a dead forced re-ingest leaves the earlier
- * publication byte-identical.
+ * publication byte-identical. And once more in batches of one item, so the
+ * pipelined stages' boundaries are each killed at.
  */
 import { describe, expect, test } from "bun:test"
 import * as fs from "node:fs"
@@ -101,6 +102,14 @@ describe("kill -9 at every step boundary, then recover", () => {
   test("a fresh ingest of the mixed job", async () => {
     const total = await matrix("fresh", [], () => {})
     console.log(`kill matrix (fresh ingest): ${total} boundaries`)
+  }, 300_000)
+
+  // One item per batch: the mixed job's three items flow through the pipelined
+  // stages (files stored, items registered, documents indexed) side by side,
+  // so a kill lands between batches of different stages too.
+  test("a fresh ingest in batches of one item (the pipelined steps)", async () => {
+    const total = await matrix("pipelined", ["--batch-size", "1"], () => {})
+    console.log(`kill matrix (pipelined, batches of 1): ${total} boundaries`)
   }, 300_000)
 
   test("a forced re-ingest over an earlier publication", async () => {

@@ -544,7 +544,9 @@ describe("failing-job (GRQ rejects AOI_zz_beta after files and STAC items were p
       expect(r.stderr).toMatch(/undone {2}step \d+: \d+ GRQ document\(s\)/)
       expect(r.stderr).toMatch(/undone {2}step \d+: 3 STAC item\(s\) in fail-scenes/)
       expect(r.stderr).toMatch(/undone {2}step \d+: STAC collection fail-scenes/)
-      expect(r.stderr).toMatch(/undone {2}step \d+: 11 object\(s\) of stac_catalog_20240201_fail/)
+      // The catalog's 11 objects: its catalog and collection (the head), then its items' batch (3 items and their 6 files).
+      expect(r.stderr).toMatch(/undone {2}step \d+: 2 object\(s\) of stac_catalog_20240201_fail/)
+      expect(r.stderr).toMatch(/undone {2}step \d+: 9 object\(s\) of stac_catalog_20240201_fail/)
       // The same steps were announced while rolling back, in the same order.
       expect(progressUndoneSteps(r.stderr)).toEqual(report)
       expect(r.stderr).not.toContain("FAILED")

@@ -11,7 +11,9 @@
  * collection), so three boundaries run side by side in the same buckets. The
  * published state of a K is compared with a reference run's, with each run's
  * tag replaced by a placeholder (in keys, in the bytes of the JSON objects, in
- * documents and items).
+ * documents and items). The ingests run in batches of two items, so the
+ * pipelined stages (files, items, documents of different batches side by
+ * side) are killed at too.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import * as fs from "node:fs"
@@ -40,6 +42,8 @@ import { journalFiles, journalRecords } from "../support/State.ts"
 const svc = services()
 const TIMEOUT = 900_000
 const WIDTH = 3
+/** Two items per batch: the mixed job's three items take the pipelined stages in two batches, so kills land between stages. */
+const PIPELINED = ["--batch-size", "2"]
 
 /** Runs `f` over 1..n with at most `width` at a time. */
 const pool = async (n: number, width: number, f: (k: number) => Promise<void>) => {
@@ -107,7 +111,7 @@ describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real ser
       // A reference run: how many journal appends an ingest makes, which one is the Commit, what it publishes.
       const reference = fx.track(mixedJob(tag()))
       const refState = freshState()
-      const ref = await ingest(reference, refState, fx.env())
+      const ref = await ingest(reference, refState, fx.env(), PIPELINED)
       if (ref.exitCode !== EXIT.ok) throw new Error(`reference run failed\n${describeRun(ref)}`)
       const records = journalRecords(refState)
       const total = records.length
@@ -125,7 +129,7 @@ describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real ser
         const job = fx.track(mixedJob(tag()))
         const state = freshState()
         const before = await world(job)
-        const died = await ingest(job, state, fx.env({ HYSDS_STAC_CRASH_AT: String(k) }))
+        const died = await ingest(job, state, fx.env({ HYSDS_STAC_CRASH_AT: String(k) }), PIPELINED)
         expect({ k, signal: died.signal }).toEqual({ k, signal: "SIGKILL" })
         expect({ k, journals: journalFiles(state).length }).toEqual({ k, journals: 1 })
         const recovered = await cli(["recover", "--state-dir", state, "--json"], fx.env())

@@ -8,18 +8,20 @@
  * run then fails with the ORIGINAL error and a report of the rollback.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Chunk, Data, Effect, Exit, Ref } from "effect"
+import { Chunk, Data, Effect, Exit, Ref, Scope, Stream } from "effect"
 import * as Confine from "./Confine.ts"
 import * as DatasetConfig from "./DatasetConfig.ts"
 import { type PublishError, ValidationError } from "./Errors.ts"
 import { GrqIndex } from "./GrqIndex.ts"
 import * as JobInfo from "./JobInfo.ts"
+import * as Location from "./Location.ts"
 import { Journal } from "./Journal.ts"
 import { ObjectStore } from "./ObjectStore.ts"
 import * as Plan from "./Plan.ts"
 import * as Recover from "./Recover.ts"
 import { Progress } from "./Progress.ts"
 import { StacRegistry, type StacRules } from "./StacRegistry.ts"
+import * as StacSource from "./StacSource.ts"
 import * as Step from "./Step.ts"
 import * as Steps from "./steps/index.ts"
 
@@ -105,11 +107,11 @@ const productResult = (p: Plan.PlannedProduct): ProductResult => ({
   kind: p.kind,
   dataset: p.dataset,
   location: p.location,
-  files: p.files.length,
+  files: Plan.fileCount(p),
   bytes: p.bytes,
-  collections: p.collections.length,
-  items: p.items.reduce((n, c) => n + c.items.length, 0),
-  documents: p.documents.length
+  collections: Plan.collectionCount(p),
+  items: Plan.itemCount(p),
+  documents: Plan.documentCount(p)
 })
 
 /**
@@ -156,6 +158,76 @@ const preflight = (plan: Plan.Plan) =>
     for (const [location, bytes] of byLocation) yield* store.preflight(location, bytes)
   })
 
+/** A product's STAC documents in their published form, ready to put. */
+const documentFiles = (p: Plan.PlannedProduct, loaded: ReadonlyArray<Loaded>): Array<Plan.PlannedFile> =>
+  loaded.map((l) => {
+    const bytes = StacSource.jsonBytes(l.published)
+    return { url: Location.child(p.location, l.doc.relPath), size: bytes.length, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
+  })
+
+interface Loaded {
+  readonly doc: StacSource.StacDocument
+  readonly published: Record<string, unknown>
+}
+
+/** Reads documents again (checked against the plan) and publishes them, `concurrency` at a time. */
+const load = <D extends StacSource.StacDocument>(stac: Plan.StacPlan, docs: ReadonlyArray<D>, concurrency: number) =>
+  Effect.forEach(
+    docs,
+    (doc) => Effect.map(StacSource.read(doc), (json) => ({ doc, published: StacSource.published(doc, json, stac.baseUrl) })),
+    { concurrency }
+  )
+
+/** Items of one product and one collection: the unit that flows through the pipeline. */
+interface ItemBatch {
+  readonly p: Plan.PlannedProduct
+  readonly stac: Plan.StacPlan
+  readonly from: number
+  readonly to: number
+}
+
+/** Consecutive items of a collection, at most `size` per batch. */
+const itemBatches = (plan: Plan.Plan, size: number): Array<ItemBatch> => {
+  const out: Array<ItemBatch> = []
+  for (const p of plan.products) {
+    const stac = p.stac
+    if (!stac) continue
+    let from = 0
+    for (let i = 1; i <= stac.items.length; i++) {
+      if (i === stac.items.length || i - from >= size || stac.items[i]!.collection !== stac.items[from]!.collection) {
+        out.push({ p, stac, from, to: i })
+        from = i
+      }
+    }
+  }
+  return out
+}
+
+/** The files of a batch's items' assets. */
+const assetsOf = (b: ItemBatch): ReadonlyArray<Plan.PlannedFile> =>
+  b.p.files.slice(b.from === 0 ? b.stac.headFiles : b.stac.assetsEnd[b.from - 1]!, b.stac.assetsEnd[b.to - 1]!)
+
+/** Stage 1: a batch's items read again and put with their assets; what stages 2 and 3 need of them. */
+const storeBatch = (b: ItemBatch, concurrency: number) =>
+  Effect.gen(function* () {
+    const items = b.stac.items.slice(b.from, b.to)
+    const loaded = yield* load(b.stac, items, concurrency)
+    yield* Steps.PutObjects.run(b.p.id, [...documentFiles(b.p, loaded), ...assetsOf(b)], concurrency, () => [
+      ...b.stac.items.slice(b.from, b.to).map((i) => Location.child(b.p.location, i.relPath)),
+      ...assetsOf(b).map((f) => f.url)
+    ])
+    const registered = loaded.map((l) => StacSource.registered(l.doc, l.published, b.stac.baseUrl))
+    return {
+      collection: items[0]!.collection,
+      ids: items.map((i) => i.id),
+      items: registered,
+      documents: registered.map((json, i) => StacSource.document(items[i]!, json, b.stac).record)
+    }
+  })
+
+/** Batches waiting between two stages: enough to keep the next stage busy, few enough to bound memory. */
+const QUEUED_BATCHES = 2
+
 const execute = (plan: Plan.Plan, options: IngestOptions, tx: string) =>
   Effect.gen(function* () {
     const force = options.force || plan.job.forceIngest
@@ -164,22 +236,45 @@ const execute = (plan: Plan.Plan, options: IngestOptions, tx: string) =>
       Effect.zipLeft(Steps.ClaimProduct.run(p, tx, force, plan.job), Steps.BackupObjects.run(p, tx))
     )
     const replacedDocs = previous.flat()
-    for (const p of plan.products) yield* Steps.PutObjects.run(p, options.concurrency)
     const indexed = new Set(replacedDocs.map((r) => r.id))
+    // Every product's files no item owns (a STAC product's catalogs and collections among them).
     for (const p of plan.products) {
-      for (const c of p.collections) yield* Steps.RegisterCollection.run(c, force)
-      for (const group of p.items) {
-        for (const batch of chunks(group.items, options.batchSize)) {
-          yield* Steps.RegisterItems.run(group.collection, batch, force, indexed)
-        }
+      const head = p.stac ? p.files.slice(0, p.stac.headFiles) : p.files
+      const documents = p.stac ? documentFiles(p, yield* load(p.stac, p.stac.nodes, options.concurrency)) : []
+      if (head.length + documents.length > 0) yield* Steps.PutObjects.run(p.id, [...documents, ...head], options.concurrency)
+    }
+    for (const p of plan.products) {
+      if (!p.stac) continue
+      const collections = p.stac.nodes.filter((n) => n.type === "Collection")
+      for (const l of yield* load(p.stac, collections, options.concurrency)) {
+        yield* Steps.RegisterCollection.run(StacSource.registered(l.doc, l.published, p.stac.baseUrl), force)
       }
     }
-    const records = plan.products.flatMap((p) => p.documents)
-    for (const batch of chunks(records, options.batchSize)) yield* Steps.IndexDocuments.run(batch, replacedDocs)
+    // The items flow through three stages, each a batch at a time, with a
+    // bounded queue between them: files stored, then items registered, then
+    // documents indexed. A batch enters a stage only after the stage before
+    // finished it, so its step there is registered in the scope after the
+    // step it depends on, and the reverse-order rollback undoes it first.
+    const scope = yield* Scope.Scope
+    const inScope = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provideService(effect, Scope.Scope, scope)
+    const indexes = new Set<string>()
+    yield* Stream.fromIterable(itemBatches(plan, options.batchSize)).pipe(
+      Stream.mapEffect((b) => inScope(storeBatch(b, options.concurrency))),
+      Stream.buffer({ capacity: QUEUED_BATCHES }),
+      Stream.mapEffect((b) => inScope(Steps.RegisterItems.run(b.collection, b.items, force, indexed, b.ids)).pipe(Effect.as(b.documents))),
+      Stream.buffer({ capacity: QUEUED_BATCHES }),
+      Stream.mapEffect((documents) =>
+        inScope(Steps.IndexDocuments.run(documents, replacedDocs)).pipe(Effect.tap(() => Effect.sync(() => documents.forEach((d) => indexes.add(d.index)))))
+      ),
+      Stream.runDrain
+    )
+    const classic = plan.products.flatMap((p) => p.documents)
+    for (const batch of chunks(classic, options.batchSize)) yield* Steps.IndexDocuments.run(batch, replacedDocs)
+    for (const d of classic) indexes.add(d.index)
     // The documents were written without waiting for visibility: one refresh
     // makes all of them searchable before the run can succeed.
-    if (records.length > 0) yield* (yield* GrqIndex).refresh(records.map((r) => r.index)).pipe(Effect.withSpan("refresh grq"))
-    const file = yield* Steps.WriteJobFile.run(plan)
+    if (indexes.size > 0) yield* (yield* GrqIndex).refresh([...indexes]).pipe(Effect.withSpan("refresh grq"))
+    const file = yield* Steps.WriteJobFile.run(plan, options.batchSize, options.concurrency)
     // The decision point: from here on a crash is recovered by rolling forward.
     const journal = yield* Journal
     yield* journal.append({ _tag: "Commit", tx, at: new Date().toISOString() })

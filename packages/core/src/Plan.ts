@@ -6,6 +6,7 @@
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Data, Effect, Either, Option, Predicate } from "effect"
+import * as CatalogEntries from "./CatalogEntries.ts"
 import * as DatasetConfig from "./DatasetConfig.ts"
 import { type ConfigError, type Problem, ValidationError } from "./Errors.ts"
 import * as GrqDocument from "./GrqDocument.ts"
@@ -19,8 +20,9 @@ import * as PyRegex from "./PyRegex.ts"
 import * as SafeName from "./SafeName.ts"
 import type { FileIdentity, StoreCredentials } from "./ObjectStore.ts"
 import * as Stac from "./Stac.ts"
-import type { StacJson, StacRules } from "./StacRegistry.ts"
+import type { StacRules } from "./StacRegistry.ts"
 import * as StacPublish from "./StacPublish.ts"
+import * as StacSource from "./StacSource.ts"
 import * as StacTree from "./StacTree.ts"
 import * as Discovery from "./Discovery.ts"
 
@@ -51,15 +53,51 @@ export interface PlannedProduct {
   readonly credentials: ReadonlyArray<{ readonly location: string; readonly credentials: StoreCredentials }>
   /** The publish marker that one ingest at a time may hold. */
   readonly marker: string
+  /**
+   * Files published as they are. For a STAC product, the files no item claims
+   * as an asset come first (`stac.headFiles` of them), then each item's
+   * assets in item order (see StacPlan); its STAC documents are not here.
+   */
   readonly files: ReadonlyArray<PlannedFile>
+  /** Bytes to publish; a STAC document counts its size on disk (its published form is a little larger). */
   readonly bytes: number
+  /** The GRQ documents of a classic product (STAC items make theirs when published). */
   readonly documents: ReadonlyArray<GrqRecord>
-  /** What the product contributes to `_datasets.json`: HySDS's `update_json` of each document. */
+  /** A classic product's `_datasets.json` entries: HySDS's `update_json` of each document (STAC items make theirs when published). */
   readonly datasetsJson: ReadonlyArray<Readonly<Record<string, unknown>>>
-  /** Absolute-published STAC collections (STAC products only). */
-  readonly collections: ReadonlyArray<StacJson>
-  readonly items: ReadonlyArray<{ readonly collection: string; readonly items: ReadonlyArray<StacJson> }>
+  /** STAC products: the documents, found again and published batch by batch. */
+  readonly stac?: StacPlan
 }
+
+/**
+ * What a STAC product publishes, without the documents themselves: each is
+ * read again when its turn comes (StacSource), so the plan's size is a few
+ * strings and numbers per item whatever the documents hold.
+ */
+export interface StacPlan extends StacSource.Publishing {
+  /** Catalogs and collections, published with the head files; the collections registered before any item. */
+  readonly nodes: ReadonlyArray<StacSource.StacDocument>
+  /** Every item, in tree order. */
+  readonly items: ReadonlyArray<StacSource.PlannedItem>
+  /** How many of `files` come before the first item's assets. */
+  readonly headFiles: number
+  /** Where each item's assets end in `files`: item i owns `files[assetsEnd[i-1] ?? headFiles, assetsEnd[i])`. */
+  readonly assetsEnd: Uint32Array
+}
+
+/** The GRQ ids a product publishes: its documents', or its items'. */
+export const documentIds = (p: PlannedProduct): ReadonlyArray<string> =>
+  p.stac ? p.stac.items.map((i) => i.id) : p.documents.map((d) => d.id)
+
+/** Collections a product registers. */
+export const collectionCount = (p: PlannedProduct): number => p.stac?.nodes.filter((n) => n.type === "Collection").length ?? 0
+
+/** Every file a product writes: its files and its STAC documents. */
+export const fileCount = (p: PlannedProduct): number => p.files.length + (p.stac ? p.stac.nodes.length + p.stac.items.length : 0)
+
+export const itemCount = (p: PlannedProduct): number => p.stac?.items.length ?? 0
+
+export const documentCount = (p: PlannedProduct): number => p.documents.length + itemCount(p)
 
 export interface Totals {
   readonly products: number
@@ -90,8 +128,6 @@ export interface PlanInput {
 }
 
 type Json = Record<string, unknown>
-
-const jsonBytes = (json: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n")
 
 const prov = (job: JobInfo): unknown => job.prov ?? {}
 
@@ -293,7 +329,7 @@ const classicProduct = (input: PlanInput, dir: string) =>
       prov: prov(input.job),
       now: input.now
     })
-    return product("classic", id, dir, entry, publish, files, [document], [], [])
+    return product("classic", id, dir, entry, publish, files, [document])
   })
 
 /** HySDS's per-entry S3 credentials; a named profile wins over keys, as in HySDS. */
@@ -313,8 +349,7 @@ const product = (
   publish: DatasetConfig.Rendered,
   files: ReadonlyArray<PlannedFile>,
   documents: ReadonlyArray<GrqDocument.Built>,
-  collections: ReadonlyArray<StacJson>,
-  items: PlannedProduct["items"]
+  stac?: StacPlan
 ): PlannedProduct => ({
   kind,
   id,
@@ -332,21 +367,28 @@ const product = (
   ].filter((c) => Object.keys(c.credentials).length > 0),
   marker: Location.join(publish.location, MARKER_NAME),
   files,
-  bytes: files.reduce((n, f) => n + f.size, 0),
+  bytes:
+    files.reduce((n, f) => n + f.size, 0) +
+    (stac ? stac.nodes.reduce((n, d) => n + d.identity.size, 0) + stac.items.reduce((n, d) => n + d.identity.size, 0) : 0),
   documents: documents.map((d) => d.record),
   datasetsJson: documents.map((d) => d.update),
-  collections,
-  items
+  ...(stac ? { stac } : {})
 })
 
-/** The published JSON plus a `canonical` link to it: STAC APIs regenerate structural links. */
-const withCanonical = (json: Json, url: string): Json => ({
-  ...json,
-  links: [
-    ...(Array.isArray(json.links) ? (json.links as Array<Json>).filter((l) => l.rel !== "canonical") : []),
-    { rel: "canonical", href: url, type: "application/json" }
-  ]
-})
+/** The relative asset hrefs of a document, as paths relative to the catalog dir. */
+const assetPaths = (node: StacTree.StacNode): Array<string> => {
+  const assets = node.json.assets
+  if (!Predicate.isRecord(assets)) return []
+  const out: Array<string> = []
+  for (const asset of Object.values(assets)) {
+    if (!Predicate.isRecord(asset) || typeof asset.href !== "string") continue
+    const kind = Stac.classifyHref(asset.href)
+    if (kind._tag !== "Relative") continue
+    const target = StacPublish.resolveRel(node.relPath, kind.path)
+    if (target !== undefined) out.push(target)
+  }
+  return out
+}
 
 const stacProduct = (input: PlanInput, rootFile: string) =>
   Effect.gen(function* () {
@@ -376,53 +418,74 @@ const stacProduct = (input: PlanInput, rootFile: string) =>
     )
     const { entry, publish } = settled
     const baseUrl = publish.urls[0] ?? publish.location
-    const published = StacPublish.publish(tree, baseUrl)
-    const files: Array<PlannedFile> = tree.files.map((f) => {
-      const json = published.get(f.relPath)
-      const url = Location.child(publish.location, f.relPath)
-      if (json === undefined) return { url, size: f.size, source: { _tag: "File", path: f.realPath, identity: f.identity } }
-      const bytes = jsonBytes(json)
-      return { url, size: bytes.length, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
-    })
-    const canonical = (node: StacTree.StacNode): Json =>
-      withCanonical(published.get(node.relPath) ?? node.json, StacPublish.canonicalUrl(baseUrl, node.relPath))
+    const url = (relPath: string) => Location.child(publish.location, relPath)
+    const problems: Array<Problem> = lengthProblems(
+      tree.files.map((f) => ({ url: url(f.relPath), size: f.size, source: { _tag: "File", path: f.realPath, identity: f.identity } })),
+      tree.files.map((f) => f.absPath)
+    )
 
-    const problems: Array<Problem> = lengthProblems(files, tree.files.map((f) => f.absPath))
-    const byCollection = new Map<string, Array<StacJson>>()
-    const documents: Array<GrqDocument.Built> = []
-    for (const node of tree.items) {
+    // The documents are kept as where they are and what planning saw of them
+    // (StacSource); the files, as the store will read them; both compact (CatalogEntries).
+    const root = new CatalogEntries.CatalogRoot(publish.location)
+    const byRelPath = new Map(tree.files.map((f) => [f.relPath, f] as const))
+    const fileOf = (node: StacTree.StacNode) => {
+      const f = byRelPath.get(node.relPath)
+      if (f === undefined) problems.push(problemAt(node.file, "STAC document is not a regular file inside the catalog directory"))
+      return f
+    }
+    const nodes: Array<StacSource.StacDocument> = []
+    // Items in tree order: the order HySDS lists them in `_datasets.json`; a batch never spans two collections.
+    const ordered: Array<{ readonly node: StacTree.StacNode; readonly doc: StacSource.PlannedItem }> = []
+    for (const node of tree.nodes) {
+      if (node.type !== "Feature") {
+        const f = fileOf(node)
+        if (f) nodes.push(new CatalogEntries.CatalogDocument(root, f, node.type, node.id))
+        continue
+      }
       if (node.collection === undefined) {
         problems.push(problemAt(node.file, "item belongs to no collection; a STAC API can only hold items of a collection", "$.collection"))
         continue
       }
-      const item = canonical(node)
-      // Appended in place: copying the collection's array per item made planning quadratic.
-      const list = byCollection.get(node.collection)
-      if (list === undefined) byCollection.set(node.collection, [item])
-      else list.push(item)
-      const properties = (item.properties ?? {}) as Json
-      const version =
-        typeof properties.version === "string" && properties.version !== ""
-          ? properties.version
-          : typeof entry.entry.version === "string" && entry.entry.version !== ""
-            ? entry.entry.version
-            : rootVersion
-      const itemDir = StacPublish.canonicalUrl(baseUrl, path.dirname(node.relPath) === "." ? "" : path.dirname(node.relPath))
-      documents.push(
-        GrqDocument.stacItem({
-          item,
-          collection: node.collection,
-          entry: entryFields(entry),
-          version,
-          urls: [itemDir],
-          prov: prov(input.job),
-          now: input.now
-        })
-      )
+      const f = fileOf(node)
+      if (f === undefined) continue
+      const entryOf = { node, doc: new CatalogEntries.CatalogItem(root, f, node.id, node.collection) }
+      ordered.push(entryOf)
     }
     if (problems.length > 0) return yield* planProblems(problems)
-    const items = [...byCollection].map(([collection, list]) => ({ collection, items: list }))
-    return product("stac", id, dir, entry, publish, files, documents, tree.collections.map(canonical), items)
+
+    // Each item's assets follow it, so a batch of items carries its own files;
+    // an asset two items name goes with the first. Everything else is a head file.
+    const documents = new Set([...nodes.map((d) => d.relPath), ...ordered.map((e) => e.doc.relPath)])
+    const claimed = new Map<string, number>()
+    ordered.forEach(({ node }, i) => {
+      for (const rel of assetPaths(node)) if (byRelPath.has(rel) && !documents.has(rel) && !claimed.has(rel)) claimed.set(rel, i)
+    })
+    const files: Array<PlannedFile> = tree.files
+      .filter((f) => !documents.has(f.relPath) && !claimed.has(f.relPath))
+      .map((f) => new CatalogEntries.CatalogFile(root, f))
+    const headFiles = files.length
+    const owned: Array<Array<PlannedFile>> = ordered.map(() => [])
+    for (const f of tree.files) {
+      const owner = claimed.get(f.relPath)
+      if (owner !== undefined) owned[owner]!.push(new CatalogEntries.CatalogFile(root, f))
+    }
+    const assetsEnd = new Uint32Array(ordered.length)
+    owned.forEach((list, i) => {
+      for (const f of list) files.push(f)
+      assetsEnd[i] = files.length
+    })
+    const stac: StacPlan = {
+      baseUrl,
+      entry: entryFields(entry),
+      version: typeof entry.entry.version === "string" && entry.entry.version !== "" ? entry.entry.version : rootVersion,
+      prov: prov(input.job),
+      now: input.now,
+      nodes,
+      items: ordered.map((e) => e.doc),
+      headFiles,
+      assetsEnd
+    }
+    return product("stac", id, dir, entry, publish, files, [], stac)
   })
 
 const sum = (products: ReadonlyArray<PlannedProduct>, f: (p: PlannedProduct) => number) =>
@@ -435,20 +498,21 @@ const crossChecks = (products: ReadonlyArray<PlannedProduct>): Array<Problem> =>
   const locations = new Map<string, string>()
   const collections = new Map<string, string>()
   for (const p of products) {
-    for (const d of p.documents) {
-      const other = ids.get(d.id)
-      if (other !== undefined) problems.push(problemAt(p.dir, `GRQ id ${d.id} is also produced by ${other}; ids must be unique`))
-      ids.set(d.id, p.dir)
+    for (const id of documentIds(p)) {
+      const other = ids.get(id)
+      if (other !== undefined) problems.push(problemAt(p.dir, `GRQ id ${id} is also produced by ${other}; ids must be unique`))
+      ids.set(id, p.dir)
     }
     for (const root of p.roots) {
       const clash = [...locations].find(([loc]) => loc === root || loc.startsWith(root + "/") || root.startsWith(loc + "/"))
       if (clash) problems.push(problemAt(p.dir, `location ${root} overlaps ${clash[0]} of ${clash[1]}`))
     }
     for (const root of p.roots) locations.set(root, p.dir)
-    for (const c of p.collections) {
-      const other = collections.get(String(c.id))
-      if (other !== undefined) problems.push(problemAt(p.dir, `STAC collection ${String(c.id)} is also defined by ${other}`))
-      collections.set(String(c.id), p.dir)
+    for (const c of p.stac?.nodes ?? []) {
+      if (c.type !== "Collection") continue
+      const other = collections.get(c.id)
+      if (other !== undefined) problems.push(problemAt(p.dir, `STAC collection ${c.id} is also defined by ${other}`))
+      collections.set(c.id, p.dir)
     }
   }
   return problems
@@ -478,10 +542,10 @@ export const make = (input: PlanInput): Effect.Effect<Plan, ConfigError | Valida
       skipped: found.skipped,
       totals: {
         products: products.length,
-        collections: sum(products, (p) => p.collections.length),
-        items: sum(products, (p) => p.items.reduce((n, c) => n + c.items.length, 0)),
-        documents: sum(products, (p) => p.documents.length),
-        files: sum(products, (p) => p.files.length),
+        collections: sum(products, collectionCount),
+        items: sum(products, itemCount),
+        documents: sum(products, documentCount),
+        files: sum(products, fileCount),
         bytes: sum(products, (p) => p.bytes)
       }
     }

@@ -28,7 +28,7 @@ export const canonicalUrl = (baseUrl: string, relPath: string): string =>
  * giving a path relative to the catalog directory. Returns undefined when it would
  * climb above it (which `readTree` already refuses; this is only a safety net).
  */
-const resolveRel = (fromRelPath: string, path: string): string | undefined => {
+export const resolveRel = (fromRelPath: string, path: string): string | undefined => {
   const parts = fromRelPath.split("/").slice(0, -1)
   for (const seg of path.split("/")) {
     if (seg === "" || seg === ".") continue

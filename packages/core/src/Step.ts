@@ -187,10 +187,15 @@ const cleanup = (step: number, declared: Any, action: unknown) =>
  * Runs one step: `declared` is the step (steps/<Name>.ts), `action` its record
  * for this run, `effect` the work. The same three calls as ever: Intent, the
  * exit-aware release, Done.
+ *
+ * `action` may be given as a function making the record: it is then made once
+ * for the journal and again for the undo or commit, rather than held until the
+ * ingest's scope closes. A large ingest has a step per batch, each naming its
+ * objects; holding every record would make memory grow with the catalog.
  */
 export const run = <Tag extends string, Fields extends Schema.Struct.Fields, A, E, R>(
   declared: Declaration<Tag, Fields>,
-  action: Schema.TaggedStruct<Tag, Fields>["Type"],
+  action: Schema.TaggedStruct<Tag, Fields>["Type"] | (() => Schema.TaggedStruct<Tag, Fields>["Type"]),
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<
   A,
@@ -202,18 +207,20 @@ export const run = <Tag extends string, Fields extends Schema.Struct.Fields, A, 
     const journal = yield* Journal
     const progress = yield* Progress
     const step = yield* tx.nextStep
+    const record = typeof action === "function" ? action : () => action
+    const first = record()
     // The dispatch below is by the declaration in hand, not by looking the tag up.
     const generic: Any = declared
-    const attributes = spanAttributes(tx.id, step, generic, action)
+    const attributes = spanAttributes(tx.id, step, generic, first)
     yield* Effect.annotateCurrentSpan(attributes)
     // The undo and the commit cleanup run when the scope closes, after this
     // step's span has ended; each gets its own span, a child of the step's.
-    yield* Effect.acquireRelease(journal.append({ _tag: "Intent", tx: tx.id, step, action: action as unknown as Action }), (_, exit) =>
+    yield* Effect.acquireRelease(journal.append({ _tag: "Intent", tx: tx.id, step, action: first as unknown as Action }), (_, exit) =>
       Exit.isSuccess(exit)
-        ? cleanup(step, generic, action).pipe(Effect.withSpan(`commit ${declared.name}`, { attributes }))
-        : compensate(tx, step, generic, action).pipe(Effect.withSpan(`undo ${declared.name}`, { attributes }))
+        ? Effect.suspend(() => cleanup(step, generic, record())).pipe(Effect.withSpan(`commit ${declared.name}`, { attributes }))
+        : Effect.suspend(() => compensate(tx, step, generic, record())).pipe(Effect.withSpan(`undo ${declared.name}`, { attributes }))
     )
-    yield* progress.emit({ _tag: "StepStarted", step, summary: declared.summary(action), name: declared.name })
+    yield* progress.emit({ _tag: "StepStarted", step, summary: declared.summary(first), name: declared.name })
     const [elapsed, result] = yield* Effect.timed(effect)
     yield* journal.append({ _tag: "Done", tx: tx.id, step })
     yield* Metric.update(Metric.tagged(duration, "action", declared.name), Duration.toSeconds(elapsed))

@@ -36,6 +36,12 @@ const concurrency = Options.integer("concurrency").pipe(
   Options.withDescription("Files copied at the same time."),
   Options.withDefault(8)
 )
+const batchSize = Options.integer("batch-size").pipe(
+  Options.withDescription(
+    "STAC items (with their files) and GRQ documents per batch; batches flow through storing, registering and indexing side by side."
+  ),
+  Options.withDefault(500)
+)
 
 export const requireDatasets = (file: Option.Option<string>, asJson: boolean) =>
   Option.match(file, {
@@ -52,7 +58,7 @@ export const requireDatasets = (file: Option.Option<string>, asJson: boolean) =>
 
 export const command = Command.make(
   "ingest",
-  { jobDir, datasets, force, dryRun, noStac, skipChecks, noRecover, concurrency, ...Shared.backendOptions },
+  { jobDir, datasets, force, dryRun, noStac, skipChecks, noRecover, concurrency, batchSize, ...Shared.backendOptions },
   (o) =>
     Effect.gen(function* () {
       const datasetsFile = yield* requireDatasets(o.datasets, o.json)
@@ -72,7 +78,7 @@ export const command = Command.make(
           isAlive: Liveness.isAlive(),
           stac: !o.noStac,
           concurrency: Math.max(1, o.concurrency),
-          batchSize: 500,
+          batchSize: Math.max(1, o.batchSize),
           hostname: os.hostname(),
           env: process.env
         }).pipe(Effect.provide(layers), Effect.either)

@@ -13,7 +13,7 @@ import { ConflictError } from "../Errors.ts"
 import { GrqIndex, type GrqRecord } from "../GrqIndex.ts"
 import type * as JobInfo from "../JobInfo.ts"
 import { ObjectStore } from "../ObjectStore.ts"
-import type * as Plan from "../Plan.ts"
+import * as Plan from "../Plan.ts"
 import * as Step from "../Step.ts"
 
 const releaseMarker = (action: { readonly marker: string; readonly tx: string }) =>
@@ -69,7 +69,7 @@ const run = (p: Plan.PlannedProduct, tx: string, force: boolean, job: JobInfo.Jo
       })
     )
     // One lookup for all of the product's documents (a STAC product has one per item).
-    const previous: ReadonlyArray<GrqRecord> = yield* index.findMany(p.documents.map((d) => d.id))
+    const previous: ReadonlyArray<GrqRecord> = yield* index.findMany(Plan.documentIds(p))
     if (previous.length > 0 && !force) {
       return yield* Effect.fail(
         new ConflictError({

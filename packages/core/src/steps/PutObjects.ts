@@ -1,7 +1,10 @@
 /**
- * Put files: every planned file of a product copied to its URL in the object
- * store, `concurrency` at a time, each from the descriptor planning checked
- * (or, for a generated file, from its bytes).
+ * Put files: a batch of a product's planned files copied to their URLs in the
+ * object store, `concurrency` at a time, each from the descriptor planning
+ * checked (or, for a generated file, from its bytes). A classic product's
+ * files are one batch; a STAC product has its head batch (files no item
+ * claims, catalogs and collections), then one per batch of items (their
+ * documents and assets), so items are registered while later files go up.
  *
  * The record names every URL before the first copy, so an upload cut off
  * half-way is still undone: undo removes them all (removing one that was never
@@ -29,7 +32,13 @@ const declared = Step.declare("PutObjects", {
  * on `forEach` interrupting the siblings let the undo overtake a local write
  * about one run in six (test/security/Confinement.test.ts, case e).
  */
-const run = (p: Plan.PlannedProduct, concurrency: number) =>
+const run = (
+  product: string,
+  files: ReadonlyArray<Plan.PlannedFile>,
+  concurrency: number,
+  /** The URLs again, for the undo: a batch's record is made anew rather than held (see Step.run). */
+  urls: () => ReadonlyArray<string> = () => files.map((f) => f.url)
+) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
     const progress = yield* Progress
@@ -44,8 +53,8 @@ const run = (p: Plan.PlannedProduct, concurrency: number) =>
       )
     yield* Step.run(
       declared,
-      declared.make({ product: p.id, urls: p.files.map((f) => f.url) }),
-      Effect.forEach(p.files, (f) => Effect.either(Effect.suspend(() => (failed ? Effect.void : put(f)))), { concurrency }).pipe(
+      () => declared.make({ product, urls: urls() }),
+      Effect.forEach(files, (f) => Effect.either(Effect.suspend(() => (failed ? Effect.void : put(f)))), { concurrency, discard: false }).pipe(
         Effect.flatMap((outcomes) => {
           const first = outcomes.find(Either.isLeft)
           return first === undefined ? Effect.void : Effect.fail(first.left)

@@ -29,12 +29,22 @@ const declared = Step.declare("RegisterItems", {
   commit: () => Effect.void
 })
 
-/** `indexed`: the ids GRQ already has (found by the claims). */
-const run = (collection: string, items: ReadonlyArray<StacJson>, force: boolean, indexed: ReadonlySet<string>) =>
+/**
+ * `indexed`: the ids GRQ already has (found by the claims). `ids` are the
+ * items' ids, given when the caller already holds them (the plan's), so the
+ * record kept until the run ends shares those strings.
+ */
+const run = (
+  collection: string,
+  items: ReadonlyArray<StacJson>,
+  force: boolean,
+  indexed: ReadonlySet<string>,
+  ids: ReadonlyArray<string> = items.map((i) => String(i.id))
+) =>
   Effect.gen(function* () {
     const registry = yield* StacRegistry
     const progress = yield* Progress
-    const previous = yield* registry.findItems(collection, items.map((i) => String(i.id)))
+    const previous = yield* registry.findItems(collection, ids)
     const blocking = previous.find((i) => indexed.has(String(i.id)) && !force)
     if (blocking) {
       return yield* Effect.fail(
@@ -43,7 +53,7 @@ const run = (collection: string, items: ReadonlyArray<StacJson>, force: boolean,
     }
     yield* Step.run(
       declared,
-      declared.make({ collection, ids: items.map((i) => String(i.id)), previous }),
+      declared.make({ collection, ids, previous }),
       Step.settled(registry.putItems(collection, items, previous.length > 0 ? "replace" : "create"))
     )
     yield* progress.emit({ _tag: "ItemsRegistered", collection, count: items.length })

@@ -4,8 +4,10 @@
  * `@timestamp` and `center`), serialised as Python's
  * `json.dump(prods, f, indent=2, sort_keys=True)` (PyJson). The order is
  * HySDS's: STAC items first (as HySDS's STAC branch does), then classic
- * products in the order `os.walk` with sorted names finds them. The last
- * step; the file's former content (if any) is kept in the record.
+ * products in the order `os.walk` with sorted names finds them (JobDocuments).
+ * Streamed: a STAC item's entry is made again from its file, which must still
+ * be the one planning read. The last step; the file's former content (if any)
+ * is kept in the record.
  *
  * The job dir is untrusted and may change while it is ingested: nothing is
  * read or written through a link, the new content is renamed over whatever is
@@ -18,8 +20,8 @@ import { Effect, Schema } from "effect"
 import * as Confine from "../Confine.ts"
 import * as Discovery from "../Discovery.ts"
 import { InternalError, StorageError } from "../Errors.ts"
+import * as JobDocuments from "../JobDocuments.ts"
 import * as JobFile from "../JobFile.ts"
-import * as PyJson from "../PyJson.ts"
 import type * as Plan from "../Plan.ts"
 import * as Step from "../Step.ts"
 
@@ -36,24 +38,11 @@ const declared = Step.declare("WriteJobFile", {
   commit: () => Effect.void
 })
 
-/** os.walk (top-down, names sorted by code point) reaches a dir before what is inside it, siblings by name. */
-const walkOrder = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): number => {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const d = PyJson.compareCodePoints(a[i]!, b[i]!)
-    if (d !== 0) return d
-  }
-  return a.length - b.length
-}
-
-const ordered = (plan: Plan.Plan, path: Path.Path): ReadonlyArray<Plan.PlannedProduct> => {
-  const segments = (p: Plan.PlannedProduct) => path.relative(plan.jobDir, p.dir).split(path.sep)
-  const classic = plan.products.filter((p) => p.kind === "classic").map((p) => ({ p, s: segments(p) }))
-  classic.sort((a, b) => walkOrder(a.s, b.s))
-  return [...plan.products.filter((p) => p.kind === "stac"), ...classic.map((c) => c.p)]
-}
-
-/** Writes the plan's `_datasets.json`; returns its path. */
-const run = (plan: Plan.Plan) =>
+/**
+ * Writes the plan's `_datasets.json`; returns its path. The entries are made
+ * again batch by batch (JobDocuments) and written as they come.
+ */
+const run = (plan: Plan.Plan, batchSize: number, concurrency: number) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
     const file = path.join(plan.jobDir, Discovery.DATASETS_JSON)
@@ -68,12 +57,11 @@ const run = (plan: Plan.Plan) =>
       )
     }
     const previous = yield* JobFile.readIfFile(file)
-    const docs = ordered(plan, path).flatMap((p) => p.datasetsJson)
     yield* Step.run(
       declared,
       declared.make(previous !== undefined ? { path: file, previous } : { path: file }),
-      JobFile.replace(file, PyJson.dump(docs)).pipe(
-        Effect.mapError((cause) => new StorageError({ message: `cannot write ${file}`, url: file, cause }))
+      JobFile.replaceStreaming(file, JobDocuments.text(JobDocuments.ordered(plan, path, batchSize, concurrency))).pipe(
+        Effect.mapError((cause) => (cause._tag === "StorageError" ? cause : new StorageError({ message: `cannot write ${file}`, url: file, cause })))
       )
     )
     return file

@@ -1,0 +1,144 @@
+/**
+ * A planned STAC document, read again when its turn comes to be published.
+ *
+ * Why the plan does not keep the documents: a catalog of 100,000 items held
+ * whole (as read, as published, as GRQ documents) needs gigabytes. Planning
+ * validates the catalog and keeps only what is needed to find each document
+ * again (its path and the identity of the file it read); the publish reads
+ * each batch of documents, turns them into their published form and GRQ
+ * documents, and lets them go once the batch is through.
+ *
+ * The job dir is untrusted and may change between planning and publishing: a
+ * document whose file is no longer the one planning read (another inode, size
+ * or mtime, or no longer a regular file) is an error, so the ingest publishes
+ * nothing more and rolls back. The descriptor is checked, then read, so the
+ * bytes are those of the file checked.
+ */
+import { FileSystem } from "@effect/platform"
+import { Effect, Option, Predicate } from "effect"
+import { StorageError } from "./Errors.ts"
+import * as GrqDocument from "./GrqDocument.ts"
+import { MAX_JSON_BYTES } from "./JsonFile.ts"
+import type { FileIdentity } from "./ObjectStore.ts"
+import type * as Stac from "./Stac.ts"
+import * as StacPublish from "./StacPublish.ts"
+
+type Json = Record<string, unknown>
+
+/** A catalog, collection or item of a planned catalog: where it is and what planning saw. */
+export interface StacDocument {
+  readonly type: Stac.StacType
+  readonly id: string
+  /** Path relative to the catalog dir, `/`-separated. */
+  readonly relPath: string
+  /** The real path planning read. */
+  readonly path: string
+  readonly identity: FileIdentity
+}
+
+export interface PlannedItem extends StacDocument {
+  readonly type: "Feature"
+  readonly collection: string
+}
+
+/** What turns a product's documents into their published form and GRQ documents. */
+export interface Publishing {
+  /** Where the catalog dir's content is published (its first URL). */
+  readonly baseUrl: string
+  readonly entry: GrqDocument.EntryFields
+  /** An item's GRQ version when its properties name none: the entry's, else the root's stac_version. */
+  readonly version: string
+  readonly prov: unknown
+  readonly now: Date
+}
+
+const changed = (doc: StacDocument, detail: string) =>
+  new StorageError({
+    message: `cannot publish ${doc.path}: it changed after planning (${detail}); nothing more was published`,
+    url: doc.path,
+    hint: "something changed the job dir while it was being ingested; ingest again once the job's outputs are final"
+  })
+
+/** What differs from the plan; empty when it is the file planning read. */
+const differences = (info: FileSystem.File.Info, expected: FileIdentity): Array<string> => {
+  if (info.type !== "File") return ["it is no longer a regular file"]
+  const out: Array<string> = []
+  if (Number(info.size) !== expected.size) out.push(`size ${expected.size} → ${info.size} bytes`)
+  if (expected.ino !== undefined && Option.isSome(info.ino) && info.ino.value !== expected.ino) out.push("another inode")
+  if (expected.dev !== undefined && info.dev !== expected.dev) out.push("another device")
+  if (expected.mtimeMs !== undefined && Option.isSome(info.mtime) && info.mtime.value.getTime() !== expected.mtimeMs) {
+    out.push(`modified at ${info.mtime.value.toISOString()}`)
+  }
+  return out
+}
+
+/** The document as it is on disk, if it is still the file planning read. */
+export const read = (doc: StacDocument): Effect.Effect<Json, StorageError, FileSystem.FileSystem> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const file = yield* fs.open(doc.path, { flag: "r" }).pipe(Effect.mapError(() => changed(doc, "it is gone or unreadable")))
+      const info = yield* file.stat.pipe(Effect.mapError(() => changed(doc, "it cannot be stat'ed")))
+      const diff = differences(info, doc.identity)
+      if (diff.length > 0) return yield* Effect.fail(changed(doc, diff.join(", ")))
+      if (doc.identity.size > MAX_JSON_BYTES) return yield* Effect.fail(changed(doc, "over the metadata size limit"))
+      const bytes = yield* file.readAlloc(FileSystem.Size(doc.identity.size)).pipe(Effect.mapError(() => changed(doc, "it cannot be read")))
+      const content = Option.getOrElse(bytes, () => new Uint8Array())
+      if (content.length !== doc.identity.size) return yield* Effect.fail(changed(doc, `${content.length} bytes read, ${doc.identity.size} planned`))
+      const text = new TextDecoder().decode(content)
+      const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => changed(doc, "it is no longer valid JSON") })
+      if (!Predicate.isRecord(json) || json.id !== doc.id || json.type !== doc.type) {
+        return yield* Effect.fail(changed(doc, "its id or type is not the one planned"))
+      }
+      return json
+    })
+  )
+
+/** The published JSON plus a `canonical` link to it: STAC APIs regenerate structural links. */
+export const withCanonical = (json: Json, url: string): Json => ({
+  ...json,
+  links: [
+    ...(Array.isArray(json.links) ? (json.links as Array<Json>).filter((l) => l.rel !== "canonical") : []),
+    { rel: "canonical", href: url, type: "application/json" }
+  ]
+})
+
+/** The document as published to the object store (every href absolute, `self` on it). */
+export const published = (doc: StacDocument, json: Json, baseUrl: string): Json =>
+  StacPublish.publishNode({ file: doc.path, relPath: doc.relPath, type: doc.type, id: doc.id, json }, baseUrl)
+
+/** What the STAC API gets: the published document with its canonical link. */
+export const registered = (doc: StacDocument, publishedJson: Json, baseUrl: string): Json =>
+  withCanonical(publishedJson, StacPublish.canonicalUrl(baseUrl, doc.relPath))
+
+/** The file a published document becomes. */
+export const jsonBytes = (json: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n")
+
+/** One string per distinct index name, so a long run's document refs do not each hold a copy. */
+const indexNames = new Map<string, string>()
+const intern = (s: string): string => {
+  const known = indexNames.get(s)
+  if (known !== undefined) return known
+  if (indexNames.size > 10_000) indexNames.clear()
+  indexNames.set(s, s)
+  return s
+}
+
+/** The GRQ document of an item (and its `_datasets.json` entry), from its registered form. */
+export const document = (item: PlannedItem, registeredJson: Json, p: Publishing): GrqDocument.Built => {
+  const properties = (registeredJson.properties ?? {}) as Json
+  const version = typeof properties.version === "string" && properties.version !== "" ? properties.version : p.version
+  const slash = item.relPath.lastIndexOf("/")
+  const itemDir = StacPublish.canonicalUrl(p.baseUrl, slash < 0 ? "" : item.relPath.slice(0, slash))
+  const built = GrqDocument.stacItem({
+    item: registeredJson,
+    collection: item.collection,
+    entry: p.entry,
+    version,
+    urls: [itemDir],
+    prov: p.prov,
+    now: p.now
+  })
+  // The planned id (checked equal) rather than the parsed copy: refs of every batch stay in memory until the run ends.
+  return { ...built, record: { ...built.record, index: intern(built.record.index), id: item.id } }
+}
