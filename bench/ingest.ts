@@ -150,9 +150,10 @@ const unpublish = (plan: Plan.Plan) =>
     for (const p of plan.products) {
       const objects = yield* store.list(p.location)
       for (let i = 0; i < objects.length; i += 1000) yield* store.remove(objects.slice(i, i + 1000).map((o) => o.url))
-      yield* index.remove(p.documents.map((d) => ({ index: d.index, id: d.id })))
+      const whole = yield* Plan.published(p)
+      yield* index.remove(whole.documents.map((d) => ({ index: d.index, id: d.id })))
       // The registry deletes a collection's items with it (pgstac's cascade; the embedded registry lives in the state dir).
-      for (const c of p.collections) yield* registry.deleteCollection(String(c.id))
+      for (const c of whole.collections) yield* registry.deleteCollection(String(c.id))
     }
   })
 
@@ -183,9 +184,11 @@ try {
       productFiles,
       concurrency
     )
-    const group = product.items[0]!
-    floors.stac = await Floors.stac(services.STAC_API_URL!, { ...product.collections[0]! }, `bench-floor-${tag}`, group.items.map((i) => ({ ...i })), batch)
-    floors.grq = await Floors.grq(services.OPENSEARCH_URL!, `hysds_stac_bench_floor_${tag}`, product.documents, batch)
+    // The items and documents as the ingest sent them, held whole here (the ingest never does).
+    const whole = await Effect.runPromise(Plan.published(product).pipe(Effect.provide(BunContext.layer)))
+    const group = whole.items[0]!
+    floors.stac = await Floors.stac(services.STAC_API_URL!, { ...whole.collections[0]! }, `bench-floor-${tag}`, group.items.map((i) => ({ ...i })), batch)
+    floors.grq = await Floors.grq(services.OPENSEARCH_URL!, `hysds_stac_bench_floor_${tag}`, whole.documents, batch)
   }
 
   const rollback = b ? await run(b.jobDir, b.datasets, true) : undefined

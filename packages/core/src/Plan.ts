@@ -95,6 +95,33 @@ export const collectionCount = (p: PlannedProduct): number => p.stac?.nodes.filt
 /** Every file a product writes: its files and its STAC documents. */
 export const fileCount = (p: PlannedProduct): number => p.files.length + (p.stac ? p.stac.nodes.length + p.stac.items.length : 0)
 
+/**
+ * Everything a product publishes, held whole: its collections and items as
+ * the STAC API gets them, and its GRQ documents. For tools that compare
+ * against it (the benchmark's floors send the same items and documents); an
+ * ingest never holds this, it reads the documents batch by batch.
+ */
+export const published = (p: PlannedProduct, concurrency = 16) =>
+  Effect.gen(function* () {
+    const stac = p.stac
+    if (!stac) return { collections: [], items: [], documents: p.documents }
+    const registered = (doc: StacSource.StacDocument) =>
+      Effect.map(StacSource.read(doc), (json) => StacSource.registered(doc, StacSource.published(doc, json, stac.baseUrl), stac.baseUrl))
+    const collections = yield* Effect.forEach(stac.nodes.filter((n) => n.type === "Collection"), registered, { concurrency })
+    const items = yield* Effect.forEach(stac.items, registered, { concurrency })
+    const byCollection = new Map<string, Array<Record<string, unknown>>>()
+    stac.items.forEach((item, i) => {
+      const list = byCollection.get(item.collection)
+      if (list === undefined) byCollection.set(item.collection, [items[i]!])
+      else list.push(items[i]!)
+    })
+    return {
+      collections,
+      items: [...byCollection].map(([collection, list]) => ({ collection, items: list })),
+      documents: [...p.documents, ...stac.items.map((item, i) => StacSource.document(item, items[i]!, stac))]
+    }
+  })
+
 export const itemCount = (p: PlannedProduct): number => p.stac?.items.length ?? 0
 
 export const documentCount = (p: PlannedProduct): number => p.documents.length + itemCount(p)
