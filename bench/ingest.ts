@@ -20,7 +20,7 @@
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
 import { BunContext } from "@effect/platform-bun"
 import { Backends, Settings } from "@hysds-stac/adapters"
-import { GrqIndex, Ingest, Journal, ObjectStore, PhaseClock, type Plan, Progress, StacRegistry } from "@hysds-stac/core"
+import { GrqIndex, Ingest, Journal, ObjectStore, PhaseClock, Plan, Progress, StacRegistry } from "@hysds-stac/core"
 import { Effect, Either, Exit, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"

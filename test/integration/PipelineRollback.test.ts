@@ -15,7 +15,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { BunContext } from "@effect/platform-bun"
 import { Backends, Settings } from "@hysds-stac/adapters"
-import { Ingest, Journal, Progress } from "@hysds-stac/core"
+import { type Errors, Ingest, Journal, Progress } from "@hysds-stac/core"
 import { Effect, Either, Exit, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -141,7 +141,7 @@ describe.skipIf(!svc)(`a ${ITEMS}-item pipelined ingest fails in each stage and 
   }
 
   /** The run failed in `category`, its rollback failed nowhere, the journal says aborted, and no backend holds anything of `job`. */
-  const expectNothingLeft = async (job: Job, outcome: Awaited<ReturnType<typeof run>>, category: string) => {
+  const expectNothingLeft = async (job: Job, outcome: Awaited<ReturnType<typeof run>>, category: Errors.PublishError["category"]) => {
     if (Exit.isSuccess(outcome.exit)) throw new Error("the ingest was meant to fail")
     const failure = outcome.exit.cause._tag === "Fail" ? outcome.exit.cause.error : undefined
     if (failure?._tag !== "IngestFailed") throw new Error(`not an IngestFailed: ${String(outcome.exit.cause)}`)
