@@ -118,7 +118,7 @@ export const published = (p: PlannedProduct, concurrency = 16) =>
     return {
       collections,
       items: [...byCollection].map(([collection, list]) => ({ collection, items: list })),
-      documents: [...p.documents, ...stac.items.map((item, i) => StacSource.document(item, items[i]!, stac))]
+      documents: [...p.documents, ...stac.items.map((item, i) => StacSource.document(item, items[i]!, stac).record)]
     }
   })
 
