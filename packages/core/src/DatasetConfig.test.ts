@@ -302,7 +302,7 @@ describe("DatasetConfig.parse errors", () => {
     const keyed = parseError(file({ ...AOI_ENTRY, publish: { location: "s3://b/{id[0]}" } }))
     expect(keyed.message).toContain("only dataset[...] and met[...] take [keys]")
     const spec = parseError(file({ ...AOI_ENTRY, publish: { location: "s3://b/{dataset[starttime]:%Y}" } }))
-    expect(spec.message).toContain("format specs")
+    expect(spec.message).toContain("invalid format specifier")
   })
 
   test("built-ins, dataset[...] and met[...] are accepted", () => {

@@ -112,7 +112,7 @@ export const compareCodePoints = (a: string, b: string): number => {
   return x.length - y.length
 }
 
-const write = (value: unknown, indent: string, step: string): string => {
+const write = (value: unknown, indent: string, step: string, sortKeys = true): string => {
   if (value === null || value === undefined) return "null"
   if (value === true) return "true"
   if (value === false) return "false"
@@ -121,15 +121,24 @@ const write = (value: unknown, indent: string, step: string): string => {
   const inner = indent + step
   if (Array.isArray(value)) {
     if (value.length === 0) return "[]"
-    return `[\n${value.map((v) => inner + write(v, inner, step)).join(",\n")}\n${indent}]`
+    return `[\n${value.map((v) => inner + write(v, inner, step, sortKeys)).join(",\n")}\n${indent}]`
   }
   if (Predicate.isRecord(value)) {
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort(compareCodePoints)
+    const present = Object.keys(value).filter((k) => value[k] !== undefined)
+    const keys = sortKeys ? present.sort(compareCodePoints) : present
     if (keys.length === 0) return "{}"
-    return `{\n${keys.map((k) => `${inner}${stringText(k)}: ${write(value[k], inner, step)}`).join(",\n")}\n${indent}}`
+    return `{\n${keys.map((k) => `${inner}${stringText(k)}: ${write(value[k], inner, step, sortKeys)}`).join(",\n")}\n${indent}}`
   }
   return stringText(String(value))
 }
 
 /** `json.dump(value, f, indent=2, sort_keys=True)`: the exact text, without a final newline (json.dump writes none). */
 export const dump = (value: unknown): string => write(value, "", "  ")
+
+/**
+ * `json.dump(value, f, indent=2)` without `sort_keys`: keys in the object's
+ * order (as HySDS writes an extracted `<id>.met.json`). JavaScript puts
+ * integer-like keys first where Python keeps them as inserted: a difference
+ * only for such keys.
+ */
+export const dumpUnsorted = (value: unknown): string => write(value, "", "  ", false)

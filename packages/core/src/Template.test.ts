@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
+import * as PyJson from "./PyJson.ts"
 import * as Template from "./Template.ts"
 
 const deploy = (text: string, env: Record<string, string | undefined> = {}) =>
@@ -80,8 +81,7 @@ describe("Template.parse / variables", () => {
     expect(reason("${id")).toContain("single '{'")
     expect(reason("{}")).toContain("positional")
     expect(reason("{0}")).toContain("positional")
-    expect(reason("{starttime:%Y}")).toContain("format specs")
-    expect(reason("{id!r}")).toContain("format specs")
+    expect(reason("{starttime:%Y}")).toContain("invalid format specifier")
     expect(reason("{dataset.starttime}")).toContain("attribute access")
     expect(reason("{a{b}}")).toContain("nested")
     expect(reason("{a-b}")).toContain("malformed field")
@@ -102,10 +102,10 @@ describe("Template.renderRuntime", () => {
     expect(render("{{id}} {{{id}}} ${{id}} $id $")).toBe("{id} {AOI_1} ${id} $id $")
   })
 
-  test("non-string values: String() for scalars, JSON for objects", () => {
-    expect(render("{dataset[orbit]}-{dataset[flags][0]}-{met[track]}")).toBe("42-true-7")
-    expect(render("{met[tags]}")).toBe('["x","y"]')
-    expect(render("{dataset[nested]}")).toBe('{"a":{"b":"deep"}}')
+  test("non-string values as Python's str(): True, lists and dicts as their repr", () => {
+    expect(render("{dataset[orbit]}-{dataset[flags][0]}-{met[track]}")).toBe("42-True-7")
+    expect(render("{met[tags]}")).toBe("['x', 'y']")
+    expect(render("{dataset[nested]}")).toBe("{'a': {'b': 'deep'}}")
   })
 
   test("a missing variable is named", () => {
@@ -117,8 +117,8 @@ describe("Template.renderRuntime", () => {
     expect(renderError("${nope}").variable).toBe("nope")
   })
 
-  test("null counts as missing; prototype properties are not variables", () => {
-    expect(renderError("{dataset[gone]}").variable).toBe("dataset[gone]")
+  test("null is Python's None; prototype properties are not variables", () => {
+    expect(render("{dataset[gone]}")).toBe("None")
     expect(renderError("{toString}").variable).toBe("toString")
     expect(renderError("{met[constructor]}").variable).toBe("met[constructor]")
     expect(render("{constructor}")).toBe("c")
@@ -127,5 +127,98 @@ describe("Template.renderRuntime", () => {
   test("unbalanced braces are errors, not output", () => {
     expect(Either.isLeft(Template.renderRuntime("s3://b/{id", vars))).toBe(true)
     expect(Either.isLeft(Template.renderRuntime("s3://b/id}", vars))).toBe(true)
+  })
+})
+
+describe("Template.renderRuntime renders as Python's str.format", () => {
+  // Expected strings are what Python 3.11 printed for `template.format(met=json.loads(MET))`.
+  const MET = "{\"f\": 1.0, \"pi\": 3.14159265, \"n\": 7, \"neg\": -7, \"big\": 12345678901234567890, \"t\": true, \"no\": null, \"s\": \"a'b\", \"q\": \"x\\ny\\u00e9\\u200b\", \"lst\": [1, 1.0, \"x\", true, null, {\"a\": \"b\"}], \"half\": 2.5, \"tiny\": 1e-05, \"huge\": 1e16, \"e\": 2e3, \"mill\": 1234567.891, \"ratio\": 0.125, \"nz\": -0.01, \"hundred\": 100.0, \"word\": \"mid\", \"byte\": 255, \"uni\": \"\\u00e9\"}"
+  const PYTHON: ReadonlyArray<readonly [string, string]> = [
+    ["{met[f]}", "1.0"],
+    ["{met[pi]:.4}", "3.142"],
+    ["{met[f]:.4}", "1.0"],
+    ["{met[hundred]:.3}", "1e+02"],
+    ["{met[n]:03d}", "007"],
+    ["{met[neg]:03d}", "-07"],
+    ["{met[t]}", "True"],
+    ["{met[t]:>5}", "    1"],
+    ["{met[t]:d}", "1"],
+    ["{met[no]}", "None"],
+    ["{met[s]!r}", "\"a'b\""],
+    ["{met[q]!r}", "'x\\ny\u00e9\\u200b'"],
+    ["{met[q]!a}", "'x\\ny\\xe9\\u200b'"],
+    ["{met[lst]}", "[1, 1.0, 'x', True, None, {'a': 'b'}]"],
+    ["{met[big]}", "12345678901234567890"],
+    ["{met[big]:,}", "12,345,678,901,234,567,890"],
+    ["{met[half]:.0f}", "2"],
+    ["{met[tiny]}", "1e-05"],
+    ["{met[huge]}", "1e+16"],
+    ["{met[e]}", "2000.0"],
+    ["{met[mill]:,.2f}", "1,234,567.89"],
+    ["{met[mill]:_}", "1_234_567.891"],
+    ["{met[n]:010,}", "00,000,007"],
+    ["{met[ratio]:.1%}", "12.5%"],
+    ["{met[pi]:+.2f}", "+3.14"],
+    ["{met[n]: d}", " 7"],
+    ["{met[word]:*^9}", "***mid***"],
+    ["{met[nz]:z.1f}", "0.0"],
+    ["{met[byte]:#x}", "0xff"],
+    ["{met[byte]:_b}", "1111_1111"],
+    ["{met[byte]:#o}", "0o377"],
+    ["{met[byte]:X}", "FF"],
+    ["{met[pi]:08.3f}", "0003.142"],
+    ["{met[pi]:e}", "3.141593e+00"],
+    ["{met[pi]:g}", "3.14159"],
+    ["{met[mill]:g}", "1.23457e+06"],
+    ["{met[f]!r}", "1.0"],
+    ["{met[f]!s:>6}", "   1.0"],
+    ["{met[word]:.2s}", "mi"],
+    ["{met[word]!r:^9}", "  'mid'  "],
+    ["{met[n]:c}", "\u0007"],
+    ["{met[uni]}", "\u00e9"],
+    ["{met[n]:.3e}", "7.000e+00"],
+    ["{met[hundred]:g}", "100"],
+    ["{met[f]:#g}", "1.00000"],
+    ["{met[n]:n}", "7"],
+    ["{met[pi]:n}", "3.14159"],
+    ["{met[neg]:=+8}", "-      7"],
+    ["{met[word]:05}", "mid00"],
+    ["{met[lst]!r:.5}", "[1, 1"],
+  ]
+  const PYTHON_REFUSES: ReadonlyArray<readonly [string, string]> = [
+    ["{met[f]:d}", "Unknown format code 'd' for object of type 'float'"],
+    ["{met[n]:s}", "Unknown format code 's' for object of type 'int'"],
+    ["{met[word]:,}", "Cannot specify ',' with 's'."],
+    ["{met[n]:.2d}", "Precision not allowed in integer format specifier"],
+    ["{met[word]:+}", "Sign not allowed in string format specifier"],
+    ["{met[word]:=5}", "'=' alignment not allowed in string format specifier"],
+    ["{met[no]:5}", "unsupported format string passed to NoneType.__format__"],
+  ]
+  const met = PyJson.parse(MET) as Record<string, unknown>
+
+  test.each(PYTHON)("%s", (template, expected) => {
+    expect(render(template, { values: {}, met })).toBe(expected)
+  })
+
+  test.each(PYTHON_REFUSES)("%s is refused with Python's reason", (template, reason) => {
+    const e = renderError(template, { values: {}, met })
+    expect(e.message).toContain(reason)
+    expect(e.variable).toBe(template.slice(1).split(/[!:]/)[0]!)
+  })
+
+  test("plain numbers (read without PyJson) lost how they were written: an integral float renders as an int", () => {
+    expect(render("{met[f]}", { values: {}, met: PyJson.plain(met) as Record<string, unknown> })).toBe("1")
+  })
+
+  test("syntax Python would refuse only when rendering is refused at parse, with the reason", () => {
+    const reason = (t: string) => Either.getOrThrow(Either.flip(Template.parse(t))).message
+    expect(reason("{id!x}")).toContain("unknown conversion specifier x")
+    expect(reason("{id!}")).toContain("conversion specifier")
+    expect(reason("{id:~~~}")).toContain("invalid format specifier")
+    expect(reason("{id:>{w}}")).toContain("nested")
+  })
+
+  test("a key may hold ':' and '!', as in Python", () => {
+    expect(render("{met[a:b]}", { values: {}, met: { "a:b": "k" } })).toBe("k")
   })
 })

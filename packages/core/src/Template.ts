@@ -11,12 +11,17 @@
  *    HySDS STAC branch. Under `str.format` it would render as `$` + value, which is
  *    never what the author meant, so we read it as a variable of its own.
  *
- * Both run-time forms share one small grammar: a name, then any number of
- * `[key]` lookups. Everything `str.format` offers beyond that (format specs,
- * conversions, attributes, positional fields) is refused with a reason rather
- * than half-supported, so a config never renders differently than it reads.
+ * Both run-time forms share one grammar, `str.format`'s replacement field: a
+ * name, any number of `[key]` lookups, an optional conversion (`!s`, `!r`,
+ * `!a`) and an optional format spec (`:>8`, `:.4`, `:03d`, `:,`), and values
+ * render as Python renders them (PyFormat): `1.0` stays `1.0`, booleans are
+ * `True`/`False`, null is `None`, a list is `['x', 'y']`. What `str.format`
+ * offers beyond that (attributes `{a.b}`, positional fields `{0}`, nested
+ * fields in a spec `{x:{w}}`) is refused with a reason rather than
+ * half-supported, so a config never renders differently than it reads.
  */
 import { Either, Predicate } from "effect"
+import * as PyFormat from "./PyFormat.ts"
 
 /** Why a template could not be rendered; `variable` is set when one is to blame. */
 export interface TemplateError {
@@ -83,7 +88,8 @@ export const renderDeploy = (
 
 /** Values available to run-time templates. `values` holds plain names (`id`,
  * `version`, match groups...); `dataset` and `met` are the product's dataset.json
- * and met.json, reached with `{dataset[key]}` and `{met[key]}`. */
+ * and met.json, reached with `{dataset[key]}` and `{met[key]}`; read with
+ * PyJson.parse, their numbers render as Python's (`1.0` stays `1.0`). */
 export interface RuntimeVars {
   readonly values: Readonly<Record<string, string>>
   readonly dataset?: Readonly<Record<string, unknown>>
@@ -91,24 +97,49 @@ export interface RuntimeVars {
 }
 
 /** One piece of a parsed run-time template. `name` is the variable as written
- * (`dataset[starttime]`), `root` and `keys` its parts. */
+ * (`dataset[starttime]`), `root` and `keys` its parts; `conversion` and `spec`
+ * what follows `!` and `:` (absent when not written). */
 export type Segment =
   | { readonly _tag: "Text"; readonly text: string }
-  | { readonly _tag: "Field"; readonly name: string; readonly root: string; readonly keys: ReadonlyArray<string> }
+  | {
+    readonly _tag: "Field"
+    readonly name: string
+    readonly root: string
+    readonly keys: ReadonlyArray<string>
+    readonly conversion?: "s" | "r" | "a"
+    readonly spec?: string
+  }
 
-const FIELD = /^([A-Za-z_][A-Za-z0-9_]*)((?:\[[^\]]*\])*)$/
+/** A name, `[key]` lookups (a key may hold `!` and `:`, as in Python), then `!c` and `:spec`. */
+const FIELD = /^([A-Za-z_][A-Za-z0-9_]*)((?:\[[^\]]*\])*)(?:!(.?))?(?::(.*))?$/s
 
 const parseField = (body: string, at: number, written: string): Either.Either<Segment, TemplateError> => {
   const m = FIELD.exec(body)
   if (m) {
-    const keys = m[2] ? m[2].slice(1, -1).split("][") : []
-    return Either.right({ _tag: "Field", name: body, root: m[1]!, keys })
+    const [, root, lookups, conversion, spec] = m
+    if (conversion !== undefined && !["s", "r", "a"].includes(conversion)) {
+      return fail(
+        conversion === ""
+          ? `${written} (position ${at}): end of string while looking for conversion specifier`
+          : `${written} (position ${at}): unknown conversion specifier ${conversion} (Python knows !s, !r and !a)`
+      )
+    }
+    if (spec !== undefined) {
+      const problem = PyFormat.specProblem(spec)
+      if (problem !== undefined) return fail(`${written} (position ${at}): ${problem}`)
+    }
+    const keys = lookups ? lookups.slice(1, -1).split("][") : []
+    return Either.right({
+      _tag: "Field",
+      name: root! + (lookups ?? ""),
+      root: root!,
+      keys,
+      ...(conversion !== undefined ? { conversion: conversion as "s" | "r" | "a" } : {}),
+      ...(spec !== undefined ? { spec } : {})
+    })
   }
   if (body === "" || /^\d/.test(body)) {
     return fail(`positional field ${written} at position ${at} is not supported: name the variable, e.g. {id}`)
-  }
-  if (/[!:]/.test(body.replace(/\[[^\]]*\]/g, ""))) {
-    return fail(`conversions and format specs such as ${written} (position ${at}) are not supported`)
   }
   if (/^[A-Za-z_]\w*(?:\[[^\]]*\])*\./.test(body)) {
     return fail(`attribute access in ${written} (position ${at}) is not supported: use [key]`)
@@ -188,14 +219,34 @@ const resolve = (field: Extract<Segment, { _tag: "Field" }>, vars: RuntimeVars):
   return field.keys.reduce(lookup, root)
 }
 
-/** Strings as they are, numbers and booleans via String, objects as JSON. */
-const show = (value: unknown): string =>
-  typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value)
+/** `format(conversion(value), spec)`, as `str.format` does for one field. */
+const show = (field: Extract<Segment, { _tag: "Field" }>, value: PyFormat.PyValue): Either.Either<string, TemplateError> => {
+  const converted: PyFormat.PyValue =
+    field.conversion === "r"
+      ? { type: "str", value: PyFormat.repr(value) }
+      : field.conversion === "a"
+        ? { type: "str", value: PyFormat.repr(value, true) }
+        : field.conversion === "s"
+          ? { type: "str", value: PyFormat.str(value) }
+          : value
+  try {
+    return Either.right(PyFormat.format(converted, field.spec ?? ""))
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e)
+    const written = `{${field.name}${field.conversion ? "!" + field.conversion : ""}${field.spec !== undefined ? ":" + field.spec : ""}}`
+    return fail(
+      e instanceof PyFormat.Unsupported
+        ? `${written}: ${why}`
+        : `${written} cannot render this ${converted.type} value: ${why} (Python says the same)`,
+      field.name
+    )
+  }
+}
 
 /**
- * Renders a run-time template (both `{x}` and `${x}` forms). A missing variable
- * is an error naming it. `null` counts as missing: a path segment `null` (or
- * Python's `None`) is never what a config author wanted.
+ * Renders a run-time template (both `{x}` and `${x}` forms) as Python's
+ * `str.format` would. A missing variable is an error naming it; `null` is
+ * Python's `None` and renders as `None`, as HySDS renders it.
  */
 export const renderRuntime = (template: string, vars: RuntimeVars): Either.Either<string, TemplateError> =>
   Either.flatMap(parse(template), (segments) => {
@@ -206,8 +257,10 @@ export const renderRuntime = (template: string, vars: RuntimeVars): Either.Eithe
         continue
       }
       const value = resolve(s, vars)
-      if (value === undefined || value === null) return fail(`variable ${s.name} is not defined`, s.name)
-      out += show(value)
+      if (value === undefined) return fail(`variable ${s.name} is not defined`, s.name)
+      const shown = show(s, PyFormat.classify(value))
+      if (Either.isLeft(shown)) return shown
+      out += shown.right
     }
     return Either.right(out)
   })
