@@ -3,8 +3,12 @@
  * gets the backend its settings name, independently (S3 with the embedded index
  * is a valid mix, e.g. for tests).
  */
-import type { Errors, GrqIndex, ObjectStore, StacRegistry } from "@hysds-stac/core"
-import { Layer, Redacted } from "effect"
+import { type Errors, type GrqIndex, Journal, type ObjectStore, type StacRegistry } from "@hysds-stac/core"
+import { Effect, Layer, Redacted } from "effect"
+import * as DirectoryBlobs from "./journal/DirectoryBlobs.ts"
+import * as FileJournal from "./journal/FileJournal.ts"
+import * as ObjectJournal from "./journal/ObjectJournal.ts"
+import * as S3Blobs from "./s3/S3Blobs.ts"
 import * as Database from "./sqlite/Database.ts"
 import * as LocalStore from "./local/LocalStore.ts"
 import type * as Settings from "./Settings.ts"
@@ -75,4 +79,33 @@ export const layer = (settings: Settings.Settings): Layer.Layer<Ports, Errors.Co
   const needsDatabase = settings.index.kind === "embedded" || settings.registry.kind === "embedded"
   const database = needsDatabase ? Database.layer(path.join(settings.stateDir, "hysds-stac.sqlite")) : Layer.empty
   return Layer.mergeAll(storeLayer(settings), Layer.provide(Layer.mergeAll(indexLayer(settings), registryLayer(settings)), database as Layer.Layer<Database.Database, Errors.StorageError>))
+}
+
+/**
+ * The journal the settings name: the state dir's file journal, or the shared
+ * one (ObjectJournal) in S3, in the local store, or in a directory.
+ * `retentionDays` overrides the setting (the server validates its own).
+ */
+export const journalLayer = (
+  settings: Settings.Settings,
+  overrides: { readonly retentionDays?: number } = {}
+): Layer.Layer<Journal.Journal, Errors.ConfigError> => {
+  const j = settings.journal
+  const retentionDays = overrides.retentionDays ?? j.retentionDays
+  if (j.kind === "file") {
+    return Layer.sync(Journal.Journal, () => FileJournal.make({ dir: path.join(settings.stateDir, "journal"), retentionDays, lease: j.lease }))
+  }
+  const shared = (blobs: DirectoryBlobs.Blobs) => ObjectJournal.make({ blobs, lease: j.lease, holder: FileJournal.holder(), retentionDays })
+  const at = j.at
+  if (at.scheme === "file") return Layer.sync(Journal.Journal, () => shared(DirectoryBlobs.make(at.path)))
+  if (settings.store.kind === "local") {
+    const dir = path.join(settings.stateDir, "store", "s3", at.bucket, ...at.key.split("/").filter((s) => s !== ""))
+    return Layer.sync(Journal.Journal, () => shared(DirectoryBlobs.make(dir)))
+  }
+  const config: S3Store.S3Config = {
+    ...s3Config(settings.store),
+    ...(settings.retry.retries !== undefined ? { maxAttempts: settings.retry.retries + 1 } : {}),
+    retryDelays: delays(settings)
+  }
+  return Layer.scoped(Journal.Journal, Effect.map(S3Blobs.make(config, `s3://${at.bucket}/${at.key}`), shared))
 }

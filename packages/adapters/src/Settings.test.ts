@@ -88,3 +88,30 @@ describe("Settings: the one retry policy", () => {
     expect(capped.message).toContain("below HYSDS_STAC_RETRY_BASE_MS=500")
   })
 })
+
+describe("Settings: the journal", () => {
+  test("default: the state dir's file journal, leases of 120 s renewed every 15 s, 7 days of retention", () => {
+    expect(ok({}).journal).toEqual({ kind: "file", lease: { ttlMs: 120_000, renewMs: 15_000 }, retentionDays: 7 })
+  })
+
+  test("HYSDS_STAC_JOURNAL names a shared one: s3://bucket/prefix or file:///dir; the file's lease settings under the environment", () => {
+    const j = ok({ HYSDS_STAC_JOURNAL: "s3://ops-bucket/hysds-stac/journal", HYSDS_STAC_LEASE_TTL_SECONDS: "3" }, { HYSDS_STAC_LEASE_TTL_SECONDS: "60", HYSDS_STAC_LEASE_RENEW_SECONDS: "0.5" }).journal
+    expect(j).toEqual({
+      kind: "shared",
+      location: "s3://ops-bucket/hysds-stac/journal",
+      at: { scheme: "s3", bucket: "ops-bucket", key: "hysds-stac/journal" },
+      lease: { ttlMs: 3000, renewMs: 500 },
+      retentionDays: 7
+    })
+    expect(ok({ HYSDS_STAC_JOURNAL: "file:///mnt/shared/journal" }).journal).toMatchObject({ kind: "shared", at: { scheme: "file", path: "/mnt/shared/journal" } })
+    expect(Settings.describe(ok({ HYSDS_STAC_JOURNAL: "s3://b/j" })).find(([p]) => p === "journal")?.[1]).toBe("shared journal at s3://b/j (in the local store under /state/store)")
+  })
+
+  test("a journal that is not s3:// or file://, a renewal slower than a third of the TTL, are refused naming the variable", () => {
+    expect(problem({ HYSDS_STAC_JOURNAL: "https://example.org/j" }).field).toBe("HYSDS_STAC_JOURNAL")
+    expect(problem({ HYSDS_STAC_JOURNAL: "s3://host:9000/b/j" }).message).toContain("names a host")
+    const slow = problem({ HYSDS_STAC_LEASE_TTL_SECONDS: "30", HYSDS_STAC_LEASE_RENEW_SECONDS: "15" })
+    expect(slow.field).toBe("HYSDS_STAC_LEASE_RENEW_SECONDS")
+    expect(problem({ HYSDS_STAC_LEASE_TTL_SECONDS: "0" }).field).toBe("HYSDS_STAC_LEASE_TTL_SECONDS")
+  })
+})

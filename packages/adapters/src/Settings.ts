@@ -11,13 +11,14 @@
  * setting: silently falling back to the embedded one would "publish" into a
  * local file nobody reads.
  */
-import { type Errors, Retry } from "@hysds-stac/core"
+import { type Errors, Location, Retry } from "@hysds-stac/core"
 import type * as GrqConfig from "./grq/Config.ts"
 import type * as S3Store from "./s3/S3Store.ts"
 import type * as StacApiRegistry from "./stac-api/StacApiRegistry.ts"
 import { Config, type ConfigError, Either, Option, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as ConfigSource from "./ConfigSource.ts"
+import * as Lease from "./journal/Lease.ts"
 
 export type Source = ConfigSource.Source
 
@@ -50,9 +51,26 @@ export interface Settings {
    * 3 retries for GRQ and the STAC API, the S3 SDK's 6 attempts).
    */
   readonly retry: Retry.Delays & { readonly retries?: number }
+  /** Where the journal lives and its lease rule (Backends.journalLayer). */
+  readonly journal: JournalSettings
   /** Secrets in the environment that the AWS SDK reads itself: kept only so text can be masked. */
   readonly ambient: ReadonlyArray<Redacted.Redacted<string>>
 }
+
+/**
+ * The journal: the local file journal under the state dir (default), or the
+ * shared one in the object store (`HYSDS_STAC_JOURNAL`): `s3://bucket/prefix`
+ * in the configured store (S3 with HYSDS_STAC_STORE=s3, the local store's
+ * `store/s3/<bucket>/<prefix>` otherwise), or `file:///abs/dir` (a directory
+ * several machines mount).
+ */
+export type JournalSettings = {
+  readonly lease: Lease.Settings
+  readonly retentionDays: number
+} & (
+  | { readonly kind: "file" }
+  | { readonly kind: "shared"; readonly location: string; readonly at: { readonly scheme: "s3"; readonly bucket: string; readonly key: string } | { readonly scheme: "file"; readonly path: string } }
+)
 
 /** Every variable this module reads, with what it means (for `--help` and the README). */
 export const VARIABLES: ReadonlyArray<readonly [string, string]> = [
@@ -75,7 +93,10 @@ export const VARIABLES: ReadonlyArray<readonly [string, string]> = [
   ["STAC_BULK_ITEMS", "auto (default: detect), on or off"],
   ["HYSDS_STAC_RETRIES", "retries of a backend request that failed with 429, 5xx or no answer (default 3; 0 = none)"],
   ["HYSDS_STAC_RETRY_BASE_MS", "first backoff before jitter, doubling per retry (default 250)"],
-  ["HYSDS_STAC_RETRY_MAX_MS", "longest single backoff, Retry-After included (default 10000)"]
+  ["HYSDS_STAC_RETRY_MAX_MS", "longest single backoff, Retry-After included (default 10000)"],
+  ["HYSDS_STAC_JOURNAL", "s3://bucket/prefix (in the configured store) or file:///dir: the shared journal many workers use (default: the state dir's journal/)"],
+  ["HYSDS_STAC_LEASE_TTL_SECONDS", "a transaction whose lease was not renewed for this long is dead and recovered (default 120)"],
+  ["HYSDS_STAC_LEASE_RENEW_SECONDS", "how often a running transaction renews its lease (default 15; at most a third of the TTL)"]
 ]
 
 /** Every name a config file may hold (an unknown one is an error naming it). */
@@ -182,6 +203,10 @@ const variables = Config.all({
   retries: text("HYSDS_STAC_RETRIES"),
   retryBaseMs: text("HYSDS_STAC_RETRY_BASE_MS"),
   retryMaxMs: text("HYSDS_STAC_RETRY_MAX_MS"),
+  journal: text("HYSDS_STAC_JOURNAL"),
+  leaseTtl: text("HYSDS_STAC_LEASE_TTL_SECONDS"),
+  leaseRenew: text("HYSDS_STAC_LEASE_RENEW_SECONDS"),
+  retentionDays: text("HYSDS_STAC_JOURNAL_RETENTION_DAYS"),
   // The AWS SDK reads these itself; they are read here only so text can be masked.
   ambient: Config.all([secret("AWS_SECRET_ACCESS_KEY"), secret("AWS_SESSION_TOKEN"), secret("S3_ACCESS_KEY_ID")])
 })
@@ -247,6 +272,42 @@ const stacApi = (v: Variables, raw: string) =>
     return settings
   })
 
+const journal = (v: Variables) =>
+  Either.gen(function* () {
+    const ttl = yield* positive("HYSDS_STAC_LEASE_TTL_SECONDS", v.leaseTtl, Lease.defaults.ttlMs / 1000)
+    const renew = yield* positive("HYSDS_STAC_LEASE_RENEW_SECONDS", v.leaseRenew, Math.min(Lease.defaults.renewMs / 1000, ttl / 3))
+    if (renew * 3 > ttl) {
+      return yield* Either.left(
+        problem(
+          "HYSDS_STAC_LEASE_RENEW_SECONDS",
+          `HYSDS_STAC_LEASE_RENEW_SECONDS=${renew} is more than a third of HYSDS_STAC_LEASE_TTL_SECONDS=${ttl}`,
+          "renew at least three times per TTL, so one slow renewal does not lose the lease"
+        )
+      )
+    }
+    const common = {
+      lease: { ttlMs: Math.round(ttl * 1000), renewMs: Math.round(renew * 1000) },
+      retentionDays: yield* whole("HYSDS_STAC_JOURNAL_RETENTION_DAYS", v.retentionDays, 7, 0)
+    }
+    if (Option.isNone(v.journal)) return { kind: "file" as const, ...common }
+    const raw = v.journal.value
+    const bad = problem("HYSDS_STAC_JOURNAL", `HYSDS_STAC_JOURNAL=${raw} is not s3://bucket/prefix or file:///absolute/dir`, "e.g. HYSDS_STAC_JOURNAL=s3://my-bucket/hysds-stac/journal")
+    const parsed = Location.parse(raw)
+    if (Either.isLeft(parsed)) return yield* Either.left(bad)
+    const at = parsed.right
+    if (at.scheme === "file" && !at.path.startsWith("/")) return yield* Either.left(bad)
+    if (at.scheme === "s3" && at.endpoint !== undefined) {
+      return yield* Either.left(problem("HYSDS_STAC_JOURNAL", `HYSDS_STAC_JOURNAL=${raw} names a host`, "name only the bucket and prefix; the server is S3_ENDPOINT's"))
+    }
+    const settings: JournalSettings = {
+      kind: "shared",
+      location: raw,
+      at: at.scheme === "s3" ? { scheme: "s3", bucket: at.bucket, key: at.key } : { scheme: "file", path: at.path },
+      ...common
+    }
+    return settings
+  })
+
 /** The backend settings; `stateDir` comes from the flag / HYSDS_STAC_HOME, already resolved. */
 export const config = (stateDir: string): Config.Config<Settings> =>
   variables.pipe(
@@ -270,6 +331,7 @@ export const config = (stateDir: string): Config.Config<Settings> =>
           store: storeKind === "s3" ? yield* s3(v) : { kind: "local" as const },
           index: Option.isSome(v.grqEngine) || Option.isSome(v.grqUrl) ? yield* grq(v) : { kind: "embedded" as const },
           registry: Option.isSome(v.stacUrl) ? yield* stacApi(v, v.stacUrl.value) : { kind: "embedded" as const },
+          journal: yield* journal(v),
           ambient: v.ambient.flatMap(Option.toArray)
         }
         return settings
@@ -332,5 +394,11 @@ const display = (value: string): string => {
 export const describe = (s: Settings): ReadonlyArray<readonly [string, string]> => [
   ["store", s.store.kind === "local" ? `embedded local store under ${s.stateDir}/store` : `S3${s.store.endpoint ? ` at ${s.store.endpoint}` : " (AWS)"}`],
   ["index", s.index.kind === "embedded" ? `embedded GRQ index in ${s.stateDir}/hysds-stac.sqlite` : `GRQ on ${s.index.kind} at ${display(s.index.url)}`],
-  ["registry", s.registry.kind === "embedded" ? `embedded STAC registry in ${s.stateDir}/hysds-stac.sqlite` : `STAC API at ${display(s.registry.url)}`]
+  ["registry", s.registry.kind === "embedded" ? `embedded STAC registry in ${s.stateDir}/hysds-stac.sqlite` : `STAC API at ${display(s.registry.url)}`],
+  [
+    "journal",
+    s.journal.kind === "file"
+      ? `local file journal in ${s.stateDir}/journal`
+      : `shared journal at ${s.journal.location}${s.journal.at.scheme === "s3" && s.store.kind === "local" ? ` (in the local store under ${s.stateDir}/store)` : ""}`
+  ]
 ]

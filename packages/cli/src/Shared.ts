@@ -5,7 +5,7 @@
 import { Options } from "@effect/cli"
 import { Backends, ConfigSource, Settings } from "@hysds-stac/adapters"
 import type { Errors } from "@hysds-stac/core"
-import { Config, Effect, Either, Option } from "effect"
+import { Config, Effect, Either, Layer, Option } from "effect"
 import * as path from "node:path"
 import type * as ExitCode from "./ExitCode.ts"
 import * as Output from "./Output.ts"
@@ -48,7 +48,17 @@ export const settings = (o: BackendOptions): Effect.Effect<Settings.Settings, Ex
     return resolved.right
   })
 
-/** Runs `effect` on the configured backends; every error, a backend that cannot be built included, is printed. */
+/** Runs `effect` on the configured journal alone (the state dir's, or the shared one); every error is printed. */
+export const withJournal = <A, R>(o: BackendOptions, effect: Effect.Effect<A, Errors.PublishError | ExitCode.Exit, R>) =>
+  Effect.gen(function* () {
+    const chosen = yield* settings(o)
+    return yield* effect.pipe(
+      Effect.provide(Backends.journalLayer(chosen)),
+      Effect.catchAll((e) => (e._tag === "CliExit" ? Effect.fail(e) : Output.failure(e, { json: o.json })))
+    )
+  })
+
+/** Runs `effect` on the configured backends and journal; every error, a backend that cannot be built included, is printed. */
 export const withBackends = <A, R>(
   o: BackendOptions,
   effect: Effect.Effect<A, Errors.PublishError | ExitCode.Exit, R>
@@ -56,7 +66,7 @@ export const withBackends = <A, R>(
   Effect.gen(function* () {
     const chosen = yield* settings(o)
     return yield* effect.pipe(
-      Effect.provide(Backends.layer(chosen)),
+      Effect.provide(Layer.merge(Backends.layer(chosen), Backends.journalLayer(chosen))),
       Effect.catchAll((e) => (e._tag === "CliExit" ? Effect.fail(e) : Output.failure(e, { json: o.json })))
     )
   })

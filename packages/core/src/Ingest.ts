@@ -11,7 +11,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { Chunk, Data, Effect, Exit, Ref, Scope, Stream } from "effect"
 import * as Confine from "./Confine.ts"
 import * as DatasetConfig from "./DatasetConfig.ts"
-import { type PublishError, ValidationError } from "./Errors.ts"
+import { InternalError, type PublishError, ValidationError } from "./Errors.ts"
 import { GrqIndex } from "./GrqIndex.ts"
 import * as JobInfo from "./JobInfo.ts"
 import * as Location from "./Location.ts"
@@ -42,15 +42,14 @@ export interface IngestOptions {
   readonly env: Readonly<Record<string, string | undefined>>
   /** Check the index (and the registry, when the job has STAC work) before the first write; default on. */
   readonly checks?: boolean
-  /** Who runs the ingest, recorded so recovery can tell a live run from a dead one. */
+  /** Who runs the ingest, recorded for people reading the journal (liveness is the transaction's lease). */
   readonly owner?: { readonly host: string; readonly pid: number }
   /**
-   * An earlier attempt at one of these products that died unfinished is
-   * recovered first (default); with false the ingest refuses instead.
-   * `isAlive` says whether a transaction's process still runs.
+   * An earlier attempt at one of these products that died unfinished (its
+   * lease expired) is recovered first (default); with false the ingest
+   * refuses instead.
    */
   readonly recoverEarlier?: boolean
-  readonly isAlive?: Recover.RecoverOptions["isAlive"]
   /** Transaction id; generated when absent. */
   readonly tx?: string
   readonly now?: Date
@@ -306,8 +305,7 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
     })
     if (options.dryRun) return result()
     yield* Recover.earlierAttempts(planned.products.map((p) => p.id), {
-      recover: options.recoverEarlier !== false,
-      isAlive: options.isAlive ?? (() => false)
+      recover: options.recoverEarlier !== false
     }).pipe(Effect.withSpan("recover earlier attempts"), Effect.catchAll(fail))
     if (options.checks !== false) {
       // A backend that is down or misconfigured fails here, before anything is written.
@@ -316,6 +314,10 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
     }
     yield* preflight(planned).pipe(Effect.withSpan("preflight"), Effect.catchAll(fail))
 
+    // The lease is held from before the Begin record until the run ends (the scope
+    // below), renewed meanwhile: while it is, no recoverer of any machine touches it.
+    const leased = yield* journal.lease(tx, "begin").pipe(Effect.catchAll(fail))
+    if (!leased) return yield* fail(new InternalError({ message: `transaction ${tx} already has a lease in the journal` }))
     yield* journal
       .append({
         _tag: "Begin",
@@ -344,4 +346,4 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
         return yield* Effect.failCause(exit.cause).pipe(Effect.catchAll(fail))
       })
     )
-  }).pipe(Effect.withSpan("ingest"))
+  }).pipe(Effect.scoped, Effect.withSpan("ingest"))

@@ -4,7 +4,7 @@
  * aborted. With a durable implementation, a process killed at any point leaves
  * enough behind for a recovery to undo exactly what was started.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, type Scope } from "effect"
 import type { Action } from "./Action.ts"
 import type { InternalError } from "./Errors.ts"
 
@@ -46,6 +46,13 @@ export interface TxSummary {
   readonly lastAt?: string
 }
 
+/**
+ * How a transaction's lease is taken (see `JournalShape.lease`): for a
+ * transaction about to begin; to take over one whose holder is gone; or, by an
+ * operator's explicit request (`recover --tx`), even from a live holder.
+ */
+export type LeaseMode = "begin" | "takeover" | "force"
+
 export interface JournalShape {
   /** Durable once it succeeds: a step does not act before its intent is appended. */
   readonly append: (record: JournalRecord) => Effect.Effect<void, InternalError>
@@ -59,6 +66,18 @@ export interface JournalShape {
   readonly transactions: (options?: { readonly finished?: boolean }) => Effect.Effect<ReadonlyArray<TxSummary>, InternalError>
   /** The records of one transaction in order (a torn last record is dropped). */
   readonly records: (tx: string) => Effect.Effect<ReadonlyArray<JournalRecord>, InternalError>
+  /**
+   * Holds `tx`'s lease until the enclosing scope closes, renewed in the
+   * background meanwhile; succeeds with whether it was taken. Liveness is the
+   * lease alone: a transaction whose lease expired is dead, whatever machine
+   * ran it. `takeover` (and `force`) is a conditional write, so of several
+   * callers at once exactly one gets true. A holder that fails to renew in
+   * time has lost its lease: its further appends are refused, so it starts
+   * no step a recoverer may already be undoing.
+   */
+  readonly lease: (tx: string, mode: LeaseMode) => Effect.Effect<boolean, InternalError, Scope.Scope>
+  /** Whether `tx` has a live holder (its lease is held and not expired). */
+  readonly live: (tx: string) => Effect.Effect<boolean, InternalError>
 }
 
 export class Journal extends Context.Tag("@hysds-stac/core/Journal")<Journal, JournalShape>() {
@@ -66,7 +85,9 @@ export class Journal extends Context.Tag("@hysds-stac/core/Journal")<Journal, Jo
   static readonly none = Layer.succeed(Journal, {
     append: () => Effect.void,
     transactions: () => Effect.succeed([]),
-    records: () => Effect.succeed([])
+    records: () => Effect.succeed([]),
+    lease: () => Effect.succeed(true),
+    live: () => Effect.succeed(false)
   })
 }
 
@@ -86,9 +107,27 @@ export const summarize = (tx: string, records: ReadonlyArray<JournalRecord>): Tx
   }
 }
 
+/** Leases of one process: held while their scope is open (what a journal in memory needs). */
+const leasesInMemory = (): Pick<JournalShape, "lease" | "live"> => {
+  const held = new Set<string>()
+  return {
+    lease: (tx, mode) =>
+      Effect.acquireRelease(
+        Effect.sync(() => {
+          if (held.has(tx) && mode !== "force") return false
+          held.add(tx)
+          return true
+        }),
+        (taken) => Effect.sync(() => void (taken && held.delete(tx)))
+      ),
+    live: (tx) => Effect.sync(() => held.has(tx))
+  }
+}
+
 /** A journal in memory: what a run recorded can be read back, but it dies with the process. */
 export const memory = (records: Array<JournalRecord> = []) =>
   Layer.succeed(Journal, {
+    ...leasesInMemory(),
     append: (r) => Effect.sync(() => void records.push(r)),
     records: (tx) => Effect.sync(() => records.filter((r) => r.tx === tx)),
     transactions: (options) =>

@@ -5,11 +5,17 @@
  * step's undo, newest first, skipping steps whose undo was already recorded).
  * Both are idempotent, so recovery itself may crash and be run again. Each
  * record's undo and commit are its step's (steps/), found by tag (Action.ts).
+ *
+ * Who may recover: whoever takes over the transaction's lease (Journal
+ * `lease`). A transaction is dead when its lease expired, whatever machine
+ * ran it, and taking it over is a conditional write, so of two recoverers
+ * exactly one acts; the winner holds the lease (renewed) while it recovers,
+ * so a recovery is itself never taken over while it runs.
  */
 import { Effect } from "effect"
 import * as Action from "./Action.ts"
 import { ConflictError, describe, type PublishError } from "./Errors.ts"
-import { Journal, type JournalRecord, type TxSummary } from "./Journal.ts"
+import { Journal, type JournalRecord, type LeaseMode, type TxSummary } from "./Journal.ts"
 import { Progress } from "./Progress.ts"
 import type { RollbackEntry } from "./Step.ts"
 import * as Retry from "./Retry.ts"
@@ -73,27 +79,29 @@ export const transaction = (tx: string) =>
     } satisfies Recovered
   })
 
-/** Who started a transaction: what a liveness check gets to decide by. */
-export type Owner = Pick<Begin, "tx" | "host" | "pid">
+/**
+ * Recovers `tx` if its lease can be taken over (its holder is gone and no
+ * other recoverer got there first; `force`: even from a live holder), holding
+ * the lease while it runs; undefined when it was not taken.
+ */
+export const takeOver = (tx: string, mode: Exclude<LeaseMode, "begin"> = "takeover") =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const journal = yield* Journal
+      if (!(yield* journal.lease(tx, mode))) return undefined
+      return yield* transaction(tx)
+    })
+  )
 
-export interface RecoverOptions {
-  /**
-   * Whether a transaction's process still runs (same host and a live pid). It gets
-   * the transaction id too: a server running several ingests in one process
-   * tells its own live transactions from dead ones by id.
-   */
-  readonly isAlive: (owner: Owner) => boolean
-}
-
-/** Recovers every open transaction whose process is gone; live ones are left to finish. */
-export const all = (options: RecoverOptions) =>
+/** Recovers every open transaction whose holder is gone (of any machine); live ones are left to finish. */
+export const all = () =>
   Effect.gen(function* () {
     const journal = yield* Journal
     const open = (yield* journal.transactions()).filter(isOpen)
     const results: Array<Recovered> = []
     for (const t of open) {
-      if (t.begin && options.isAlive(t.begin)) continue
-      results.push(yield* transaction(t.tx))
+      const r = yield* takeOver(t.tx)
+      if (r !== undefined) results.push(r)
     }
     return results
   })
@@ -103,10 +111,7 @@ export const all = (options: RecoverOptions) =>
  * recovered (or, with `recover: false`, refused), and one still running in a
  * live process is a conflict: two ingests of a product never interleave.
  */
-export const earlierAttempts = (
-  products: ReadonlyArray<string>,
-  options: RecoverOptions & { readonly recover: boolean }
-) =>
+export const earlierAttempts = (products: ReadonlyArray<string>, options: { readonly recover: boolean }) =>
   Effect.gen(function* () {
     const journal = yield* Journal
     const wanted = new Set(products)
@@ -115,9 +120,10 @@ export const earlierAttempts = (
     )
     for (const t of open) {
       const product = t.begin.products.find((p) => wanted.has(p))!
-      if (options.isAlive(t.begin)) {
+      const by = `transaction ${t.tx}, pid ${t.begin.pid ?? "?"} on ${t.begin.host ?? "?"}`
+      if (yield* journal.live(t.tx)) {
         return yield* Effect.fail(
-          new ConflictError({ id: product, message: `${product} is being published by another ingest (transaction ${t.tx}, pid ${t.begin.pid ?? "?"})`, hint: "wait for it to finish" })
+          new ConflictError({ id: product, message: `${product} is being published by another ingest (${by})`, hint: "wait for it to finish" })
         )
       }
       if (!options.recover) {
@@ -125,7 +131,13 @@ export const earlierAttempts = (
           new ConflictError({ id: product, message: `an earlier ingest of ${product} (transaction ${t.tx}) died unfinished`, hint: "run `hysds-stac recover`, or ingest without --no-recover" })
         )
       }
-      const r = yield* transaction(t.tx)
+      const r = yield* takeOver(t.tx)
+      if (r === undefined) {
+        // Its lease expired a moment ago, and another worker took it over first.
+        return yield* Effect.fail(
+          new ConflictError({ id: product, message: `${product} is being published by another ingest (${by}, taken over by another recoverer)`, hint: "wait for it to finish" })
+        )
+      }
       if (r.outcome === "incomplete") {
         return yield* Effect.fail(
           new ConflictError({ id: product, message: `could not finish the earlier ingest of ${product} (transaction ${t.tx}): ${r.failed[0]!.error}`, hint: "bring the backend back, then run `hysds-stac recover`" })

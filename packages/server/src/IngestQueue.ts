@@ -38,7 +38,7 @@ export interface IngestQueueShape {
   readonly awaitEnd: (id: string) => Effect.Effect<IngestStatus, NotFound>
   readonly counts: () => { readonly running: number; readonly queued: number }
   readonly isDraining: () => boolean
-  /** Whether this process runs transaction `tx` now (for Liveness.isAlive). */
+  /** Whether this process runs transaction `tx` now. */
   readonly runsHere: (tx: string) => boolean
   readonly drain: (grace: Duration.DurationInput) => Effect.Effect<void>
 }

@@ -2,7 +2,9 @@
  * The service assembled from its layers, in the order a safe start needs:
  *
  *   1. platform, backends (the same `Backends.layer(settings)` as the CLI) and
- *      the journal (`FileJournal` under `<stateDir>/journal`, as the CLI);
+ *      the journal (the CLI's: the state dir's file journal, or the shared one
+ *      HYSDS_STAC_JOURNAL names, which the replicas of the service and the
+ *      workers' CLIs may all use at once);
  *   2. recovery of what dead processes left unfinished, BEFORE the first
  *      request can start an ingest of the same products;
  *   3. the ingest queue, readiness, authentication, the API handlers, and the
@@ -13,8 +15,7 @@
  */
 import { HttpApiBuilder, HttpServer } from "@effect/platform"
 import { BunContext, BunHttpServer } from "@effect/platform-bun"
-import { Backends, FileJournal } from "@hysds-stac/adapters"
-import { Journal } from "@hysds-stac/core"
+import { Backends } from "@hysds-stac/adapters"
 import { Context, Duration, Effect, Layer } from "effect"
 import * as path from "node:path"
 import { Api } from "./Api.ts"
@@ -44,7 +45,7 @@ export const foundation = (config: Config, keys: ApiKeysShape, mask: SecretMaskS
   Layer.mergeAll(
     BunContext.layer,
     Backends.layer(config.settings),
-    Layer.sync(Journal.Journal, () => FileJournal.make({ dir: journalDir(config), retentionDays: config.journalRetentionDays })),
+    Backends.journalLayer(config.settings, { retentionDays: config.journalRetentionDays }),
     Layer.succeed(ServerConfig, config),
     Layer.succeed(ApiKeys, keys),
     Layer.succeed(SecretMask, mask)
@@ -78,7 +79,7 @@ export const http = (config: Config, inflight: RequestMiddleware.Inflight, mask:
 export const run = (config: Config, keys: ApiKeysShape, mask: SecretMaskShape) =>
   Effect.gen(function* () {
     const base = yield* Layer.build(foundation(config, keys, mask))
-    yield* StartupRecovery.run(journalDir(config)).pipe(Effect.provide(base))
+    yield* StartupRecovery.run.pipe(Effect.provide(base))
     yield* Metrics.init
     const inflight = new RequestMiddleware.Inflight()
     const started = yield* Layer.build(http(config, inflight, mask).pipe(Layer.provide(Layer.succeedContext(base))))

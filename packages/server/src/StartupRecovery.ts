@@ -4,16 +4,16 @@
  * rolled forward past its commit record), as `hysds-stac recover` would. A
  * crashed server (or a killed worker's CLI) thus never leaves half an ingest
  * behind for long, and the next ingest of those products is not refused.
- * Transactions of live processes are left alone.
+ * Dead means a lease that expired: with the shared journal (HYSDS_STAC_JOURNAL)
+ * that includes what any other machine or replica left; transactions whose
+ * holder still renews its lease are left alone.
  *
  * A transaction that cannot be finished (a backend down) does not stop the
  * server: it is logged, and an ingest of its products is refused with a
  * conflict naming it until it is recovered.
  */
-import { Liveness } from "@hysds-stac/adapters"
 import { Progress, Recover } from "@hysds-stac/core"
 import { Effect, Metric } from "effect"
-import * as fs from "node:fs"
 import * as Metrics from "./Metrics.ts"
 
 const logged: Progress.ProgressShape = {
@@ -29,11 +29,9 @@ const logged: Progress.ProgressShape = {
   }
 }
 
-export const run = (journalDir: string) =>
+export const run =
   Effect.gen(function* () {
-    if (!fs.existsSync(journalDir)) return
-    // Nothing runs in this process yet: a transaction of our own pid is an earlier process's.
-    const results = yield* Recover.all({ isAlive: Liveness.isAlive() }).pipe(
+    const results = yield* Recover.all().pipe(
       Effect.provideService(Progress.Progress, logged)
     )
     for (const r of results) {

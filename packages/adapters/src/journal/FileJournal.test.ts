@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Journal } from "@hysds-stac/core"
-import { ConfigProvider, Effect, Either, Layer } from "effect"
+import { ConfigProvider, Effect, Either, Exit, Layer, Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -171,5 +171,73 @@ describe("FileJournal compaction", () => {
     )
     expect(failed._tag).toBe("ConfigError")
     expect(failed.message).toContain("HYSDS_STAC_JOURNAL_RETENTION_DAYS")
+  })
+})
+
+describe("FileJournal leases: the same rule as the shared journal, plus what one machine can know", () => {
+  const lease = { ttlMs: 1500, renewMs: 100 }
+  const run = <A, E>(e: Effect.Effect<A, E, never>) => Effect.runPromise(e)
+  const takeover = (j: Journal.JournalShape, tx: string) => run(Effect.scoped(j.lease(tx, "takeover")))
+  /** A lease file as a holder with `pid` of this host left it, last renewed `ageMs` ago. */
+  const leftLease = (d: string, tx: string, pid: number, ageMs: number) => {
+    const file = path.join(d, "leases", tx, "000001.json")
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    fs.writeFileSync(file, JSON.stringify({ holder: { id: "x", host: os.hostname(), pid }, ttlMs: lease.ttlMs }))
+    const t = new Date(Date.now() - ageMs)
+    fs.utimesSync(file, t, t)
+  }
+
+  test("a holder whose process exists but stopped renewing (a reused pid) is dead once its lease expired", async () => {
+    const d = dir()
+    const j = FileJournal.make({ dir: d, lease })
+    await run(j.append({ _tag: "Begin", tx: "reused", at, jobDir: "/j", products: ["p"], host: os.hostname(), pid: process.ppid }))
+    leftLease(d, "reused", process.ppid, 0)
+    expect(await run(j.live("reused"))).toBe(true)
+    leftLease(d, "reused", process.ppid, lease.ttlMs + 2000)
+    expect(await run(j.live("reused"))).toBe(false)
+    expect(await takeover(j, "reused")).toBe(true)
+  })
+
+  test("a holder of this host whose process is gone is dead at once, lease or not", async () => {
+    const d = dir()
+    const child = Bun.spawnSync(["true"])
+    const gone = child.pid
+    const j = FileJournal.make({ dir: d, lease })
+    await run(j.append({ _tag: "Begin", tx: "gone", at, jobDir: "/j", products: ["p"], host: os.hostname(), pid: gone }))
+    leftLease(d, "gone", gone, 0)
+    expect(await run(j.live("gone"))).toBe(false)
+    // Two recoverers: the first takes it (and holds it while its scope is open), the second does not.
+    const scope = Effect.runSync(Scope.make())
+    expect(await run(Scope.extend(j.lease("gone", "takeover"), scope))).toBe(true)
+    expect(await takeover(FileJournal.make({ dir: d, lease }), "gone")).toBe(false)
+    await run(Scope.close(scope, Exit.void))
+  })
+
+  test("a live holder renewing its lease is never taken over, even from another journal of the same pid", async () => {
+    const d = dir()
+    const j = FileJournal.make({ dir: d, lease })
+    const scope = Effect.runSync(Scope.make())
+    expect(await run(Scope.extend(j.lease("mine", "begin"), scope))).toBe(true)
+    await run(j.append({ _tag: "Begin", tx: "mine", at, jobDir: "/j", products: ["p"], host: os.hostname(), pid: process.pid }))
+    const other = FileJournal.make({ dir: d, lease })
+    const started = Date.now()
+    while (Date.now() - started < lease.ttlMs * 2) await Bun.sleep(100)
+    expect(await run(other.live("mine"))).toBe(true)
+    expect(await takeover(other, "mine")).toBe(false)
+    await run(Scope.close(scope, Exit.void))
+    // Released when its run ended: taken over at once.
+    expect(await takeover(other, "mine")).toBe(true)
+  })
+
+  test("a transaction from before leases (no lease file) is judged by its Begin's host and pid, as then", async () => {
+    const d = dir()
+    const j = FileJournal.make({ dir: d, lease })
+    await run(j.append({ _tag: "Begin", tx: "elsewhere", at, jobDir: "/j", products: ["p"], host: `${os.hostname()}-other`, pid: 1 }))
+    await run(j.append({ _tag: "Begin", tx: "parent", at, jobDir: "/j", products: ["p"], host: os.hostname(), pid: process.ppid }))
+    await run(j.append({ _tag: "Begin", tx: "dead", at, jobDir: "/j", products: ["p"], host: os.hostname(), pid: Bun.spawnSync(["true"]).pid }))
+    expect(await run(j.live("elsewhere"))).toBe(true)
+    expect(await run(j.live("parent"))).toBe(true)
+    expect(await takeover(j, "parent")).toBe(false)
+    expect(await takeover(j, "dead")).toBe(true)
   })
 })

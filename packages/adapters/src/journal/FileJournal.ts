@@ -14,17 +14,31 @@
  * default, HYSDS_STAC_JOURNAL_RETENTION_DAYS) are deleted then. An
  * `abort-incomplete` transaction stays open until `recover` finishes it.
  *
+ * Liveness is a lease (Lease.ts), as in the shared journal: `leases/<tx>/`
+ * beside the files, renewed by the holder; an expired lease means a dead
+ * holder. Because this journal is one machine's, a holder that is a process
+ * of this host known to be gone is dead at once (no wait for the TTL; a
+ * reused pid only delays that until the TTL). A transaction without a lease
+ * was written by a hysds-stac from before leases: its Begin's host and pid
+ * decide, as they did then (Liveness.ts).
+ *
  * Test hook: HYSDS_STAC_CRASH_AT=K kills the process with SIGKILL (no
  * finalizers, like a spot termination) right after its K-th append, so tests
  * can stop an ingest dead at every step boundary.
  */
 import { Errors, Journal, JournalRecord } from "@hysds-stac/core"
 import { Config, type ConfigError, Effect, Either, Layer } from "effect"
+import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
+import * as DirectoryBlobs from "./DirectoryBlobs.ts"
+import * as Lease from "./Lease.ts"
+import * as Liveness from "./Liveness.ts"
 
 const SUFFIX = ".jsonl"
 const FINISHED = "finished"
+const LEASES = "leases"
 const DAY_MS = 24 * 60 * 60 * 1000
 
 const crc = (text: string): string => (Bun.hash.crc32(text) >>> 0).toString(16).padStart(8, "0")
@@ -75,7 +89,12 @@ export interface Options {
   readonly crashAt?: number
   /** Days a finished transaction is kept for `journal list --all` (default 7; 0 keeps none). */
   readonly retentionDays?: number
+  /** Lease TTL and renewal (default Lease.defaults). */
+  readonly lease?: Lease.Settings
 }
+
+/** This process as a lease holder: unique per journal instance. */
+export const holder = (): Lease.Holder => ({ id: randomUUID(), host: os.hostname(), pid: process.pid })
 
 /**
  * `HYSDS_STAC_JOURNAL_RETENTION_DAYS`: days, 0 or more (default 7), read from
@@ -111,8 +130,28 @@ export const make = (options: Options): Journal.JournalShape => {
     return fs.existsSync(finished) ? finished : open
   }
 
+  const leasesDir = path.join(options.dir, LEASES)
+  const leases = Lease.make({
+    blobs: DirectoryBlobs.make(leasesDir),
+    prefixOf: (tx) => `${nameOf(tx).slice(0, -SUFFIX.length)}/`,
+    settings: options.lease ?? Lease.defaults,
+    holder: holder(),
+    provenDead: (h) => h.host === os.hostname() && h.pid !== process.pid && !Liveness.processExists(h.pid),
+    unleased: (tx) =>
+      Effect.try({
+        try: () => {
+          const file = fileOf(tx)
+          if (!fs.existsSync(file)) return false
+          const begin = decode(file, fs.readFileSync(file, "utf8")).find((r) => r._tag === "Begin")
+          return begin?._tag === "Begin" ? Liveness.isAlive()(begin) : false
+        },
+        catch: internal(`cannot read transaction ${tx} from the journal`)
+      })
+  })
+
   /** Moves a finished transaction out of the open ones, then drops finished ones past the retention. */
   const compact = (file: string, tx: string) => {
+    fs.rmSync(path.join(leasesDir, nameOf(tx).slice(0, -SUFFIX.length)), { recursive: true, force: true })
     if (path.dirname(file) !== finishedDir) {
       fs.mkdirSync(finishedDir, { recursive: true })
       fs.renameSync(file, path.join(finishedDir, nameOf(tx)))
@@ -127,7 +166,7 @@ export const make = (options: Options): Journal.JournalShape => {
   }
 
   const append: Journal.JournalShape["append"] = (record) =>
-    Effect.try({
+    Effect.zipRight(leases.check(record.tx), Effect.try({
       try: () => {
         const file = fileOf(record.tx)
         const created = !fs.existsSync(file)
@@ -145,7 +184,7 @@ export const make = (options: Options): Journal.JournalShape => {
         if (record._tag === "End" && Journal.isFinished(record.outcome)) compact(file, record.tx)
       },
       catch: internal(`cannot append to the journal in ${options.dir}`)
-    })
+    }))
 
   const records: Journal.JournalShape["records"] = (tx) =>
     Effect.try({
@@ -177,7 +216,7 @@ export const make = (options: Options): Journal.JournalShape => {
       catch: internal(`cannot list the journal in ${options.dir}`)
     })
 
-  return { append, records, transactions }
+  return { append, records, transactions, lease: leases.lease, live: leases.live }
 }
 
 /** The journal, its retention from `options` or else from the configuration (see {@link retentionDays}). */

@@ -1,6 +1,10 @@
 /**
- * Whether the process that started a transaction is still alive, for recovery:
- * a live transaction must never be "recovered" (rolled back under its feet).
+ * Whether the process that started a transaction is still alive, by host and
+ * pid: the rule before leases (Lease.ts), kept for the transactions a
+ * hysds-stac from before leases left in a local file journal, which have no
+ * lease. A live transaction must never be "recovered" (rolled back under its
+ * feet). The file journal also uses `processExists` to tell at once that a
+ * lease holder of this host is gone.
  *
  * - Another host counts as alive: it cannot be checked from here, and guessing
  *   wrong would undo an ingest still running there (`recover --tx` overrides).
@@ -10,7 +14,13 @@
  *   is dead. A server runs several at once and passes `runningHere`, so its own
  *   transactions count as alive exactly while it runs them.
  */
-import type { Recover } from "@hysds-stac/core"
+
+/** Who started a transaction, as its Begin record says. */
+export interface Owner {
+  readonly tx: string
+  readonly host?: string
+  readonly pid?: number
+}
 import * as os from "node:os"
 
 /** This process, as recorded in the transactions it starts. */
@@ -29,7 +39,7 @@ export const processExists = (pid: number): boolean => {
 
 export const isAlive =
   (runningHere: (tx: string) => boolean = () => false) =>
-  (owner: Recover.Owner): boolean => {
+  (owner: Owner): boolean => {
     if (owner.host !== undefined && owner.host !== os.hostname()) return true
     if (owner.pid === undefined) return false
     if (owner.pid === process.pid) return runningHere(owner.tx)

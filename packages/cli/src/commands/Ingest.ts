@@ -1,13 +1,12 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Errors, Ingest, PhaseClock } from "@hysds-stac/core"
-import { Config, Effect, Layer, Option } from "effect"
+import { Config, Effect, Option } from "effect"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as Output from "../Output.ts"
 import { Liveness } from "@hysds-stac/adapters"
 import * as ProgressLine from "../ProgressLine.ts"
 import * as Shared from "../Shared.ts"
-import * as JournalCommands from "./Journal.ts"
 
 const jobDir = Args.directory({ name: "job-dir", exists: "yes" }).pipe(
   Args.withDescription("The job's output directory (with _job.json, products and STAC catalogs).")
@@ -64,7 +63,7 @@ export const command = Command.make(
       const datasetsFile = yield* requireDatasets(o.datasets, o.json)
       const tty = process.stderr.isTTY === true
       const clock = PhaseClock.make(performance.now())
-      const layers = Layer.mergeAll(ProgressLine.layer({ tty, quiet: o.json, clock }), JournalCommands.layer(o.stateDir))
+      const layers = ProgressLine.layer({ tty, quiet: o.json, clock })
       const outcome = yield* Shared.withBackends(
         o,
         Ingest.run({
@@ -75,7 +74,6 @@ export const command = Command.make(
           checks: !o.skipChecks,
           recoverEarlier: !o.noRecover,
           owner: Liveness.thisProcess(),
-          isAlive: Liveness.isAlive(),
           stac: !o.noStac,
           concurrency: Math.max(1, o.concurrency),
           batchSize: Math.max(1, o.batchSize),
@@ -88,8 +86,7 @@ export const command = Command.make(
       const performanceJson = { phases: clock.times(performance.now()), peakRssBytes: process.resourceUsage().maxRSS * 1024 }
       if (outcome._tag === "Left") {
         const f = outcome.left
-        // A journal that cannot be opened fails before the ingest began: nothing to roll back.
-        if (f._tag !== "IngestFailed") return yield* Output.failure(f, { json: o.json })
+        // (A journal that cannot be opened fails in withBackends, before the ingest began.)
         return yield* Output.failure(f.error, { json: o.json, rollback: f.rollback, tx: f.tx, performance: performanceJson })
       }
       if (o.json) yield* Output.json({ ok: true, ...outcome.right, performance: performanceJson })

@@ -1,15 +1,10 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Journal, Recover } from "@hysds-stac/core"
-import { Console, Effect, Layer, Option } from "effect"
-import * as path from "node:path"
+import { Errors, Journal, Recover } from "@hysds-stac/core"
+import { Console, Effect, Option } from "effect"
 import * as ExitCode from "../ExitCode.ts"
 import * as Output from "../Output.ts"
-import { FileJournal, Liveness } from "@hysds-stac/adapters"
 import * as ProgressLine from "../ProgressLine.ts"
 import * as Shared from "../Shared.ts"
-
-/** The state dir's journal. */
-export const layer = (stateDir: string) => FileJournal.layer({ dir: path.join(path.resolve(stateDir), "journal") })
 
 const show = Command.make("show", { tx: Args.text({ name: "transaction" }), ...Shared.backendOptions }, (o) =>
   Effect.gen(function* () {
@@ -22,10 +17,7 @@ const show = Command.make("show", { tx: Args.text({ name: "transaction" }), ...S
       const detail = r._tag === "Intent" ? ` step ${r.step}: ${Output.redact(JSON.stringify(r.action)).slice(0, 300)}` : "step" in r ? ` step ${r.step}` : r._tag === "End" ? ` ${r.outcome}` : ""
       yield* Console.log(`  ${r._tag}${detail}`)
     }
-  }).pipe(
-    Effect.provide(layer(o.stateDir)),
-    Effect.catchAll((e) => Output.failure(e, { json: o.json }))
-  )
+  }).pipe((effect) => Shared.withJournal(o, effect))
 ).pipe(Command.withDescription("Show every record of one transaction: intents (what each step was about to do), completions, undos."))
 
 const list = Command.make(
@@ -38,18 +30,15 @@ const list = Command.make(
       const shown = o.all ? txs : txs.filter((t, i) => Recover.isOpen(t) || i < 20)
       if (o.json) return yield* Output.json(shown)
       for (const t of shown) {
-        const alive = t.begin && Recover.isOpen(t) && Liveness.isAlive()(t.begin) ? " (process alive)" : ""
+        const alive = Recover.isOpen(t) && (yield* journal.live(t.tx)) ? " (lease live: running)" : ""
         yield* Console.log(`${t.tx}\t${t.state}${alive}\t${t.steps} steps\t${t.begin?.products.join(",") ?? ""}`)
       }
       yield* Console.log(`${shown.length} transaction(s); open ones are finished by \`hysds-stac recover\``)
-    }).pipe(
-      Effect.provide(layer(o.stateDir)),
-      Effect.catchAll((e) => Output.failure(e, { json: o.json }))
-    )
+    }).pipe((effect) => Shared.withJournal(o, effect))
 ).pipe(Command.withDescription("List open transactions (not committed, not fully rolled back) and recent ones."))
 
 export const command = Command.make("journal").pipe(
-  Command.withDescription("Look into the journal of ingest transactions (under the state dir)."),
+  Command.withDescription("Look into the journal of ingest transactions (the state dir's, or the shared one HYSDS_STAC_JOURNAL names)."),
   Command.withSubcommands([list, show])
 )
 
@@ -57,7 +46,7 @@ export const recover = Command.make(
   "recover",
   {
     tx: Options.text("tx").pipe(
-      Options.withDescription("Recover this transaction even if its owner looks alive (e.g. it ran on another host that is gone)."),
+      Options.withDescription("Recover this transaction even if its lease looks live (its holder is known gone); still one recoverer at a time."),
       Options.optional
     ),
     ...Shared.backendOptions
@@ -65,8 +54,13 @@ export const recover = Command.make(
   (o) =>
     Effect.gen(function* () {
       const results = yield* Option.match(o.tx, {
-        onSome: (tx) => Effect.map(Recover.transaction(tx), (r) => [r]),
-        onNone: () => Recover.all({ isAlive: Liveness.isAlive() })
+        onSome: (tx) =>
+          Effect.flatMap(Recover.takeOver(tx, "force"), (r) =>
+            r === undefined
+              ? Effect.fail(new Errors.ConflictError({ id: tx, message: `transaction ${tx} is being recovered by another worker right now`, hint: "let it finish; run recover again to check" }))
+              : Effect.succeed([r])
+          ),
+        onNone: () => Recover.all()
       })
       if (o.json) yield* Output.json({ ok: results.every((r) => r.outcome !== "incomplete"), recovered: results })
       else {
@@ -78,11 +72,11 @@ export const recover = Command.make(
     }).pipe((effect) =>
       Shared.withBackends(
         o,
-        effect.pipe(Effect.provide(Layer.mergeAll(layer(o.stateDir), ProgressLine.layer({ tty: false, quiet: o.json }))))
+        effect.pipe(Effect.provide(ProgressLine.layer({ tty: false, quiet: o.json })))
       )
     )
 ).pipe(
   Command.withDescription(
-    "Finish every ingest a dead process left open: roll back what was not committed (objects, documents, items, collections restored to before), finish the cleanup of what was. Safe to run again."
+    "Finish every ingest a dead worker left open (its lease expired; with a shared journal, of any machine): roll back what was not committed (objects, documents, items, collections restored to before), finish the cleanup of what was. Safe to run again."
   )
 )

@@ -8,9 +8,10 @@
  * uninterruptible step that settles it, so a slot is never free while
  * something waits (unless the queue is draining).
  *
- * The ingest id is core's transaction id, and the process says which
- * transactions it runs (Liveness.isAlive), so recovering an earlier attempt
- * of the same products never rolls back one that runs here.
+ * The ingest id is core's transaction id, and each running ingest holds and
+ * renews its transaction's lease, so recovering an earlier attempt of the
+ * same products (here, in another replica or a worker's CLI) never rolls back
+ * one that runs here.
  */
 import { Liveness } from "@hysds-stac/adapters"
 import { Ingest } from "@hysds-stac/core"
@@ -47,8 +48,6 @@ export interface Slots {
 }
 
 export const make = (state: State, context: Context.Context<Requirements>, runFork: RunFork): Slots => {
-  const isAlive = Liveness.isAlive((tx) => state.running.has(tx))
-
   /** Settles and tells the end, frees the slot and gives it to the oldest waiting ingest. */
   const finish = (entry: IngestRecord.Entry, exit: Exit.Exit<Ingest.IngestResult, Ingest.IngestFailed>) =>
     Effect.gen(function* () {
@@ -76,7 +75,6 @@ export const make = (state: State, context: Context.Context<Requirements>, runFo
         hostname: os.hostname(),
         env: process.env,
         owner: Liveness.thisProcess(),
-        isAlive,
         recoverEarlier: true,
         tx: entry.id
       }).pipe(
