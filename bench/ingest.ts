@@ -19,7 +19,7 @@
  */
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
 import { BunContext } from "@effect/platform-bun"
-import { Backends, Settings } from "@hysds-stac/adapters"
+import { Backends, NodeJobTree, Settings } from "@hysds-stac/adapters"
 import { GrqIndex, Ingest, Journal, ObjectStore, PhaseClock, Plan, Progress, StacRegistry } from "@hysds-stac/core"
 import { Effect, Either, Exit, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
@@ -72,7 +72,8 @@ const stateDir = path.join(root, "state")
 const env = { ...process.env, ...(services ? servicesEnv(services) : {}) }
 const settings = Settings.resolve({ env, stateDir })
 if (Either.isLeft(settings)) throw new Error(settings.left.message)
-const backends = Layer.mergeAll(Backends.layer(settings.right), BunContext.layer)
+// The job tree is read through node:fs in bulk, as the CLI and server read it.
+const backends = Layer.mergeAll(Backends.layer(settings.right), BunContext.layer, NodeJobTree.layer)
 const say = (text: string) => values.json || console.log(text)
 
 if (services) {
@@ -167,7 +168,7 @@ try {
   const ingest = await run(a.jobDir, a.datasets)
   if (!Exit.isSuccess(ingest.exit)) throw new Error(`ingest failed: ${JSON.stringify(ingest.exit.cause)}`)
   // The same plan again, untimed: the items and documents the floors send, and what to clean up.
-  published = await Effect.runPromise(Ingest.plan(options(a.jobDir, a.datasets)).pipe(Effect.provide(BunContext.layer)))
+  published = await Effect.runPromise(Ingest.plan(options(a.jobDir, a.datasets)).pipe(Effect.provide(Layer.merge(BunContext.layer, NodeJobTree.layer))))
 
   const floors: Partial<Record<Phase, number>> = {}
   floors.plan = (await Floors.filesystem(a.jobDir)).seconds

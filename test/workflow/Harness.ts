@@ -4,7 +4,7 @@
  * and an in-memory journal to read back what the run recorded.
  */
 import { BunContext } from "@effect/platform-bun"
-import { Embedded } from "@hysds-stac/adapters"
+import { Embedded, NodeJobTree } from "@hysds-stac/adapters"
 import { Errors, GrqIndex, Ingest, Journal, ObjectStore, Progress, Retry, StacRegistry } from "@hysds-stac/core"
 import { Context, Effect, Layer } from "effect"
 import * as fs from "node:fs"
@@ -113,6 +113,7 @@ export const ingest = (
         Journal.memory(run.journal),
         progress,
         BunContext.layer,
+        NodeJobTree.layer,
         // Undo retries kept short: a fault here never heals, so waiting for it is only slower.
         Layer.succeed(Retry.UndoPolicy, { retries: 3, baseMillis: 5, maxMillis: 20 })
       )

@@ -5,7 +5,7 @@
  * stack traces out of sight unless --verbose.
  */
 import { BunContext, BunRuntime } from "@effect/platform-bun"
-import { Tracing } from "@hysds-stac/adapters"
+import { NodeJobTree, Tracing } from "@hysds-stac/adapters"
 import { Cause, Console, Effect, Either, Exit, Layer, Logger, Option } from "effect"
 import * as ConfigFile from "./ConfigFile.ts"
 import * as ExitCode from "./ExitCode.ts"
@@ -50,7 +50,8 @@ const main = run(argv).pipe(
       redact(verbose ? Cause.pretty(cause) : `internal error: ${Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : String(Cause.squash(cause))}\n(run again with --verbose for details)`)
     ).pipe(Effect.zipRight(Effect.fail(new ExitCode.Exit({ code: ExitCode.codes.internal }))))
   }),
-  Effect.provide(BunContext.layer),
+  // Planning reads the job tree through node:fs in bulk (adapters NodeJobTree), not one async call per file.
+  Effect.provide(Layer.merge(BunContext.layer, NodeJobTree.layer)),
   Effect.provide(tracer),
   Effect.withConfigProvider(ConfigFile.provider(argv, process.env)),
   // Logs go to stderr: stdout carries the result alone, so --json stays parseable.

@@ -8,9 +8,11 @@
  * its real path, so the store can prove it publishes the very file planned.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Effect, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import { type Problem, ValidationError } from "./Errors.ts"
+import type { EntryInfo } from "./JobTree.ts"
 import type { FileIdentity } from "./ObjectStore.ts"
+import type { TreeIndex } from "./TreeIndex.ts"
 
 /** True when `child` is `root` itself or lies below it. Both must be normalized absolute paths. */
 export const isInside = (root: string, child: string): boolean =>
@@ -88,6 +90,37 @@ export const resolveInside = (
       Effect.mapError((): Problem => ({ file: abs, path: "", message: "cannot stat file" }))
     )
     return { real, info }
+  })
+
+/** The same identity, from an entry of the planning walk's index (TreeIndex). */
+export const identityOfEntry = (info: EntryInfo): FileIdentity => {
+  const identity: { -readonly [K in keyof FileIdentity]: FileIdentity[K] } = { size: info.size, dev: info.dev }
+  if (info.ino !== undefined) identity.ino = info.ino
+  if (info.mtimeMs !== undefined) identity.mtimeMs = info.mtimeMs
+  return identity
+}
+
+/**
+ * `resolveInside`, answered by the planning walk's index: the same realpath,
+ * stat of the real path and check, the same Problems. Not an Effect.gen: it
+ * runs once per file of the job.
+ */
+export const resolveIn = (
+  tree: TreeIndex,
+  abs: string,
+  realRoot: string,
+  what: string
+): Effect.Effect<Either.Either<{ readonly real: string; readonly info: EntryInfo }, Problem>> =>
+  Effect.map(tree.resolve(abs), (resolved) => {
+    if (resolved === undefined) return Either.left({ file: abs, path: "", message: "broken symlink or unreadable path" })
+    if (!isInside(realRoot, resolved.real)) {
+      return Either.left({
+        file: abs,
+        path: "",
+        message: `symlink points outside ${what} ${realRoot} (to ${resolved.real}); only links to files inside it are followed`
+      })
+    }
+    return Either.right(resolved)
   })
 
 /** True when `file` itself is a symbolic link (readLink succeeds only on a link). */

@@ -14,6 +14,8 @@ import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import * as Confine from "./Confine.ts"
 import type { Problem } from "./Errors.ts"
+import * as JobTree from "./JobTree.ts"
+import * as TreeIndex from "./TreeIndex.ts"
 
 const isInside = Confine.isInside
 
@@ -34,7 +36,9 @@ const STAC_ROOT_NAMES = ["catalog.json", "collection.json"]
 
 export const discover = (
   jobDir: string,
-  options: { readonly stac: boolean }
+  options: { readonly stac: boolean },
+  /** The planning walk's index of the job dir; built here when absent. */
+  given?: TreeIndex.TreeIndex
 ): Effect.Effect<Discovered, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
@@ -44,52 +48,56 @@ export const discover = (
     const seen = new Set<string>()
 
     const skipped: Array<{ dir: string; reason: string }> = []
-    const realRoot = yield* fs.realPath(jobDir).pipe(Effect.orElseSucceed(() => jobDir))
+    const tree = given ?? (yield* TreeIndex.scan(yield* JobTree.current, yield* fs.realPath(jobDir).pipe(Effect.orElseSucceed(() => jobDir))))
+    const realRoot = (yield* tree.resolve(jobDir))?.real ?? jobDir
 
     // `_datasets.json` is replaced by a rename at the end of the ingest, which never
     // writes through a link; refusing one here says so before anything is published.
     const output = path.join(jobDir, DATASETS_JSON)
-    if (yield* Confine.isSymlink(output)) {
+    const own = tree.own(output) ?? (yield* Confine.isSymlink(output).pipe(Effect.map((link) => (link ? { type: "SymbolicLink" as const } : undefined))))
+    if (own?.type === "SymbolicLink") {
       const target = yield* fs.readLink(output).pipe(Effect.orElseSucceed(() => "?"))
       problems.push({ file: output, path: "", message: `is a symlink (to ${target}); the ingest writes this file, so it must be absent or a regular file: remove it` })
     } else {
-      const info = yield* fs.stat(output).pipe(Effect.option)
-      if (info._tag === "Some" && info.value.type !== "File") {
-        problems.push({ file: output, path: "", message: `is a ${info.value.type}, not a regular file; the ingest writes this file: remove it` })
+      const info = yield* tree.resolve(output)
+      if (info !== undefined && info.info.type !== "File") {
+        problems.push({ file: output, path: "", message: `is a ${info.info.type}, not a regular file; the ingest writes this file: remove it` })
       }
     }
 
     // Sorted walk that follows links like HySDS, but only to directories inside the
-    // job dir, entering each real directory once.
-    const walk = (dir: string, real: string): Effect.Effect<void, never, FileSystem.FileSystem> =>
+    // job dir, entering each real directory once. Every answer comes from the index:
+    // an entry's kind from its lstat, a symlink's target from its one realpath.
+    const walk = (dir: string, real: string): Effect.Effect<void> =>
       Effect.gen(function* () {
         if (seen.has(real)) return
         seen.add(real)
-        const names = yield* fs.readDirectory(real).pipe(
-          Effect.catchAll(() => {
-            problems.push({ file: dir, path: "", message: "cannot read directory" })
-            return Effect.succeed([] as Array<string>)
-          })
-        )
-        const sorted = [...names].sort()
+        const listed = yield* tree.list(real)
+        if (listed === undefined) problems.push({ file: dir, path: "", message: "cannot read directory" })
+        const sorted = listed?.names ?? []
         dirs.push({ dir, names: sorted })
         for (const name of sorted) {
           const child = path.join(dir, name)
-          const childReal = yield* fs.realPath(path.join(real, name)).pipe(Effect.option)
-          if (childReal._tag === "None") continue // a broken link publishes nothing
-          const info = yield* fs.stat(childReal.value).pipe(Effect.option)
-          if (info._tag === "None" || info.value.type !== "Directory") continue
-          if (isInside(realRoot, childReal.value)) {
-            yield* walk(child, childReal.value)
+          const entry = listed!.entries.get(name)!
+          if (entry.type === "Directory") {
+            yield* walk(child, path.join(real, name))
             continue
           }
-          const localized = yield* fs.exists(path.join(childReal.value, ".localized")).pipe(Effect.orElseSucceed(() => false))
-          if (localized) skipped.push({ dir: child, reason: `input of the job (.localized), a symlink to ${childReal.value}` })
+          if (entry.type !== "SymbolicLink") continue
+          const target = yield* tree.resolve(path.join(real, name))
+          if (target === undefined) continue // a broken link publishes nothing
+          if (target.info.type !== "Directory") continue
+          if (isInside(realRoot, target.real)) {
+            yield* walk(child, target.real)
+            continue
+          }
+          const localized = yield* fs.exists(path.join(target.real, ".localized")).pipe(Effect.orElseSucceed(() => false))
+          if (localized) skipped.push({ dir: child, reason: `input of the job (.localized), a symlink to ${target.real}` })
           else {
             problems.push({
               file: child,
               path: "",
-              message: `is a symlink to ${childReal.value}, outside the job dir ${realRoot}; a job publishes only what lies inside its own directory: copy the data into the job dir or remove the link`
+              message: `is a symlink to ${target.real}, outside the job dir ${realRoot}; a job publishes only what lies inside its own directory: copy the data into the job dir or remove the link`
             })
           }
         }

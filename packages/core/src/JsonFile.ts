@@ -7,6 +7,7 @@ import { FileSystem } from "@effect/platform"
 import { Effect, Predicate } from "effect"
 import * as Confine from "./Confine.ts"
 import type { Problem } from "./Errors.ts"
+import type { TreeIndex } from "./TreeIndex.ts"
 
 /** Metadata documents larger than this are refused rather than parsed: a multi-GB
  * "JSON" file is a mistake (or an attack), and parsing it would exhaust memory. */
@@ -26,9 +27,50 @@ export const read = (
     readonly within?: string
     /** How to parse the text (default JSON.parse); e.g. PyJson.parse to keep numbers as Python reads them. */
     readonly parser?: (text: string) => unknown
+    /** The planning walk's index: its stat and realpath, the text read through the JobTree port. */
+    readonly tree?: TreeIndex
   } = {}
 ): Effect.Effect<unknown, Problem, FileSystem.FileSystem> =>
+  options.tree !== undefined ? readIndexed(file, options.tree, options.within, options.parser) : readDirect(file, options.within, options.parser)
+
+const tooLarge = (file: string, size: number) =>
+  problem(file, `JSON file is ${size} bytes, over the ${MAX_JSON_BYTES}-byte limit for metadata`)
+
+/**
+ * The same checks, answered by the planning walk's index (TreeIndex): its
+ * realpath and stat, then the text read no-follow through the JobTree port,
+ * in batches when the caller said what it reads next.
+ */
+const readIndexed = (file: string, tree: TreeIndex, within: string | undefined, parser?: (text: string) => unknown): Effect.Effect<unknown, Problem> =>
   Effect.gen(function* () {
+    const resolved = yield* tree.resolve(file)
+    if (within !== undefined) {
+      const root = (yield* tree.resolve(within))?.real ?? within
+      if (resolved === undefined) return yield* Effect.fail(problem(file, "file not found or unreadable"))
+      if (!Confine.isInside(root, resolved.real)) {
+        return yield* Effect.fail(problem(file, `is a symlink to ${resolved.real}, outside ${root}; metadata is read only from inside the job dir`))
+      }
+    }
+    if (resolved === undefined) return yield* Effect.fail(problem(file, "file not found or unreadable"))
+    if (resolved.info.type !== "File") return yield* Effect.fail(problem(file, "not a regular file"))
+    if (resolved.info.size > MAX_JSON_BYTES) return yield* Effect.fail(tooLarge(file, resolved.info.size))
+    const read = yield* tree.readText(resolved.real, MAX_JSON_BYTES)
+    if (read._tag === "Text") return yield* parse(file, read.text, parser)
+    switch (read.reason) {
+      case "Missing":
+        return yield* Effect.fail(problem(file, "file not found or unreadable"))
+      case "NotAFile":
+        return yield* Effect.fail(problem(file, "not a regular file"))
+      case "TooLarge":
+        return yield* Effect.fail(tooLarge(file, read.size ?? resolved.info.size))
+      case "Unreadable":
+        return yield* Effect.fail(problem(file, "file unreadable"))
+    }
+  })
+
+const readDirect = (file: string, within: string | undefined, parser?: (text: string) => unknown): Effect.Effect<unknown, Problem, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const options = { within }
     const fs = yield* FileSystem.FileSystem
     let target = file
     if (options.within !== undefined) {
@@ -41,13 +83,9 @@ export const read = (
     }
     const info = yield* fs.stat(target).pipe(Effect.mapError(() => problem(file, "file not found or unreadable")))
     if (info.type !== "File") return yield* Effect.fail(problem(file, "not a regular file"))
-    if (Number(info.size) > MAX_JSON_BYTES) {
-      return yield* Effect.fail(
-        problem(file, `JSON file is ${info.size} bytes, over the ${MAX_JSON_BYTES}-byte limit for metadata`)
-      )
-    }
+    if (Number(info.size) > MAX_JSON_BYTES) return yield* Effect.fail(tooLarge(file, Number(info.size)))
     const text = yield* fs.readFileString(target).pipe(Effect.mapError(() => problem(file, "file unreadable")))
-    return yield* parse(file, text, options.parser)
+    return yield* parse(file, text, parser)
   })
 
 /** Parses JSON text, turning a syntax error into a Problem that keeps the parser's position. */

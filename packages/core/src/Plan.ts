@@ -25,6 +25,8 @@ import * as StacPublish from "./StacPublish.ts"
 import * as StacSource from "./StacSource.ts"
 import * as StacTree from "./StacTree.ts"
 import * as Discovery from "./Discovery.ts"
+import * as JobTree from "./JobTree.ts"
+import * as TreeIndex from "./TreeIndex.ts"
 
 export const MARKER_NAME = "_publish.context.json"
 
@@ -273,15 +275,14 @@ const settle = (
     return { entry, groups, publish: publish.right }
   })
 
-const classicProduct = (input: PlanInput, dir: string) =>
+const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const id = path.basename(dir)
     const problems: Array<Problem> = []
     const datasetFile = path.join(dir, `${id}.dataset.json`)
     // Read keeping numbers as Python does (`1.0` stays a float) for _datasets.json; plain elsewhere.
-    const datasetPy = yield* JsonFile.read(datasetFile, { within: dir, parser: PyJson.parse }).pipe(
+    const datasetPy = yield* JsonFile.read(datasetFile, { within: dir, parser: PyJson.parse, tree }).pipe(
       Effect.catchAll((p) => Effect.sync(() => (problems.push(p), undefined)))
     )
     const datasetJson = PyJson.plain(datasetPy)
@@ -300,14 +301,14 @@ const classicProduct = (input: PlanInput, dir: string) =>
     const metFile = path.join(dir, `${id}.met.json`)
     let met: Json = {}
     let metPy: Json = {}
-    if (yield* fs.exists(metFile).pipe(Effect.orElseSucceed(() => false))) {
-      const m = yield* JsonFile.read(metFile, { within: dir, parser: PyJson.parse }).pipe(
+    if ((yield* tree.resolve(metFile)) !== undefined) {
+      const m = yield* JsonFile.read(metFile, { within: dir, parser: PyJson.parse, tree }).pipe(
         Effect.catchAll((p) => Effect.sync(() => (problems.push(p), {})))
       )
       if (Predicate.isRecord(m)) (metPy = m), (met = PyJson.plain(m) as Json)
       else problems.push(problemAt(metFile, "must be a JSON object"))
     }
-    const listing = yield* ProductFiles.list(dir, dir, input.jobDir)
+    const listing = yield* ProductFiles.list(dir, dir, input.jobDir, tree)
     problems.push(...listing.problems)
     problems.push(...nameProblems(dir, listing.files))
     if (problems.length > 0) return yield* planProblems(problems)
@@ -417,10 +418,10 @@ const assetPaths = (node: StacTree.StacNode): Array<string> => {
   return out
 }
 
-const stacProduct = (input: PlanInput, rootFile: string) =>
+const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: string) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
-    const tree = yield* StacTree.readTree(rootFile, input.rules, input.jobDir).pipe(
+    const tree = yield* StacTree.readTree(rootFile, input.rules, input.jobDir, index).pipe(
       Effect.mapError((e) => new PlanProblems({ problems: e.problems }))
     )
     const dir = tree.rootDir
@@ -547,12 +548,14 @@ const crossChecks = (products: ReadonlyArray<PlannedProduct>): Array<Problem> =>
 
 export const make = (input: PlanInput): Effect.Effect<Plan, ConfigError | ValidationError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
-    const found = yield* Discovery.discover(input.jobDir, { stac: input.stac })
+    // One walk of the job dir, which every check below asks instead of the file system.
+    const tree = yield* TreeIndex.scan(yield* JobTree.current, input.jobDir)
+    const found = yield* Discovery.discover(input.jobDir, { stac: input.stac }, tree)
     const problems: Array<Problem> = [...found.problems]
     const products: Array<PlannedProduct> = []
     const plans = [
-      ...found.catalogs.map((f) => stacProduct(input, f)),
-      ...found.products.map((d) => classicProduct(input, d))
+      ...found.catalogs.map((f) => stacProduct(input, tree, f)),
+      ...found.products.map((d) => classicProduct(input, tree, d))
     ]
     for (const planned of plans) {
       const outcome = yield* Effect.either(planned)

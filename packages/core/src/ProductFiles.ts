@@ -4,9 +4,11 @@
  * file or a socket is reported up front instead of half-way through an upload.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Effect, Either } from "effect"
+import { Effect, Either, Option } from "effect"
 import * as Confine from "./Confine.ts"
 import type { Problem } from "./Errors.ts"
+import * as JobTree from "./JobTree.ts"
+import * as TreeIndex from "./TreeIndex.ts"
 import type { FileIdentity } from "./ObjectStore.ts"
 
 export interface ProductFile {
@@ -35,7 +37,9 @@ export const isInside = Confine.isInside
 export const list = (
   dir: string,
   boundary: string = dir,
-  within?: string
+  within?: string,
+  /** The planning walk's index of the job dir; built here (from the boundary) when absent. */
+  given?: TreeIndex.TreeIndex
 ): Effect.Effect<
   { readonly files: ReadonlyArray<ProductFile>; readonly problems: ReadonlyArray<Problem> },
   never,
@@ -46,27 +50,30 @@ export const list = (
     const path = yield* Path.Path
     const files: Array<ProductFile> = []
     const problems: Array<Problem> = []
-    const realBoundary = yield* fs.realPath(boundary).pipe(Effect.option)
-    if (realBoundary._tag === "None") {
+    const tree = given ?? (yield* TreeIndex.scan(yield* JobTree.current, yield* fs.realPath(boundary).pipe(Effect.orElseSucceed(() => boundary))))
+    const resolvedBoundary = Option.map(Option.fromNullable(yield* tree.resolve(boundary)), (r) => r.real)
+    if (resolvedBoundary._tag === "None") {
       problems.push({ file: boundary, path: "", message: "broken symlink or unreadable directory" })
       return { files, problems }
     }
-    if (within !== undefined && !isInside(within, realBoundary.value)) {
+    const root = resolvedBoundary.value
+    if (within !== undefined && !isInside(within, root)) {
       problems.push({
         file: boundary,
         path: "",
-        message: `symlink points outside the job dir ${within} (to ${realBoundary.value}); only links inside the job dir are followed`
+        message: `symlink points outside the job dir ${within} (to ${root}); only links inside the job dir are followed`
       })
       return { files, problems }
     }
     // Real directories already entered: a symlink back up the tree would loop forever.
     const seen = new Set<string>()
 
-    const walk = (abs: string, rel: string): Effect.Effect<void, never, FileSystem.FileSystem> =>
+    const walk = (abs: string, rel: string): Effect.Effect<void> =>
       Effect.gen(function* () {
         // realpath and stat once per entry, the stat of the REAL path: that is the
-        // file whose identity the store checks before publishing it.
-        const resolved = yield* Confine.resolveInside(abs, realBoundary.value, "the product or catalog dir").pipe(Effect.either)
+        // file whose identity the store checks before publishing it. Both come from
+        // the index (an lstat per entry, a realpath per symlink).
+        const resolved = yield* Confine.resolveIn(tree, abs, root, "the product or catalog dir")
         if (Either.isLeft(resolved)) {
           problems.push(resolved.left)
           return
@@ -78,12 +85,12 @@ export const list = (
             return
           }
           seen.add(real)
-          const names = yield* fs.readDirectory(real).pipe(Effect.orElseSucceed(() => [] as Array<string>))
-          for (const name of [...names].sort()) {
+          const names = (yield* tree.list(real))?.names ?? []
+          for (const name of names) {
             yield* walk(path.join(abs, name), rel ? `${rel}/${name}` : name)
           }
         } else if (info.type === "File") {
-          const identity = Confine.identityOf(info)
+          const identity = Confine.identityOfEntry(info)
           files.push({ relPath: rel, absPath: abs, realPath: real, size: identity.size, identity })
         } else {
           problems.push({ file: abs, path: "", message: `not a regular file (${info.type})` })

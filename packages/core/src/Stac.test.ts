@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { Either } from "effect"
+import { Either, Schema } from "effect"
 import * as Stac from "./Stac.ts"
 
 const item = (over: Record<string, unknown> = {}, properties: Record<string, unknown> = {}) => ({
@@ -126,5 +126,56 @@ describe("Stac.classifyHref", () => {
   test("jsonPath uses brackets for odd keys", () => {
     expect(Stac.jsonPath(["links", 2, "href"])).toBe("$.links[2].href")
     expect(Stac.jsonPath(["assets", "a b", "href"])).toBe('$.assets["a b"].href')
+  })
+})
+
+describe("Stac.isPlainValidItem (decode's fast path)", () => {
+  const schemaAccepts = (json: unknown) => Either.isRight(Schema.decodeUnknownEither(Stac.Item, { errors: "all", onExcessProperty: "preserve" })(json))
+  const values: ReadonlyArray<unknown> = [undefined, null, "", "x", 0, 1.5, true, [], [1], [1, 2], [1, 2, 3, 4], [1, 2, 3, 4, 5, 6], ["a"], {}, { href: "" }, "2024-05-01T12:00:00Z", "2024-13-45T12:00:00Z"]
+  /** Every field the schema declares, each set to every value above (or removed). */
+  const mutants = (): Array<Record<string, unknown>> => {
+    const out: Array<Record<string, unknown>> = []
+    const paths: ReadonlyArray<ReadonlyArray<string | number>> = [
+      ["type"], ["stac_version"], ["stac_extensions"], ["id"], ["links"], ["links", 0], ["links", 0, "href"], ["links", 0, "rel"], ["links", 0, "type"], ["links", 0, "title"],
+      ["geometry"], ["geometry", "type"], ["geometry", "coordinates"], ["geometry", "coordinates", 0], ["bbox"], ["bbox", 0],
+      ["properties"], ["properties", "datetime"], ["properties", "start_datetime"], ["properties", "end_datetime"],
+      ["assets"], ["assets", "data"], ["assets", "data", "href"], ["assets", "data", "type"], ["assets", "data", "title"], ["assets", "data", "description"], ["assets", "data", "roles"], ["assets", "data", "roles", 0],
+      ["collection"]
+    ]
+    for (const p of paths) {
+      for (const v of values) {
+        const json = structuredClone(item({ collection: "c" })) as Record<string, unknown>
+        let at: Record<string | number, unknown> = json
+        for (const k of p.slice(0, -1)) at = at[k] as Record<string | number, unknown>
+        if (v === undefined) delete at[p[p.length - 1]!]
+        else at[p[p.length - 1]!] = v
+        out.push(json)
+      }
+    }
+    const polygon = { type: "Polygon", coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] }
+    for (const geometry of [polygon, { ...polygon, coordinates: [[[0, 0], [1, 0], [0, 0]]] }, { type: "MultiPolygon", coordinates: [polygon.coordinates] }, { type: "LineString", coordinates: [[0, 0]] }, { type: "GeometryCollection", geometries: [] }]) {
+      out.push(item({ geometry }))
+    }
+    out.push(item({}, { datetime: null, start_datetime: "2024-01-01T00:00:00Z", end_datetime: "2024-02-01T00:00:00Z" }))
+    out.push(item({}, { datetime: null, start_datetime: "2024-01-01T00:00:00Z" }))
+    out.push(item({ geometry: null, bbox: undefined }))
+    return out
+  }
+
+  test("says valid only for items the Item schema accepts, and decode gives the schema's verdict", () => {
+    let fast = 0
+    let accepted = 0
+    for (const json of mutants()) {
+      if (schemaAccepts(json)) accepted++
+      if (Stac.isPlainValidItem(json)) {
+        fast++
+        expect({ json, accepted: schemaAccepts(json) }).toEqual({ json, accepted: true })
+      }
+      // In range everywhere, so decode accepts exactly what the schema accepts.
+      expect({ json, decoded: Either.isRight(Stac.decode(json)) }).toEqual({ json, decoded: schemaAccepts(json) })
+    }
+    // The fast path is taken for every accepted item but the GeometryCollection one (so this test can fail).
+    expect(accepted).toBeGreaterThan(50)
+    expect(fast).toBe(accepted - 1)
   })
 })

@@ -15,6 +15,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import { ValidationError } from "./Errors.ts"
+import * as JobTree from "./JobTree.ts"
 import { list, type ProductFile } from "./ProductFiles.ts"
 import * as Stac from "./Stac.ts"
 import { PGSTAC_RULES, type StacRules } from "./StacRegistry.ts"
@@ -23,6 +24,7 @@ import { collectionOf } from "./stac-tree/ItemCollection.ts"
 import * as LateLinks from "./stac-tree/LateLinks.ts"
 import * as Reading from "./stac-tree/Reading.ts"
 import * as Walk from "./stac-tree/Walk.ts"
+import * as TreeIndex from "./TreeIndex.ts"
 
 export interface StacNode {
   /** Absolute path of the document. */
@@ -77,19 +79,23 @@ export const readTree = (
   /** What the STAC registry refuses (ids, null geometry); pgstac's when no registry is at hand. */
   rules: StacRules = PGSTAC_RULES,
   /** The real job dir the catalog belongs to: the catalog dir's real path must lie inside it. */
-  within?: string
+  within?: string,
+  /** The planning walk's index of the job dir; built here (from the catalog dir) when absent. */
+  given?: TreeIndex.TreeIndex
 ): Effect.Effect<StacTree, ValidationError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const r = yield* Reading.make(fs, path, rootFile)
+    const catalogDir = path.dirname(path.resolve(rootFile))
+    const tree = given ?? (yield* TreeIndex.scan(yield* JobTree.current, yield* fs.realPath(catalogDir).pipe(Effect.orElseSucceed(() => catalogDir))))
+    const r = yield* Reading.make(fs, path, tree, rootFile)
     const { rootAbs, rootDir, problems } = r
 
     const graph = yield* Walk.walk(r)
     LateLinks.check(r, graph)
     Ids.check(r, graph, rules)
 
-    const listed = yield* list(rootDir, rootDir, within)
+    const listed = yield* list(rootDir, rootDir, within, tree)
     problems.push(...listed.problems)
 
     const rootVisited = graph.visited.get(graph.rootKey)

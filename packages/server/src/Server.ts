@@ -15,7 +15,7 @@
  */
 import { HttpApiBuilder, HttpServer } from "@effect/platform"
 import { BunContext, BunHttpServer } from "@effect/platform-bun"
-import { Backends } from "@hysds-stac/adapters"
+import { Backends, NodeJobTree } from "@hysds-stac/adapters"
 import { Context, Duration, Effect, Layer } from "effect"
 import * as path from "node:path"
 import { Api } from "./Api.ts"
@@ -44,6 +44,7 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
 export const foundation = (config: Config, keys: ApiKeysShape, mask: SecretMaskShape) =>
   Layer.mergeAll(
     BunContext.layer,
+    NodeJobTree.layer,
     Backends.layer(config.settings),
     Backends.journalLayer(config.settings, { retentionDays: config.journalRetentionDays }),
     Layer.succeed(ServerConfig, config),

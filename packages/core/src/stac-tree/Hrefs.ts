@@ -19,14 +19,11 @@ type Inspected =
   | { readonly _tag: "Missing" }
   | { readonly _tag: "Found"; readonly type: FileSystem.File.Type; readonly real: string }
 
-/** stat + realpath, without ever opening the file (a fifo would block a read). */
+/** stat + realpath from the planning walk's index, without ever opening the file (a fifo would block a read). */
 const inspect = (r: Reading, abs: string): Effect.Effect<Inspected> =>
-  Effect.gen(function* () {
-    const info = yield* r.fs.stat(abs).pipe(Effect.option)
-    if (info._tag === "None") return { _tag: "Missing" } as const
-    const real = yield* r.fs.realPath(abs).pipe(Effect.orElseSucceed(() => abs))
-    return { _tag: "Found", type: info.value.type, real } as const
-  })
+  Effect.map(r.tree.resolve(abs), (found): Inspected =>
+    found === undefined ? { _tag: "Missing" } : { _tag: "Found", type: found.info.type, real: found.real }
+  )
 
 /** A checked local target: its absolute path as named and its real path. */
 export interface Target {

@@ -16,10 +16,13 @@ import type { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import type { Problem } from "../Errors.ts"
 import type * as Stac from "../Stac.ts"
+import type { TreeIndex } from "../TreeIndex.ts"
 
 export interface Reading {
   readonly fs: FileSystem.FileSystem
   readonly path: Path.Path
+  /** The planning walk's index: every stat, realpath and read of the tree is asked of it. */
+  readonly tree: TreeIndex
   /** The root document, absolute. */
   readonly rootAbs: string
   /** The root document's directory as named: what gets published. */
@@ -33,15 +36,16 @@ export interface Reading {
   readonly rel: (abs: string) => string
 }
 
-export const make = (fs: FileSystem.FileSystem, path: Path.Path, rootFile: string): Effect.Effect<Reading> =>
+export const make = (fs: FileSystem.FileSystem, path: Path.Path, tree: TreeIndex, rootFile: string): Effect.Effect<Reading> =>
   Effect.gen(function* () {
     const rootAbs = path.resolve(rootFile)
     const rootDir = path.dirname(rootAbs)
-    const realRootDir = yield* fs.realPath(rootDir).pipe(Effect.orElseSucceed(() => rootDir))
+    const realRootDir = (yield* tree.resolve(rootDir))?.real ?? rootDir
     const problems: Array<Problem> = []
     return {
       fs,
       path,
+      tree,
       rootAbs,
       rootDir,
       realRootDir,

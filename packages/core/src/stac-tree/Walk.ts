@@ -33,6 +33,17 @@ const EXPECTED: Record<string, ReadonlyArray<Stac.StacType>> = {
   item: ["Feature"]
 }
 
+/** Where the local child/item links of `file` lead, as named (checked only when followed). */
+const followedTargets = (r: Reading, file: string, links: ReadonlyArray<unknown>): Array<string> => {
+  const targets: Array<string> = []
+  for (const link of links) {
+    if (!Predicate.isRecord(link) || typeof link["href"] !== "string" || !FOLLOWED_RELS.has(String(link["rel"]))) continue
+    const kind = Stac.classifyHref(link["href"])
+    if (kind._tag === "Relative") targets.push(r.path.resolve(r.path.dirname(file), kind.path))
+  }
+  return targets
+}
+
 export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const visited = new Map<string, Visited>()
@@ -49,7 +60,7 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
     ): Effect.Effect<void, never, FileSystem.FileSystem> =>
       Effect.gen(function* () {
         // Links were checked to stay inside; this also covers the root document itself.
-        const read = yield* JsonFile.read(file, { within: r.realRootDir }).pipe(Effect.either)
+        const read = yield* JsonFile.read(file, { within: r.realRootDir, tree: r.tree }).pipe(Effect.either)
         if (read._tag === "Left") {
           r.problems.push(read.left)
           return
@@ -86,6 +97,9 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
         const childOwner = type === "Collection" && id !== undefined ? { id, file } : owner
         const here = [...stack, key]
         const links = Array.isArray(json["links"]) ? json["links"] : []
+        // The documents this one's child/item links lead to are read next: say so, so that
+        // they are read in batches (a collection's thousands of items), not one at a time.
+        if (type !== "Feature") r.tree.expect(followedTargets(r, file, links))
         for (let index = 0; index < links.length; index++) {
           const link: unknown = links[index]
           if (!Predicate.isRecord(link) || typeof link["href"] !== "string") continue // schema reports it
@@ -128,7 +142,7 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
         yield* Assets.check(r, file, json)
       })
 
-    const rootKey = yield* r.fs.realPath(r.rootAbs).pipe(Effect.orElseSucceed(() => r.rootAbs))
+    const rootKey = (yield* r.tree.resolve(r.rootAbs))?.real ?? r.rootAbs
     yield* visit(r.rootAbs, rootKey, undefined, undefined, [])
     return { rootKey, visited, order, late, collectionLinks }
   })

@@ -1,0 +1,107 @@
+/**
+ * core's JobTree port over node:fs, with synchronous calls.
+ *
+ * Why synchronous: planning asks for tens of thousands of tiny answers (a
+ * directory's entries, an lstat, a 2 KiB item). Asked asynchronously, each is a
+ * trip through the runtime's thread pool, and with many in flight the pool's
+ * threads spend their time on futexes: planning 10,000 items took 16 times a
+ * plain walk, and ran 3 times faster pinned to one CPU. A synchronous lstat or
+ * read of a cached small file takes microseconds; each call here answers a whole
+ * directory or a batch of files, so the event loop is held for one directory or
+ * one batch at a time, never for the whole walk.
+ *
+ * What is read is opened no-follow (a symlink swapped in after the walk is not
+ * followed) and non-blocking (a fifo swapped in does not hang the read), and
+ * fstat'ed: only a regular file within the size limit is read, from that
+ * descriptor.
+ */
+import { JobTree } from "@hysds-stac/core"
+import { Effect, Layer } from "effect"
+import * as fs from "node:fs"
+
+type FileType = JobTree.EntryInfo["type"]
+
+const typeOf = (st: fs.Stats): FileType =>
+  st.isFile()
+    ? "File"
+    : st.isDirectory()
+      ? "Directory"
+      : st.isSymbolicLink()
+        ? "SymbolicLink"
+        : st.isFIFO()
+          ? "FIFO"
+          : st.isSocket()
+            ? "Socket"
+            : st.isBlockDevice()
+              ? "BlockDevice"
+              : st.isCharacterDevice()
+                ? "CharacterDevice"
+                : "Unknown"
+
+/** The same fields, with the same rounding, as core's identity from a platform stat (Confine.identityOf). */
+const infoOf = (st: fs.Stats): JobTree.EntryInfo => ({
+  type: typeOf(st),
+  size: st.size,
+  dev: st.dev,
+  ino: st.ino,
+  mtimeMs: Math.trunc(st.mtimeMs)
+})
+
+const join = (dir: string, name: string) => (dir === "/" ? `/${name}` : `${dir}/${name}`)
+
+const list = (dir: string): ReadonlyArray<JobTree.DirEntry> | undefined => {
+  let names: Array<string>
+  try {
+    names = fs.readdirSync(dir)
+  } catch {
+    return undefined
+  }
+  const entries: Array<JobTree.DirEntry> = []
+  for (const name of names) {
+    // An entry gone between readdir and lstat is not listed, as if readdir had not seen it.
+    const st = fs.lstatSync(join(dir, name), { throwIfNoEntry: false })
+    if (st !== undefined) entries.push({ name, info: infoOf(st) })
+  }
+  return entries
+}
+
+const resolve = (file: string): JobTree.Resolved | undefined => {
+  try {
+    const real = fs.realpathSync.native(file)
+    return { real, info: infoOf(fs.statSync(real)) }
+  } catch {
+    return undefined
+  }
+}
+
+const NO_FOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
+
+const readOne = (file: string, maxBytes: number): JobTree.TextRead => {
+  let fd: number
+  try {
+    fd = fs.openSync(file, NO_FOLLOW)
+  } catch (e) {
+    const code = (e as { readonly code?: unknown }).code
+    if (code === "ENOENT" || code === "ENOTDIR") return { _tag: "Failed", reason: "Missing" }
+    // ELOOP: the path is now a symlink, which is not followed.
+    return { _tag: "Failed", reason: code === "ELOOP" ? "NotAFile" : "Unreadable" }
+  }
+  try {
+    const st = fs.fstatSync(fd)
+    if (!st.isFile()) return { _tag: "Failed", reason: "NotAFile" }
+    if (st.size > maxBytes) return { _tag: "Failed", reason: "TooLarge", size: st.size }
+    return { _tag: "Text", text: fs.readFileSync(fd, "utf8") }
+  } catch {
+    return { _tag: "Failed", reason: "Unreadable" }
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+export const make = (): JobTree.JobTreeShape => ({
+  list: (dir) => Effect.sync(() => list(dir)),
+  resolve: (file) => Effect.sync(() => resolve(file)),
+  readTexts: (files, maxBytes) => Effect.sync(() => files.map((file) => readOne(file, maxBytes)))
+})
+
+export const layer: Layer.Layer<JobTree.JobTree> = Layer.sync(JobTree.JobTree, make)

@@ -1,0 +1,195 @@
+/**
+ * One walk of a job tree, kept as an index that every check of planning asks
+ * instead of the file system: discovery (Discovery), the links and assets of a
+ * STAC catalog (stac-tree/Hrefs), the files a product publishes (ProductFiles)
+ * and the metadata it reads (JsonFile).
+ *
+ * Why: those checks used to walk the tree three times, with about 18 stats and
+ * 13 realpaths per item. The index lists each real directory once (through the
+ * JobTree port, one call per directory) with the lstat of every entry, so the
+ * kind, size and identity of a file are known without another call, and the
+ * real path of an entry that is not a symlink is its real directory plus its
+ * name; only a symlink costs a realpath (and a stat of its target), once.
+ *
+ * The confinement rules do not change (Confine.ts): the root is a real path,
+ * resolved once; `resolve` answers exactly what realpath followed by a stat of
+ * the real path would have answered when the tree was walked, and the callers
+ * apply the same "inside" checks to that real path. The walk enters a linked
+ * directory only when its real path lies inside the root, so it never follows a
+ * link out; a path the index cannot answer (one that leads out through a link
+ * and back, or lies outside the root) is asked of the file system itself. The
+ * identities recorded here are what the store checks, no-follow, when it opens
+ * each file to copy it (SourceFile): a file changed since is refused there.
+ */
+import { Effect } from "effect"
+import * as Confine from "./Confine.ts"
+import type { DirEntry, EntryInfo, JobTreeShape, Resolved, TextRead } from "./JobTree.ts"
+
+/** Files read per call to the port when a caller says which it will read next. */
+export const READ_BATCH = 256
+
+interface Dir {
+  /** Sorted, as every walk of planning visits them. */
+  readonly names: ReadonlyArray<string>
+  readonly entries: ReadonlyMap<string, EntryInfo>
+}
+
+const UNREADABLE = "unreadable" as const
+
+/** Not answerable from the index: the file system must be asked. */
+const UNKNOWN = Symbol("unknown")
+type Local = Resolved | undefined | typeof UNKNOWN
+
+const join = (dir: string, name: string) => (dir === "/" ? `/${name}` : `${dir}/${name}`)
+
+export interface TreeIndex {
+  /** The real path the index was built from. */
+  readonly root: string
+  readonly port: JobTreeShape
+  /** realpath of `abs` (absolute and normalized) and the stat of it; undefined when that would fail. */
+  readonly resolve: (abs: string) => Effect.Effect<Resolved | undefined>
+  /** Sorted entry names of a real directory, with the lstat of each; undefined when it cannot be read. */
+  readonly list: (real: string) => Effect.Effect<{ readonly names: ReadonlyArray<string>; readonly entries: ReadonlyMap<string, EntryInfo> } | undefined>
+  /** The lstat of `abs` itself (a symlink is `SymbolicLink`), when the index holds its directory. */
+  readonly own: (abs: string) => EntryInfo | undefined
+  /**
+   * Says which files (absolute paths as named) will be read next, in order:
+   * `readText` then reads them from the port in batches of READ_BATCH rather
+   * than one by one. A path that is not a regular file of the index is left out.
+   */
+  readonly expect: (files: ReadonlyArray<string>) => void
+  /** The text of a file (its real path), no-follow, at most `maxBytes`. */
+  readonly readText: (real: string, maxBytes: number) => Effect.Effect<TextRead>
+}
+
+/**
+ * Walks the tree under `root` (a real directory path) through `port`: each
+ * real directory once, entering a linked directory only when its real path
+ * lies inside `root`.
+ */
+export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex> =>
+  Effect.gen(function* () {
+    const dirs = new Map<string, Dir | typeof UNREADABLE>()
+    /** Symlinks by their own path (real directory + name): where each leads; undefined when broken. */
+    const links = new Map<string, Resolved | undefined>()
+    const rootResolved = yield* port.resolve(root)
+    const rootInfo = rootResolved?.info
+
+    const queued = new Set<string>()
+    const pending: Array<string> = []
+    const enqueue = (real: string) => {
+      if (queued.has(real)) return
+      queued.add(real)
+      pending.push(real)
+    }
+    if (rootInfo?.type === "Directory") enqueue(root)
+    while (pending.length > 0) {
+      const dir = pending.pop()!
+      const listed = yield* port.list(dir)
+      if (listed === undefined) {
+        dirs.set(dir, UNREADABLE)
+        continue
+      }
+      const entries = new Map<string, EntryInfo>()
+      for (const e of listed) entries.set(e.name, e.info)
+      dirs.set(dir, { names: [...entries.keys()].sort(), entries })
+      for (const e of listed) {
+        const own = join(dir, e.name)
+        if (e.info.type === "Directory") enqueue(own)
+        else if (e.info.type === "SymbolicLink") {
+          const target = yield* port.resolve(own)
+          links.set(own, target)
+          if (target !== undefined && target.info.type === "Directory" && Confine.isInside(root, target.real)) enqueue(target.real)
+        }
+      }
+    }
+
+    /** One step of realpath: `name` inside the resolved directory `parent`. */
+    const step = (parent: Resolved, name: string): Local => {
+      if (name === "" || name === "." || name === "..") return UNKNOWN
+      if (parent.info.type !== "Directory") return undefined // ENOTDIR
+      const dir = dirs.get(parent.real)
+      if (dir === undefined || dir === UNREADABLE) return UNKNOWN
+      const entry = dir.entries.get(name)
+      if (entry === undefined) return undefined // ENOENT
+      const own = join(parent.real, name)
+      if (entry.type !== "SymbolicLink") return { real: own, info: entry }
+      if (!links.has(own)) return UNKNOWN
+      return links.get(own) // undefined: broken, or a loop
+    }
+    /** Directories as named, resolved once: every file of a directory shares the answer. */
+    const parents = new Map<string, Local>()
+    /** Component by component, as realpath does; UNKNOWN where the index has no answer. */
+    const resolveLocal = (abs: string): Local => {
+      if (rootInfo === undefined || !Confine.isInside(root, abs)) return UNKNOWN
+      if (abs === root) return { real: root, info: rootInfo }
+      const slash = abs.lastIndexOf("/")
+      const parentPath = slash === 0 ? "/" : abs.slice(0, slash)
+      let parent = parents.get(parentPath)
+      if (parent === undefined && !parents.has(parentPath)) {
+        parent = resolveLocal(parentPath)
+        parents.set(parentPath, parent)
+      }
+      if (parent === UNKNOWN || parent === undefined) return parent
+      return step(parent, abs.slice(slash + 1))
+    }
+
+    // Batched reads: the files a caller said it will read, fetched READ_BATCH at a time.
+    let upcoming: ReadonlyArray<string> = []
+    let position = new Map<string, number>()
+    const texts = new Map<string, { readonly text: TextRead; readonly maxBytes: number }>()
+
+    const index: TreeIndex = {
+      root,
+      port,
+      resolve: (abs) => {
+        const local = resolveLocal(abs)
+        return local === UNKNOWN ? port.resolve(abs) : Effect.succeed(local)
+      },
+      list: (real) => {
+        const dir = dirs.get(real)
+        if (dir === UNREADABLE) return Effect.succeed(undefined)
+        if (dir !== undefined) return Effect.succeed(dir)
+        return Effect.map(port.list(real), (listed) => {
+          if (listed === undefined) return undefined
+          const entries = new Map<string, EntryInfo>(listed.map((e: DirEntry) => [e.name, e.info]))
+          return { names: [...entries.keys()].sort(), entries }
+        })
+      },
+      own: (abs) => {
+        const slash = abs.lastIndexOf("/")
+        const parent = resolveLocal(slash === 0 ? "/" : abs.slice(0, slash))
+        if (parent === UNKNOWN || parent === undefined) return undefined
+        const dir = dirs.get(parent.real)
+        return dir === undefined || dir === UNREADABLE ? undefined : dir.entries.get(abs.slice(slash + 1))
+      },
+      expect: (files) => {
+        const reals: Array<string> = []
+        for (const file of files) {
+          const local = resolveLocal(file)
+          if (local !== UNKNOWN && local !== undefined && local.info.type === "File") reals.push(local.real)
+        }
+        upcoming = reals
+        position = new Map(reals.map((r, i) => [r, i]))
+      },
+      readText: (real, maxBytes) => {
+        const cached = texts.get(real)
+        if (cached !== undefined && cached.maxBytes === maxBytes) {
+          texts.delete(real)
+          return Effect.succeed(cached.text)
+        }
+        const at = position.get(real)
+        if (at === undefined) return Effect.map(port.readTexts([real], maxBytes), (read) => read[0]!)
+        // This file and the next ones expected, in one call; what is left of the batch is kept until read.
+        const batch = upcoming.slice(at, at + READ_BATCH).filter((r) => r === real || !texts.has(r))
+        for (const r of batch) position.delete(r)
+        return Effect.map(port.readTexts(batch, maxBytes), (read) => {
+          batch.forEach((r, i) => {
+            if (r !== real) texts.set(r, { text: read[i]!, maxBytes })
+          })
+          return read[0]!
+        })
+      }
+    }
+    return index
+  })

@@ -1,0 +1,91 @@
+import { BunContext } from "@effect/platform-bun"
+import { FileSystem } from "@effect/platform"
+import { JobTree, TreeIndex } from "@hysds-stac/core"
+import { afterAll, describe, expect, test } from "bun:test"
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { NodeJobTree } from "@hysds-stac/adapters"
+
+const temp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "hysds-stac-jobtree-")))
+afterAll(() => fs.rmSync(temp, { recursive: true, force: true }))
+
+/** A job with every kind of entry planning meets: nested files, links in and out, broken and looping links, a fifo. */
+const job = path.join(temp, "job")
+const outside = path.join(temp, "outside")
+fs.mkdirSync(path.join(job, "a", "b"), { recursive: true })
+fs.mkdirSync(outside)
+fs.writeFileSync(path.join(job, "a", "b", "item.json"), '{"id":"x"}')
+fs.writeFileSync(path.join(job, "a", "big.json"), "x".repeat(100))
+fs.writeFileSync(path.join(outside, "secret"), "s")
+fs.symlinkSync(path.join(job, "a", "b", "item.json"), path.join(job, "a", "inner-link"))
+fs.symlinkSync("b", path.join(job, "a", "dir-link"))
+fs.symlinkSync(outside, path.join(job, "out"))
+fs.symlinkSync(path.join(job, "nowhere"), path.join(job, "broken"))
+fs.symlinkSync(path.join(job, "loop"), path.join(job, "loop"))
+Bun.spawnSync(["mkfifo", path.join(job, "pipe")])
+
+const node = NodeJobTree.make()
+const portable = Effect.runSync(Effect.map(FileSystem.FileSystem, JobTree.fromFileSystem).pipe(Effect.provide(BunContext.layer)))
+const run = <A>(e: Effect.Effect<A>) => Effect.runPromise(e)
+
+const listing = async (port: JobTree.JobTreeShape, dir: string) =>
+  ((await run(port.list(dir))) ?? []).map((e) => [e.name, e.info.type, e.info.type === "File" ? e.info.size : 0] as const).sort()
+
+describe("NodeJobTree (core's JobTree port over node:fs)", () => {
+  test("lists each entry's own kind and size, links not followed, as the portable port does", async () => {
+    for (const dir of [job, path.join(job, "a"), path.join(job, "a", "b")]) {
+      expect(await listing(node, dir)).toEqual(await listing(portable, dir))
+    }
+    expect(await listing(node, job)).toEqual([
+      ["a", "Directory", 0],
+      ["broken", "SymbolicLink", 0],
+      ["loop", "SymbolicLink", 0],
+      ["out", "SymbolicLink", 0],
+      ["pipe", "FIFO", 0]
+    ])
+    expect(await run(node.list(path.join(job, "missing")))).toBeUndefined()
+  })
+
+  test("resolves real paths and identities as realpath and stat do; broken links and loops resolve to nothing", async () => {
+    for (const p of ["a/inner-link", "a/dir-link", "a/dir-link/item.json", "out", "out/secret", "broken", "loop", "pipe", "a/b/item.json"].map((p) => path.join(job, p))) {
+      expect(await run(node.resolve(p))).toEqual(await run(portable.resolve(p)))
+    }
+    const st = fs.statSync(path.join(job, "a", "b", "item.json"))
+    expect(await run(node.resolve(path.join(job, "a", "inner-link")))).toEqual({
+      real: path.join(job, "a", "b", "item.json"),
+      info: { type: "File", size: st.size, dev: st.dev, ino: st.ino, mtimeMs: Math.trunc(st.mtimeMs) }
+    })
+    expect(await run(node.resolve(path.join(job, "out", "secret")))).toMatchObject({ real: path.join(outside, "secret") })
+    expect(await run(node.resolve(path.join(job, "broken")))).toBeUndefined()
+    expect(await run(node.resolve(path.join(job, "loop")))).toBeUndefined()
+  })
+
+  test("reads regular files only: never through a symlink, never a fifo (it would block), never past the limit", async () => {
+    const files = ["a/b/item.json", "a/inner-link", "pipe", "a/big.json", "missing.json"].map((p) => path.join(job, p))
+    const read = await run(node.readTexts(files, 50))
+    expect(read).toEqual([
+      { _tag: "Text", text: '{"id":"x"}' },
+      { _tag: "Failed", reason: "NotAFile" },
+      { _tag: "Failed", reason: "NotAFile" },
+      { _tag: "Failed", reason: "TooLarge", size: 100 },
+      { _tag: "Failed", reason: "Missing" }
+    ])
+    expect((await run(portable.readTexts(files, 50))).map((r) => r._tag === "Text" ? r.text : r.reason)).toEqual(["{\"id\":\"x\"}", "NotAFile", "NotAFile", "TooLarge", "Missing"])
+  })
+
+  test("an index over it never enters a link out, and answers as the file system does", async () => {
+    const listed: Array<string> = []
+    const index = await run(TreeIndex.scan({ ...node, list: (dir) => (listed.push(dir), node.list(dir)) }, job))
+    expect(listed.sort()).toEqual([job, path.join(job, "a"), path.join(job, "a", "b")])
+    // The outside dir was not walked: asking about it goes to the file system, with the same answer.
+    expect(await run(index.resolve(path.join(job, "out", "secret")))).toEqual(await run(node.resolve(path.join(job, "out", "secret"))))
+    expect(await run(index.list(outside))).toEqual({ names: ["secret"], entries: expect.any(Map) })
+    for (const p of ["a/inner-link", "a/dir-link/item.json", "a/dir-link", "broken", "loop", "pipe", "nothing", "a/b/item.json/x"].map((p) => path.join(job, p))) {
+      expect({ p, r: await run(index.resolve(p)) }).toEqual({ p, r: await run(node.resolve(p)) })
+    }
+    index.expect([path.join(job, "a", "b", "item.json"), path.join(job, "a", "inner-link")])
+    expect(await run(index.readText(path.join(job, "a", "b", "item.json"), 1000))).toEqual({ _tag: "Text", text: '{"id":"x"}' })
+  })
+})
