@@ -3,7 +3,7 @@
  * `--json` so scripts can parse it); errors, rollback lines and progress go to
  * stderr so they never corrupt that JSON.
  */
-import { Errors, type Ingest, Redact } from "@hysds-stac/core"
+import { Errors, type Ingest, Redact, Warning } from "@hysds-stac/core"
 import { Console, Effect } from "effect"
 import * as ConfigFile from "./ConfigFile.ts"
 import * as ExitCode from "./ExitCode.ts"
@@ -46,9 +46,22 @@ export const ingestSummary = (r: Ingest.IngestResult): string => {
   lines.push(
     `Totals: ${plural(t.products, "product")}, ${plural(t.collections, "collection")}, ${plural(t.items, "item")}, ${plural(t.documents, "GRQ document")}, ${plural(t.files, "file")}, ${bytes(t.bytes)}`
   )
+  lines.push(...warningLines(r.warnings))
   if (r.datasetsJson) lines.push(`Wrote ${r.datasetsJson} (transaction ${r.tx})`)
   if (r.dryRun) lines.push("Dry run: nothing was published.")
   return lines.join("\n")
+}
+
+/** At most this many warnings are listed in a summary; `--json` has them all. */
+const MAX_WARNING_LINES = 20
+
+/** The summary's warning lines: a catalog of old STAC has one per document, so the list is cut short. */
+export const warningLines = (warnings: ReadonlyArray<Warning.Warning>): Array<string> => {
+  if (warnings.length === 0) return []
+  const lines = [`${plural(warnings.length, "warning")}:`]
+  for (const w of warnings.slice(0, MAX_WARNING_LINES)) lines.push(`  warning ${Warning.format(w)}`)
+  if (warnings.length > MAX_WARNING_LINES) lines.push(`  ... and ${warnings.length - MAX_WARNING_LINES} more (--json lists them all)`)
+  return lines
 }
 
 const errorJson = (error: Errors.PublishError) => ({

@@ -7,6 +7,7 @@
  * scope closes with that exit and every step is undone in reverse order; the
  * run then fails with the ORIGINAL error and a report of the rollback.
  */
+import type { Warning } from "./Warning.ts"
 import { FileSystem, Path } from "@effect/platform"
 import { Chunk, Data, Effect, Exit, Ref, Scope, Stream } from "effect"
 import * as Confine from "./Confine.ts"
@@ -74,6 +75,8 @@ export interface IngestResult {
   readonly products: ReadonlyArray<ProductResult>
   readonly skipped: ReadonlyArray<{ readonly dir: string; readonly reason: string }>
   readonly totals: Plan.Totals
+  /** What planning noticed that did not stop the ingest: migrated STAC documents, unchecked extensions (Warning.ts). */
+  readonly warnings: ReadonlyArray<Warning>
   /** Where `_datasets.json` was written (absent in a dry run). */
   readonly datasetsJson?: string
 }
@@ -301,6 +304,7 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
       products: planned.products.map(productResult),
       skipped: planned.skipped,
       totals: planned.totals,
+      warnings: planned.warnings,
       ...(datasetsJson ? { datasetsJson } : {})
     })
     if (options.dryRun) return result()

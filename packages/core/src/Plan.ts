@@ -27,6 +27,7 @@ import * as StacTree from "./StacTree.ts"
 import * as Discovery from "./Discovery.ts"
 import * as JobTree from "./JobTree.ts"
 import * as TreeIndex from "./TreeIndex.ts"
+import type { Warning } from "./Warning.ts"
 
 export const MARKER_NAME = "_publish.context.json"
 
@@ -69,6 +70,8 @@ export interface PlannedProduct {
   readonly datasetsJson: ReadonlyArray<Readonly<Record<string, unknown>>>
   /** STAC products: the documents, found again and published batch by batch. */
   readonly stac?: StacPlan
+  /** What planning noticed in this product's inputs that does not stop the ingest (Warning.ts). */
+  readonly warnings: ReadonlyArray<Warning>
 }
 
 /**
@@ -143,6 +146,8 @@ export interface Plan {
   readonly products: ReadonlyArray<PlannedProduct>
   readonly skipped: ReadonlyArray<{ readonly dir: string; readonly reason: string }>
   readonly totals: Totals
+  /** Every product's warnings, in product order. */
+  readonly warnings: ReadonlyArray<Warning>
 }
 
 export interface PlanInput {
@@ -377,7 +382,8 @@ const product = (
   publish: DatasetConfig.Rendered,
   files: ReadonlyArray<PlannedFile>,
   documents: ReadonlyArray<GrqDocument.Built>,
-  stac?: StacPlan
+  stac?: StacPlan,
+  warnings: ReadonlyArray<Warning> = []
 ): PlannedProduct => ({
   kind,
   id,
@@ -400,6 +406,7 @@ const product = (
     (stac ? stac.nodes.reduce((n, d) => n + d.identity.size, 0) + stac.items.reduce((n, d) => n + d.identity.size, 0) : 0),
   documents: documents.map((d) => d.record),
   datasetsJson: documents.map((d) => d.update),
+  warnings,
   ...(stac ? { stac } : {})
 })
 
@@ -513,7 +520,7 @@ const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: str
       headFiles,
       assetsEnd
     }
-    return product("stac", id, dir, entry, publish, files, [], stac)
+    return product("stac", id, dir, entry, publish, files, [], stac, tree.warnings)
   })
 
 const sum = (products: ReadonlyArray<PlannedProduct>, f: (p: PlannedProduct) => number) =>
@@ -570,6 +577,7 @@ export const make = (input: PlanInput): Effect.Effect<Plan, ConfigError | Valida
       job: input.job,
       products,
       skipped: found.skipped,
+      warnings: products.flatMap((p) => p.warnings),
       totals: {
         products: products.length,
         collections: sum(products, collectionCount),

@@ -87,7 +87,8 @@ const fixture = (): Tree => {
     collections: [collection],
     items: [itemA, itemB],
     files: [],
-    reachable: new Set(nodes.map((n) => n.file))
+    reachable: new Set(nodes.map((n) => n.file)),
+    warnings: []
   }
 }
 

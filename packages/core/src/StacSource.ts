@@ -15,12 +15,13 @@
  * bytes are those of the file checked.
  */
 import { FileSystem } from "@effect/platform"
-import { Effect, Option, Predicate } from "effect"
+import { Effect, Either, Option, Predicate } from "effect"
 import { StorageError } from "./Errors.ts"
 import * as GrqDocument from "./GrqDocument.ts"
 import { MAX_JSON_BYTES } from "./JsonFile.ts"
 import type { FileIdentity } from "./ObjectStore.ts"
 import type * as Stac from "./Stac.ts"
+import * as StacMigrate from "./StacMigrate.ts"
 import * as StacPublish from "./StacPublish.ts"
 
 type Json = Record<string, unknown>
@@ -86,7 +87,11 @@ export const read = (doc: StacDocument): Effect.Effect<Json, StorageError, FileS
       const content = Option.getOrElse(bytes, () => new Uint8Array())
       if (content.length !== doc.identity.size) return yield* Effect.fail(changed(doc, `${content.length} bytes read, ${doc.identity.size} planned`))
       const text = new TextDecoder().decode(content)
-      const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => changed(doc, "it is no longer valid JSON") })
+      const parsed = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => changed(doc, "it is no longer valid JSON") })
+      // Migrated again as planning did (StacMigrate): a 0.9 catalog has no `type` until then.
+      const migrated = Predicate.isRecord(parsed) ? StacMigrate.migrate(parsed) : undefined
+      if (migrated !== undefined && Either.isLeft(migrated)) return yield* Effect.fail(changed(doc, migrated.left.message))
+      const json = migrated === undefined ? parsed : migrated.right.json
       if (!Predicate.isRecord(json) || json.id !== doc.id || json.type !== doc.type) {
         return yield* Effect.fail(changed(doc, "its id or type is not the one planned"))
       }

@@ -141,11 +141,22 @@ describe("StacTree.readTree: valid catalogs", () => {
     expect(tree.items[0]!.json).toEqual(readJson(d, "items/a/a.json"))
   })
 
-  test("reads a 1.0.0 catalog", async () => {
+  test("reads a 1.0.0 catalog as 1.1.0, one warning per migrated document, the files untouched", async () => {
     const d = validCatalog("1.0.0")
+    const before = fs.readFileSync(path.join(d, "items/a/a.json"), "utf8")
     const tree = await ok(path.join(d, "catalog.json"))
     expect(tree.nodes).toHaveLength(5)
-    expect(tree.root.json["stac_version"]).toBe("1.0.0")
+    expect(tree.nodes.map((n) => n.json["stac_version"])).toEqual(Array(5).fill("1.1.0"))
+    expect(tree.warnings.map((w) => [path.relative(d, w.file), w.path])).toEqual(
+      ["catalog.json", "collection.json", "items/a/a.json", "items/b/b.json", "items/c/c.json"].map((f) => [f, "$.stac_version"])
+    )
+    expect(tree.warnings[0]!.message).toContain("migrated from STAC 1.0.0 to 1.1.0")
+    expect(fs.readFileSync(path.join(d, "items/a/a.json"), "utf8")).toBe(before)
+  })
+
+  test("a 1.1.0 catalog has no warnings", async () => {
+    const tree = await ok(path.join(validCatalog("1.1.0"), "catalog.json"))
+    expect(tree.warnings).toEqual([])
   })
 
   test("accepts a collection.json root, a relative root path and remote self links", async () => {

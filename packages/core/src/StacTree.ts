@@ -18,6 +18,7 @@ import { ValidationError } from "./Errors.ts"
 import * as JobTree from "./JobTree.ts"
 import { list, type ProductFile } from "./ProductFiles.ts"
 import * as Stac from "./Stac.ts"
+import type { Warning } from "./Warning.ts"
 import { PGSTAC_RULES, type StacRules } from "./StacRegistry.ts"
 import * as Ids from "./stac-tree/Ids.ts"
 import { collectionOf } from "./stac-tree/ItemCollection.ts"
@@ -33,7 +34,7 @@ export interface StacNode {
   readonly relPath: string
   readonly type: Stac.StacType
   readonly id: string
-  /** The document exactly as read; never modified. */
+  /** The document as read, migrated to STAC 1.1.0 when it was older (StacMigrate); the file itself is never modified. */
   readonly json: Record<string, unknown>
   /** Absolute path of the document whose `child`/`item` link reached this one. */
   readonly parent?: string
@@ -53,6 +54,8 @@ export interface StacTree {
   readonly files: ReadonlyArray<ProductFile>
   /** Absolute paths of all STAC documents reached. */
   readonly reachable: ReadonlySet<string>
+  /** Documents migrated from an older STAC, extensions declared but not checked. */
+  readonly warnings: ReadonlyArray<Warning>
 }
 
 const ROOT_NAMES = ["catalog.json", "collection.json"]
@@ -132,6 +135,7 @@ export const readTree = (
       collections: nodes.filter((n) => n.type === "Collection"),
       items: nodes.filter((n) => n.type === "Feature"),
       files: listed.files,
-      reachable: new Set(nodes.map((n) => n.file))
+      reachable: new Set(nodes.map((n) => n.file)),
+      warnings: r.warnings
     }
   })

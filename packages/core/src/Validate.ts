@@ -16,11 +16,14 @@ import * as Plan from "./Plan.ts"
 import * as ProductFiles from "./ProductFiles.ts"
 import * as Stac from "./Stac.ts"
 import * as StacTree from "./StacTree.ts"
+import type { Warning } from "./Warning.ts"
 
 export interface Validated {
   readonly catalogs: number
   readonly items: number
   readonly products: number
+  /** What would not stop an ingest: migrated STAC documents, unchecked extensions. */
+  readonly warnings: ReadonlyArray<Warning>
 }
 
 const fail = (target: string, problems: ReadonlyArray<Problem>) =>
@@ -59,24 +62,33 @@ export const validate = (
     )
     if (info.type === "File") {
       const tree = yield* StacTree.readTree(target)
-      return { catalogs: 1, items: tree.items.length, products: 0 }
+      return { catalogs: 1, items: tree.items.length, products: 0, warnings: tree.warnings }
     }
     if (datasets) {
       // As an ingest plans it: from the job dir's real path.
       const jobDir = yield* Confine.realJobDir(target)
       const job = yield* JobInfo.read(jobDir)
       const plan = yield* Plan.make({ jobDir, job, datasets, stac: true, hostname: "validate", now: new Date() })
-      return { catalogs: plan.products.filter((p) => p.kind === "stac").length, items: plan.totals.items, products: plan.totals.products }
+      return {
+        catalogs: plan.products.filter((p) => p.kind === "stac").length,
+        items: plan.totals.items,
+        products: plan.totals.products,
+        warnings: plan.warnings
+      }
     }
     const found = yield* Discovery.discover(target, { stac: true })
     const problems: Array<Problem> = [...found.problems]
     let items = 0
+    const warnings: Array<Warning> = []
     for (const root of found.catalogs) {
       const tree = yield* StacTree.readTree(root).pipe(Effect.either)
       if (Either.isLeft(tree)) problems.push(...tree.left.problems)
-      else items += tree.right.items.length
+      else {
+        items += tree.right.items.length
+        warnings.push(...tree.right.warnings)
+      }
     }
     for (const dir of found.products) problems.push(...(yield* classicProblems(dir)))
     if (problems.length > 0) return yield* Effect.fail(fail(target, problems))
-    return { catalogs: found.catalogs.length, items, products: found.catalogs.length + found.products.length }
+    return { catalogs: found.catalogs.length, items, products: found.catalogs.length + found.products.length, warnings }
   })

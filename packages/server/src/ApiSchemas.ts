@@ -90,6 +90,11 @@ export const Problem = Schema.Struct({ file: Schema.String, path: Schema.String,
   identifier: "Problem"
 })
 
+/** Something planning noticed that did not stop the ingest (a migrated STAC document, an unchecked extension). */
+export const Warning = Schema.Struct({ file: Schema.String, path: Schema.String, message: Schema.String }).annotations({
+  identifier: "Warning"
+})
+
 export const ErrorInfo = Schema.Struct({
   category: ErrorCategory,
   message: Schema.String,
@@ -135,6 +140,7 @@ export const IngestResult = Schema.Struct({
   products: Schema.Array(ProductResult),
   skipped: Schema.Array(Schema.Struct({ dir: Schema.String, reason: Schema.String })),
   totals: Totals,
+  warnings: Schema.optional(Schema.Array(Warning)),
   datasetsJson: Schema.optional(Schema.String)
 }).annotations({ identifier: "IngestResult" })
 export type IngestResult = typeof IngestResult.Type
@@ -173,6 +179,7 @@ export class ValidateResult extends Schema.Class<ValidateResult>("ValidateResult
   catalogs: Schema.optional(Schema.Number),
   items: Schema.optional(Schema.Number),
   products: Schema.optional(Schema.Number),
+  warnings: Schema.optional(Schema.Array(Warning)),
   error: Schema.optional(ErrorInfo)
 }) {}
 

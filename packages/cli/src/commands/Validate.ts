@@ -18,6 +18,10 @@ export const command = Command.make("validate", { target, datasets, json: Shared
     })
     const result = yield* Validate.validate(path.resolve(o.target), config)
     if (o.json) yield* Output.json({ ok: true, ...result })
-    else yield* Console.log(`valid: ${result.catalogs} STAC catalog(s), ${result.items} item(s), ${result.products} product(s)`)
+    else {
+      yield* Console.log(`valid: ${result.catalogs} STAC catalog(s), ${result.items} item(s), ${result.products} product(s)`)
+      const warnings = Output.warningLines(result.warnings)
+      if (warnings.length > 0) yield* Console.log(Output.redact(warnings.join("\n")))
+    }
   }).pipe(Effect.catchAll((e) => Output.failure(e, { json: o.json })))
 ).pipe(Command.withDescription("Report every problem of a catalog or job dir (all of them, with file and JSON path); publish nothing."))

@@ -17,6 +17,7 @@ import { Effect } from "effect"
 import type { Problem } from "../Errors.ts"
 import type * as Stac from "../Stac.ts"
 import type { TreeIndex } from "../TreeIndex.ts"
+import type { Warning } from "../Warning.ts"
 
 export interface Reading {
   readonly fs: FileSystem.FileSystem
@@ -32,6 +33,9 @@ export interface Reading {
   /** Every problem found so far, in the order found. */
   readonly problems: Array<Problem>
   readonly report: (file: string, jsonPath: string, message: string) => void
+  /** What does not stop the ingest (a migrated document, an unchecked extension), in the order found. */
+  readonly warnings: Array<Warning>
+  readonly warn: (file: string, jsonPath: string, message: string) => void
   /** A path as messages show it: relative to the catalog dir, `/`-separated. */
   readonly rel: (abs: string) => string
 }
@@ -42,6 +46,7 @@ export const make = (fs: FileSystem.FileSystem, path: Path.Path, tree: TreeIndex
     const rootDir = path.dirname(rootAbs)
     const realRootDir = (yield* tree.resolve(rootDir))?.real ?? rootDir
     const problems: Array<Problem> = []
+    const warnings: Array<Warning> = []
     return {
       fs,
       path,
@@ -51,6 +56,8 @@ export const make = (fs: FileSystem.FileSystem, path: Path.Path, tree: TreeIndex
       realRootDir,
       problems,
       report: (file, jsonPath, message) => void problems.push({ file, path: jsonPath, message }),
+      warnings,
+      warn: (file, jsonPath, message) => void warnings.push({ file, path: jsonPath, message }),
       rel: (abs) => path.relative(rootDir, abs).split(path.sep).join("/")
     }
   })

@@ -18,6 +18,8 @@ import type { FileSystem } from "@effect/platform"
 import { Effect, Predicate } from "effect"
 import * as JsonFile from "../JsonFile.ts"
 import * as Stac from "../Stac.ts"
+import * as StacExtensions from "../StacExtensions.ts"
+import * as StacMigrate from "../StacMigrate.ts"
 import * as Assets from "./Assets.ts"
 import * as Hrefs from "./Hrefs.ts"
 import * as ItemCollection from "./ItemCollection.ts"
@@ -65,13 +67,24 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
           r.problems.push(read.left)
           return
         }
-        const json = read.right
-        if (!Predicate.isRecord(json)) {
+        if (!Predicate.isRecord(read.right)) {
           r.report(file, "$", "expected a JSON object (a STAC Catalog, Collection or Item)")
           return
         }
-        const decoded = Stac.decode(json)
-        if (decoded._tag === "Left") for (const i of decoded.left) r.report(file, i.path, i.message)
+        // Older STAC is brought to 1.1.0 first: what is checked is what gets published.
+        const migrated = StacMigrate.migrate(read.right)
+        const json = migrated._tag === "Right" ? migrated.right.json : read.right
+        if (migrated._tag === "Left") {
+          // Its fields follow another spec: checking them as 1.1 would only add noise.
+          r.report(file, migrated.left.path, migrated.left.message)
+        } else {
+          if (migrated.right.from !== undefined) r.warn(file, "$.stac_version", StacMigrate.describe(migrated.right))
+          const decoded = Stac.decode(json)
+          if (decoded._tag === "Left") for (const i of decoded.left) r.report(file, i.path, i.message)
+          const extensions = StacExtensions.check(json)
+          for (const i of extensions.issues) r.report(file, i.path, i.message)
+          for (const w of extensions.warnings) r.warn(file, w.path, w.message)
+        }
 
         const type = Stac.STAC_TYPES.find((t) => t === json["type"])
         const id = typeof json["id"] === "string" ? json["id"] : undefined

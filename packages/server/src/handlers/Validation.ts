@@ -27,7 +27,7 @@ export const layer = HttpApiBuilder.group(Api, "validation", (handlers) =>
         )
         return Either.match(outcome, {
           onLeft: (e) => new ValidateResult({ valid: false, error: IngestRecord.errorInfo(e, mask) }),
-          onRight: (v) => new ValidateResult({ valid: true, catalogs: v.catalogs, items: v.items, products: v.products })
+          onRight: (v) => new ValidateResult({ valid: true, catalogs: v.catalogs, items: v.items, products: v.products, warnings: v.warnings })
         })
       })
     )
