@@ -191,7 +191,7 @@ describe("invalid catalogs are refused before anything is published", () => {
       expect(v.stderr).toBe("")
       const withConfig = await cli(["validate", job, "--datasets", DATASETS, "--json"])
       expectRun(withConfig, EXIT.ok)
-      expect(parseJson(withConfig)).toEqual({ ok: true, catalogs: 1, items: 3, products: 3 })
+      expect(parseJson(withConfig)).toEqual({ ok: true, catalogs: 1, items: 3, products: 3, warnings: [] })
       const catalog = await cli(["validate", path.join(job, CATALOG, "catalog.json")])
       expectRun(catalog, EXIT.ok)
       expect(catalog.stdout).toContain("3 item(s)")

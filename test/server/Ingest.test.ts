@@ -196,7 +196,7 @@ describe("POST /v1/validate", () => {
     const dir = job(server, "mixed-job", "validate-ok")
     const r = await server.request("POST", "/v1/validate", { body: { path: dir } })
     expect(r.status).toBe(200)
-    expect(r.json).toEqual({ valid: true, catalogs: 1, items: 3, products: 3 })
+    expect(r.json).toEqual({ valid: true, catalogs: 1, items: 3, products: 3, warnings: [] })
   })
 
   test("an invalid job: 200, valid false, every problem with its file", async () => {
