@@ -127,20 +127,7 @@ const makeWith = (config: S3Config, s3: S3Calls.Calls, base: S3Location.S3Target
 /** Blobs under `location` (`s3://bucket/prefix`); connections close with `scope`. */
 export const make = (config: S3Config, location: string): Effect.Effect<Blobs, Errors.ConfigError, Scope.Scope> =>
   Effect.gen(function* () {
-    const clients = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        S3Clients.make({
-          region: config.region,
-          forcePathStyle: config.forcePathStyle,
-          maxAttempts: Math.max(1, Math.floor(config.maxAttempts ?? 6)),
-          ...(config.retryDelays !== undefined ? { retryDelays: config.retryDelays } : {}),
-          maxSockets: Math.max(1, Math.floor(config.maxSockets ?? 16)),
-          ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
-          ...(config.credentials !== undefined ? { credentials: config.credentials } : {})
-        })
-      ),
-      (clients) => Effect.sync(() => clients.destroy())
-    )
+    const clients = yield* S3Clients.scoped(config, 16)
     const s3 = S3Calls.make(config, clients)
     const base = s3.parse(location)
     if (Either.isLeft(base)) {

@@ -13,11 +13,13 @@ import { fromIni } from "@aws-sdk/credential-providers"
 import { ConfiguredRetryStrategy } from "@smithy/core/retry"
 import { NodeHttpHandler } from "@smithy/node-http-handler"
 import { Retry } from "@hysds-stac/core"
+import { Effect, type Scope } from "effect"
 import { createHash } from "node:crypto"
 import * as http from "node:http"
 import * as https from "node:https"
 import { redactWith } from "./S3Failure.ts"
 import type { S3Target } from "./S3Location.ts"
+import type { S3Config } from "./S3Store.ts"
 
 export type Credentials =
   | { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string }
@@ -150,3 +152,24 @@ export const make = (settings: Settings): Clients => {
     destroy: () => handler.destroy()
   }
 }
+
+/**
+ * The clients for a store's settings, closed with `scope`. `sockets` is the
+ * pool size when the config names none: the store moves many objects at once,
+ * a journal only its own records.
+ */
+export const scoped = (config: S3Config, sockets: number): Effect.Effect<Clients, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() =>
+      make({
+        region: config.region,
+        forcePathStyle: config.forcePathStyle,
+        maxAttempts: Math.max(1, Math.floor(config.maxAttempts ?? 6)),
+        ...(config.retryDelays !== undefined ? { retryDelays: config.retryDelays } : {}),
+        maxSockets: Math.max(1, Math.floor(config.maxSockets ?? sockets)),
+        ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
+        ...(config.credentials !== undefined ? { credentials: config.credentials } : {})
+      })
+    ),
+    (clients) => Effect.sync(() => clients.destroy())
+  )

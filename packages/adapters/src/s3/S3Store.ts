@@ -82,23 +82,7 @@ const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.Ob
 
 /** The store; its connections close when `scope` does. */
 export const make = (config: S3Config): Effect.Effect<ObjectStore.ObjectStoreShape, never, Scope.Scope> =>
-  Effect.map(
-    Effect.acquireRelease(
-      Effect.sync(() =>
-        S3Clients.make({
-          region: config.region,
-          forcePathStyle: config.forcePathStyle,
-          maxAttempts: Math.max(1, Math.floor(config.maxAttempts ?? 6)),
-          ...(config.retryDelays !== undefined ? { retryDelays: config.retryDelays } : {}),
-          maxSockets: Math.max(1, Math.floor(config.maxSockets ?? 32)),
-          ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
-          ...(config.credentials !== undefined ? { credentials: config.credentials } : {})
-        })
-      ),
-      (clients) => Effect.sync(() => clients.destroy())
-    ),
-    (clients) => makeShape(config, clients)
-  )
+  Effect.map(S3Clients.scoped(config, 32), (clients) => makeShape(config, clients))
 
 /** The ObjectStore served by S3; connections close when the layer is released. */
 export const layer = (config: S3Config): Layer.Layer<ObjectStore.ObjectStore> => Layer.scoped(ObjectStore.ObjectStore, make(config))
