@@ -29,7 +29,10 @@ import * as JobTree from "./JobTree.ts"
 import * as TreeIndex from "./TreeIndex.ts"
 import type { Warning } from "./Warning.ts"
 
+/** HySDS's publish context, written at each publish location while a product is published. */
 export const MARKER_NAME = "_publish.context.json"
+/** The claim that makes one ingest the owner of a location (steps/ClaimProduct). */
+export const CLAIM_NAME = ".hysds-stac-claim.json"
 
 export type FileSource =
   /** `path` is the file's real path; `identity` what the store must find there (see ObjectStore.FileIdentity). */
@@ -54,13 +57,15 @@ export interface PlannedProduct {
   /** Every location the product writes under (publish, and browse when set), with the entry's credentials for it. */
   readonly roots: ReadonlyArray<string>
   readonly credentials: ReadonlyArray<{ readonly location: string; readonly credentials: StoreCredentials }>
-  /** The publish marker that one ingest at a time may hold. */
+  /** HySDS's publish context at the location (steps/ClaimProduct). */
   readonly marker: string
   /**
    * Files published as they are. For a STAC product, the files no item claims
    * as an asset come first (`stac.headFiles` of them), then each item's
    * assets in item order (see StacPlan); its STAC documents are not here.
    */
+  /** The claim one ingest at a time may hold (steps/ClaimProduct). */
+  readonly claim: string
   readonly files: ReadonlyArray<PlannedFile>
   /** Bytes to publish; a STAC document counts its size on disk (its published form is a little larger). */
   readonly bytes: number
@@ -316,9 +321,20 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
     const listing = yield* ProductFiles.list(dir, dir, input.jobDir, tree)
     problems.push(...listing.problems)
     problems.push(...nameProblems(dir, listing.files))
+    // HySDS copies the job's _context.json into the product as <id>.context.json
+    // before publishing and takes `prov` from that file; without a _context.json
+    // (a plain directory of products) the product's own copy, if any, is used.
+    const contextName = `${id}.context.json`
+    const contextFile = input.job.contextFile
+    let productProv: unknown = prov(input.job)
+    if (contextFile === undefined && listing.files.some((f) => f.relPath === contextName)) {
+      const own = yield* JsonFile.read(path.join(dir, contextName), { within: dir }).pipe(Effect.catchAll((p) => Effect.sync(() => (problems.push(p), undefined))))
+      if (own !== undefined && !Predicate.isRecord(own)) problems.push(problemAt(path.join(dir, contextName), "must be a JSON object"))
+      else if (Predicate.isRecord(own) && own._prov !== undefined) productProv = own._prov
+    }
     if (problems.length > 0) return yield* planProblems(problems)
 
-    const names = listing.files.map((f) => f.relPath).filter((n) => !n.includes("/"))
+    const names = [...new Set([...listing.files.map((f) => f.relPath).filter((n) => !n.includes("/")), ...(contextFile ? [contextName] : [])])].sort()
     const settled = yield* settle(
       input,
       dir,
@@ -334,22 +350,36 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
       ])
     }
 
-    const files: Array<PlannedFile> = listing.files.map((f) => ({
-      url: Location.child(publish.location, f.relPath),
-      size: f.size,
-      source: { _tag: "File", path: f.realPath, identity: f.identity }
-    }))
-    // Browse images go to the browse location as well, as HySDS does.
-    const browse = listing.files.filter((f) => !f.relPath.includes("/") && /\.browse(_small)?\.png$/.test(f.relPath))
+    const files: Array<PlannedFile> = listing.files
+      .filter((f) => contextFile === undefined || f.relPath !== contextName)
+      .map((f) => ({
+        url: Location.child(publish.location, f.relPath),
+        size: f.size,
+        source: { _tag: "File", path: f.realPath, identity: f.identity }
+      }))
+    if (contextFile !== undefined) {
+      files.push({
+        url: Location.child(publish.location, contextName),
+        size: contextFile.identity.size,
+        source: { _tag: "File", path: contextFile.realPath, identity: contextFile.identity }
+      })
+    }
+    // Only the small images go to the browse location, as HySDS uploads them (the
+    // whole product, browse.png included, goes to the publish location).
+    const browseUploads = publish.browse ? smallBrowseImages(listing.files) : []
     if (publish.browse) {
-      for (const f of browse) {
+      for (const f of browseUploads) {
         files.push({ url: Location.child(publish.browse.location, f.relPath), size: f.size, source: { _tag: "File", path: f.realPath, identity: f.identity } })
       }
     }
     // HySDS: image records (file names) and browse urls only when the entry has `browse`.
     const sortOrder = yield* browseSortOrder(entry, dir)
     const images = publish.browse ? GrqDocument.images(names, sortOrder) : []
-    const tooLong = lengthProblems(files, [...listing.files.map((f) => f.absPath), ...(publish.browse ? browse.map((f) => f.absPath) : [])])
+    const tooLong = lengthProblems(files, [
+      ...listing.files.filter((f) => contextFile === undefined || f.relPath !== contextName).map((f) => f.absPath),
+      ...(contextFile !== undefined ? [contextFile.realPath] : []),
+      ...browseUploads.map((f) => f.absPath)
+    ])
     if (tooLong.length > 0) return yield* planProblems(tooLong)
     const document = GrqDocument.classic({
       id,
@@ -359,11 +389,26 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
       urls: publish.urls,
       browseUrls: publish.browse ? publish.browse.urls : [],
       images,
-      prov: prov(input.job),
+      prov: productProv,
       now: input.now
     })
     return product("classic", id, dir, entry, publish, files, [document])
   })
+
+/**
+ * The files HySDS uploads to the browse location: for each top-level
+ * `*browse.png` (a shell glob: hidden names excluded), its `*browse_small.png`
+ * when the product has one. A small image without its browse.png is not uploaded.
+ */
+export const smallBrowseImages = <F extends { readonly relPath: string }>(files: ReadonlyArray<F>): Array<F> => {
+  const top = new Map(files.filter((f) => !f.relPath.includes("/")).map((f) => [f.relPath, f] as const))
+  return [...top.keys()]
+    .filter((name) => name.endsWith("browse.png") && !name.startsWith("."))
+    .flatMap((name) => {
+      const small = top.get(name.replaceAll("browse.png", "browse_small.png"))
+      return small === undefined ? [] : [small]
+    })
+}
 
 /** HySDS's per-entry S3 credentials; a named profile wins over keys, as in HySDS. */
 export const credentialsOf = (settings: DatasetConfig.Publish | DatasetConfig.Browse): StoreCredentials => {
@@ -400,6 +445,7 @@ const product = (
       : [])
   ].filter((c) => Object.keys(c.credentials).length > 0),
   marker: Location.join(publish.location, MARKER_NAME),
+  claim: Location.join(publish.location, CLAIM_NAME),
   files,
   bytes:
     files.reduce((n, f) => n + f.size, 0) +
