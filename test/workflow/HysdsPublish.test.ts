@@ -194,3 +194,74 @@ describe("_publish.context.json", () => {
     expect(fs.readFileSync(path.join(aoiDir(state), ".hysds-stac-claim.json"), "utf8")).toBe(claim)
   }, T)
 })
+
+/** The example's datasets.json with `publish` dropped from the entries named. */
+const withoutPublish = (ipaths: ReadonlyArray<string>): string => {
+  const config = JSON.parse(fs.readFileSync(path.join(import.meta.dir, "../../examples/datasets.json"), "utf8")) as {
+    datasets: Array<{ ipath: string; publish?: unknown }>
+  }
+  for (const e of config.datasets) if (ipaths.includes(e.ipath)) delete e.publish
+  const file = path.join(tempDir("datasets"), "datasets.json")
+  fs.writeFileSync(file, JSON.stringify(config))
+  return file
+}
+
+describe("an entry without publish", () => {
+  test("its products are indexed with no urls and nothing uploaded but the small browse images, as HySDS does", async () => {
+    const state = tempDir("state")
+    const datasetsFile = withoutPublish(["hysds::data/area_of_interest", "hysds::data/S1-IFG"])
+    const exit = await run(state, copyJob("mixed-job"), { datasetsFile })
+    if (Exit.isFailure(exit)) throw new Error(Cause.pretty(exit.cause))
+    const byId = new Map(exit.value.products.map((p) => [p.id, p]))
+    expect(byId.get(AOI)).toMatchObject({ files: 1, documents: 1 })
+    expect(byId.get(AOI)!.location).toBeUndefined()
+    expect(byId.get(IFG)).toMatchObject({ files: 0, documents: 1 })
+    expect(listTree(aoiDir(state))).toEqual([])
+    expect(listTree(aoiBrowseDir(state))).toEqual([`${AOI}.browse_small.png`])
+    expect(fs.existsSync(path.join(state, "store/s3/hysds-products/products/S1-IFG"))).toBe(false)
+    const docs = (await snapshot(state)).documents as Array<{ id: string; doc: { urls: unknown } }>
+    expect(docs.find((d) => d.id === AOI)?.doc.urls).toEqual([])
+    expect(docs.find((d) => d.id === IFG)?.doc.urls).toEqual([])
+    // Nothing of the run's own left behind (the browse location's claim included).
+    expect(listTree(path.join(state, "store")).filter((f) => f.includes(".hysds-stac-") || f.includes("_publish.context.json"))).toEqual([])
+
+    // Indexed means "exists": a second ingest is refused like any other.
+    const again = failure(await run(state, copyJob("mixed-job"), { datasetsFile }))
+    expect(again.error._tag).toBe("ConflictError")
+    expect(again.error.message).toContain("already exists")
+  }, T)
+
+  test("a rollback removes its document and its browse image", async () => {
+    const state = tempDir("state")
+    const datasetsFile = withoutPublish(["hysds::data/area_of_interest", "hysds::data/S1-IFG"])
+    const f = failure(await run(state, copyJob("mixed-job"), { datasetsFile }, [{ port: "index", method: "bulkIndex" }]))
+    expect(f.error._tag).toBe("IndexError")
+    expect(listTree(path.join(state, "store"))).toEqual([])
+    expect((await snapshot(state)).documents).toEqual([])
+  }, T)
+
+  test("a STAC catalog needs one: refused while planning, nothing published", async () => {
+    const state = tempDir("state")
+    const f = failure(await run(state, copyJob("mixed-job"), { datasetsFile: withoutPublish(["hysds::stac/catalog"]) }))
+    expect(f.error._tag).toBe("ValidationError")
+    expect(f.error.message).toContain("invalid")
+    expect(JSON.stringify(f.error)).toContain("a STAC catalog needs publish.location")
+    expect(listTree(path.join(state, "store"))).toEqual([])
+  }, T)
+})
+
+describe("a location no store publishes to (WebDAV, HTTP)", () => {
+  test("is refused while planning, before anything is claimed", async () => {
+    const state = tempDir("state")
+    const config = JSON.parse(fs.readFileSync(path.join(import.meta.dir, "../../examples/datasets.json"), "utf8")) as {
+      datasets: Array<{ ipath: string; publish: { location: string } }>
+    }
+    config.datasets.find((e) => e.ipath === "hysds::data/area_of_interest")!.publish.location = "davs://dav.example.com/repo/{id}"
+    const datasetsFile = path.join(tempDir("datasets"), "datasets.json")
+    fs.writeFileSync(datasetsFile, JSON.stringify(config))
+    const f = failure(await run(state, copyJob("mixed-job"), { datasetsFile }))
+    expect(f.error._tag).toBe("ValidationError")
+    expect(JSON.stringify(f.error)).toContain("no configured object store publishes to davs://")
+    expect(listTree(path.join(state, "store"))).toEqual([])
+  }, T)
+})

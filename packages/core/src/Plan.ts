@@ -52,20 +52,21 @@ export interface PlannedProduct {
   /** The datasets.json entry (its ipath) that matched. */
   readonly entry: string
   readonly dataset: string
-  readonly location: string
+  /** Where the product is copied; absent when its entry has no `publish` (indexed only, as HySDS does). */
+  readonly location?: string
   readonly urls: ReadonlyArray<string>
   /** Every location the product writes under (publish, and browse when set), with the entry's credentials for it. */
   readonly roots: ReadonlyArray<string>
   readonly credentials: ReadonlyArray<{ readonly location: string; readonly credentials: StoreCredentials }>
-  /** HySDS's publish context at the location (steps/ClaimProduct). */
-  readonly marker: string
+  /** HySDS's publish context at the publish location (steps/ClaimProduct); absent without one. */
+  readonly marker?: string
+  /** The claim one ingest at a time may hold (steps/ClaimProduct); absent when the product uploads nothing. */
+  readonly claim?: string
   /**
    * Files published as they are. For a STAC product, the files no item claims
    * as an asset come first (`stac.headFiles` of them), then each item's
    * assets in item order (see StacPlan); its STAC documents are not here.
    */
-  /** The claim one ingest at a time may hold (steps/ClaimProduct). */
-  readonly claim: string
   readonly files: ReadonlyArray<PlannedFile>
   /** Bytes to publish; a STAC document counts its size on disk (its published form is a little larger). */
   readonly bytes: number
@@ -164,6 +165,12 @@ export interface PlanInput {
   readonly now: Date
   /** What the STAC registry refuses, checked while planning; pgstac's when absent. */
   readonly rules?: StacRules
+  /**
+   * The URL schemes the configured object store publishes to (ObjectStore
+   * `schemes`): a location of another scheme is refused while planning, before
+   * anything is claimed. Unchecked when absent.
+   */
+  readonly schemes?: ReadonlyArray<string>
 }
 
 type Json = Record<string, unknown>
@@ -216,8 +223,10 @@ const encodeValues = (values: Record<string, string>): Record<string, string> =>
  * `{met[key]}` and `{dataset[key]}` come from the job's own files unencoded, so
  * a value such as `..%2F..` must be refused here rather than climb out.
  */
-const locationProblem = (publish: DatasetConfig.Rendered): string | undefined => {
-  for (const location of [publish.location, ...(publish.browse ? [publish.browse.location] : [])]) {
+const locationProblem = (publish: DatasetConfig.Rendered, schemes: ReadonlyArray<string> | undefined): string | undefined => {
+  for (const location of [...(publish.location !== undefined ? [publish.location] : []), ...(publish.browse ? [publish.browse.location] : [])]) {
+    const unserved = Location.unservedScheme(location, schemes)
+    if (unserved !== undefined) return `its location ${JSON.stringify(location)} cannot be published to: ${unserved}`
     const parsed = Location.parse(location)
     if (Either.isLeft(parsed)) return `its publish location is unusable: ${parsed.left}`
     const rest = parsed.right.scheme === "file" ? parsed.right.path : parsed.right.key
@@ -280,7 +289,7 @@ const settle = (
       met
     })
     if (Either.isLeft(publish)) return yield* Effect.fail(publish.left)
-    const bad = locationProblem(publish.right)
+    const bad = locationProblem(publish.right, input.schemes)
     if (bad !== undefined) return yield* planProblems([problemAt(dir, bad)])
     return { entry, groups, publish: publish.right }
   })
@@ -350,16 +359,17 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
       ])
     }
 
-    const files: Array<PlannedFile> = listing.files
-      .filter((f) => contextFile === undefined || f.relPath !== contextName)
-      .map((f) => ({
-        url: Location.child(publish.location, f.relPath),
-        size: f.size,
-        source: { _tag: "File", path: f.realPath, identity: f.identity }
-      }))
-    if (contextFile !== undefined) {
+    // An entry without `publish` uploads nothing of the product (HySDS indexes it only).
+    const location = publish.location
+    const published = location === undefined ? [] : listing.files.filter((f) => contextFile === undefined || f.relPath !== contextName)
+    const files: Array<PlannedFile> = published.map((f) => ({
+      url: Location.child(location!, f.relPath),
+      size: f.size,
+      source: { _tag: "File", path: f.realPath, identity: f.identity }
+    }))
+    if (contextFile !== undefined && location !== undefined) {
       files.push({
-        url: Location.child(publish.location, contextName),
+        url: Location.child(location, contextName),
         size: contextFile.identity.size,
         source: { _tag: "File", path: contextFile.realPath, identity: contextFile.identity }
       })
@@ -376,8 +386,8 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
     const sortOrder = yield* browseSortOrder(entry, dir)
     const images = publish.browse ? GrqDocument.images(names, sortOrder) : []
     const tooLong = lengthProblems(files, [
-      ...listing.files.filter((f) => contextFile === undefined || f.relPath !== contextName).map((f) => f.absPath),
-      ...(contextFile !== undefined ? [contextFile.realPath] : []),
+      ...published.map((f) => f.absPath),
+      ...(contextFile !== undefined && location !== undefined ? [contextFile.realPath] : []),
       ...browseUploads.map((f) => f.absPath)
     ])
     if (tooLong.length > 0) return yield* planProblems(tooLong)
@@ -435,17 +445,22 @@ const product = (
   dir,
   entry: entry.name,
   dataset: entry.dataset,
-  location: publish.location,
+  ...(publish.location !== undefined ? { location: publish.location, marker: Location.join(publish.location, MARKER_NAME) } : {}),
   urls: publish.urls,
-  roots: publish.browse ? [publish.location, publish.browse.location] : [publish.location],
+  roots: [...(publish.location !== undefined ? [publish.location] : []), ...(publish.browse ? [publish.browse.location] : [])],
   credentials: [
-    { location: publish.location, credentials: credentialsOf(entry.entry.publish) },
+    ...(publish.location !== undefined && entry.entry.publish
+      ? [{ location: publish.location, credentials: credentialsOf(entry.entry.publish) }]
+      : []),
     ...(publish.browse && entry.entry.browse
       ? [{ location: publish.browse.location, credentials: credentialsOf(entry.entry.browse) }]
       : [])
   ].filter((c) => Object.keys(c.credentials).length > 0),
-  marker: Location.join(publish.location, MARKER_NAME),
-  claim: Location.join(publish.location, CLAIM_NAME),
+  // The claim lives at the publish location, or at the browse location of an entry
+  // without `publish`; a product that uploads nothing has none.
+  ...(publish.location !== undefined || publish.browse
+    ? { claim: Location.join(publish.location ?? publish.browse!.location, CLAIM_NAME) }
+    : {}),
   files,
   bytes:
     files.reduce((n, f) => n + f.size, 0) +
@@ -498,8 +513,12 @@ const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: str
       {}
     )
     const { entry, publish } = settled
-    const baseUrl = publish.urls[0] ?? publish.location
-    const url = (relPath: string) => Location.child(publish.location, relPath)
+    const location = publish.location
+    if (location === undefined) {
+      return yield* planProblems([problemAt(dir, `entry ${entry.name} has no publish: a STAC catalog needs publish.location (its hrefs are rewritten to the published URLs)`)])
+    }
+    const baseUrl = publish.urls[0] ?? location
+    const url = (relPath: string) => Location.child(location, relPath)
     const problems: Array<Problem> = lengthProblems(
       tree.files.map((f) => ({ url: url(f.relPath), size: f.size, source: { _tag: "File", path: f.realPath, identity: f.identity } })),
       tree.files.map((f) => f.absPath)
@@ -507,7 +526,7 @@ const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: str
 
     // The documents are kept as where they are and what planning saw of them
     // (StacSource); the files, as the store will read them; both compact (CatalogEntries).
-    const root = new CatalogEntries.CatalogRoot(publish.location)
+    const root = new CatalogEntries.CatalogRoot(location)
     const byRelPath = new Map(tree.files.map((f) => [f.relPath, f] as const))
     const fileOf = (node: StacTree.StacNode) => {
       const f = byRelPath.get(node.relPath)

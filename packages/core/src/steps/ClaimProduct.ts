@@ -30,7 +30,7 @@
  * to another ingest.
  */
 import { Effect, Option, Predicate, Schema } from "effect"
-import { ConflictError } from "../Errors.ts"
+import { ConflictError, type IndexError } from "../Errors.ts"
 import { GrqIndex, type GrqRecord } from "../GrqIndex.ts"
 import type * as JobInfo from "../JobInfo.ts"
 import { ObjectStore } from "../ObjectStore.ts"
@@ -102,31 +102,36 @@ const removeOwnContext = (marker: string, content: string) =>
 
 const undo = (action: ClaimRecord) =>
   Effect.gen(function* () {
-    if (action.claim === undefined || action.content === undefined) return yield* releaseLegacy(action)
+    if (action.claim === undefined) return yield* releaseLegacy(action)
     const store = yield* ObjectStore
     if (!(yield* holds(action.claim, action.tx))) return
-    // The publish context a HySDS job left, kept aside when this run replaced it:
-    // put back before the backup goes, so a crash in between loses nothing.
-    const kept = store.backupUrl(action.marker, action.tx)
-    const restored = yield* store.copy(kept, action.marker).pipe(
-      Effect.as(true),
-      Effect.catchIf((e) => e.missing === true, () => Effect.succeed(false))
-    )
-    if (restored) yield* store.remove([kept])
-    else yield* removeOwnContext(action.marker, action.content)
-    yield* store.discardPartials([action.marker, action.claim])
+    if (action.content !== undefined) {
+      // The publish context a HySDS job left, kept aside when this run replaced it:
+      // put back before the backup goes, so a crash in between loses nothing.
+      const kept = store.backupUrl(action.marker, action.tx)
+      const restored = yield* store.copy(kept, action.marker).pipe(
+        Effect.as(true),
+        Effect.catchIf((e) => e.missing === true, () => Effect.succeed(false))
+      )
+      if (restored) yield* store.remove([kept])
+      else yield* removeOwnContext(action.marker, action.content)
+      yield* store.discardPartials([action.marker])
+    }
+    yield* store.discardPartials([action.claim])
     // Last: until here no other ingest may act on the location.
     yield* store.remove([action.claim])
   })
 
 const commit = (action: ClaimRecord) =>
   Effect.gen(function* () {
-    if (action.claim === undefined || action.content === undefined) return yield* releaseLegacy(action)
+    if (action.claim === undefined) return yield* releaseLegacy(action)
     const store = yield* ObjectStore
     if (!(yield* holds(action.claim, action.tx))) return
-    // HySDS removes its publish context once the product is published.
-    yield* removeOwnContext(action.marker, action.content)
-    yield* store.remove([store.backupUrl(action.marker, action.tx)])
+    if (action.content !== undefined) {
+      // HySDS removes its publish context once the product is published.
+      yield* removeOwnContext(action.marker, action.content)
+      yield* store.remove([store.backupUrl(action.marker, action.tx)])
+    }
     yield* store.remove([action.claim])
   })
 
@@ -136,10 +141,10 @@ const declared = Step.declare("ClaimProduct", {
   tx: Schema.String,
   /** The claim object; absent in records written before it existed. */
   claim: Schema.optionalWith(Schema.String, { exact: true }),
-  /** The publish context this transaction writes at `marker`. */
+  /** The publish context this transaction writes at `marker`; absent when the product has no publish location (`marker` is then ""). */
   content: Schema.optionalWith(Schema.String, { exact: true })
 })({
-  summary: (a) => `publish marker ${a.marker}`,
+  summary: (a) => (a.marker !== "" ? `publish marker ${a.marker}` : `claim ${a.claim ?? ""}`),
   undo,
   commit
 })
@@ -149,6 +154,7 @@ const conflict = (id: string, message: string, hint: string) => Effect.fail(new 
 /** What a publish context found at the location says about replacing it, HySDS's rules (see the module comment). */
 const judgeExisting = (
   p: Plan.PlannedProduct,
+  marker: string,
   found: Uint8Array,
   previous: ReadonlyArray<GrqRecord>,
   ours: JobInfo.PublishContext
@@ -159,7 +165,7 @@ const judgeExisting = (
     if (payloadId === undefined || payloadId === null) {
       return yield* conflict(
         p.id,
-        `${p.id}: a publish context without a payload_id is at ${p.marker}: cannot tell whether the product may be replaced`,
+        `${p.id}: a publish context without a payload_id is at ${marker}: cannot tell whether the product may be replaced`,
         "HySDS refuses this case too; if no job is publishing this product, remove that file or use --force"
       )
     }
@@ -172,13 +178,13 @@ const judgeExisting = (
     }
     const sameJob = ours.payload_id !== null && ours.payload_id !== undefined && JSON.stringify(payloadId) === JSON.stringify(ours.payload_id)
     if (sameJob) {
-      yield* Effect.logWarning(`${p.id}: ${p.marker} was left by an earlier attempt of this job (payload_id ${String(payloadId)}) and GRQ has no document: an orphan, published again`)
+      yield* Effect.logWarning(`${p.id}: ${marker} was left by an earlier attempt of this job (payload_id ${String(payloadId)}) and GRQ has no document: an orphan, published again`)
       return
     }
     const task = Predicate.isRecord(json) && json.task_id != null ? `, task ${String(json.task_id)}` : ""
     return yield* conflict(
       p.id,
-      `${p.id}: ${p.marker} was left by another job (payload_id ${String(payloadId)}${task}) and GRQ has no document: that job may still be publishing`,
+      `${p.id}: ${marker} was left by another job (payload_id ${String(payloadId)}${task}) and GRQ has no document: that job may still be publishing`,
       "HySDS asks Mozart whether that job still runs, which hysds-stac cannot; if it is not running, use --force (or remove the file)"
     )
   })
@@ -191,47 +197,61 @@ const run = (p: Plan.PlannedProduct, tx: string, force: boolean, job: JobInfo.Jo
   Effect.gen(function* () {
     const store = yield* ObjectStore
     const index = yield* GrqIndex
-    const content = publishContextJson(job.publishContext)
+    // One lookup for all of the product's documents (a STAC product has one per item).
+    const findPrevious: Effect.Effect<ReadonlyArray<GrqRecord>, IndexError> = index.findMany(Plan.documentIds(p))
+    const alreadyExists = (previous: ReadonlyArray<GrqRecord>) =>
+      conflict(
+        previous[0]!.id,
+        `${p.id}: dataset already exists (GRQ has ${previous[0]!.id} in ${previous[0]!.index})`,
+        "it was published before; use --force to publish it again"
+      )
+    const claimUrl = p.claim
+    if (claimUrl === undefined) {
+      // Nothing is uploaded (an entry with neither publish nor browse): no
+      // location to claim, only the GRQ check; see the README.
+      const previous = yield* findPrevious
+      if (previous.length > 0 && !force) return yield* alreadyExists(previous)
+      return previous
+    }
+    const marker = p.marker
+    const content = marker === undefined ? undefined : publishContextJson(job.publishContext)
     const claim = encoder.encode(JSON.stringify({ tx, product: p.id }, null, 2) + "\n")
     return yield* Step.run(
       declared,
-      declared.make({ product: p.id, marker: p.marker, tx, claim: p.claim, content }),
+      declared.make({ product: p.id, marker: marker ?? "", tx, claim: claimUrl, ...(content !== undefined ? { content } : {}) }),
       Effect.gen(function* () {
-        if (!(yield* store.create(p.claim, claim))) {
-          const holder = yield* store.read(p.claim).pipe(Effect.option)
+        if (!(yield* store.create(claimUrl, claim))) {
+          const holder = yield* store.read(claimUrl).pipe(Effect.option)
           const other = Option.isSome(holder) ? claimOwner(holder.value) : undefined
           return yield* conflict(
             p.id,
-            `${p.id} is being published by another ingest (${other !== undefined ? `transaction ${other} holds ` : ""}${p.claim})`,
+            `${p.id} is being published by another ingest (${other !== undefined ? `transaction ${other} holds ` : ""}${claimUrl})`,
             "wait for the other ingest; if none is running, an earlier one crashed: run `hysds-stac recover`, or remove the claim"
           )
         }
         // A refusal before anything is written drops the claim at once, so the
         // undo (finding it gone) touches nothing: a publish context there that
         // happens to equal ours byte for byte is another attempt's.
-        const refuse = <A>(e: Effect.Effect<A, ConflictError>) => Effect.tapError(e, () => Effect.ignore(store.remove([p.claim])))
-        // One lookup for all of the product's documents (a STAC product has one per item).
-        const previous: ReadonlyArray<GrqRecord> = yield* index.findMany(Plan.documentIds(p))
+        const refuse = <A>(e: Effect.Effect<A, ConflictError>) => Effect.tapError(e, () => Effect.ignore(store.remove([claimUrl])))
+        const previous = yield* findPrevious
+        if (marker === undefined || content === undefined) {
+          if (previous.length > 0 && !force) return yield* refuse(alreadyExists(previous))
+          return previous
+        }
         if (previous.length > 0 && !force) {
-          const existing = yield* store.read(p.marker).pipe(Effect.option)
-          if (Option.isSome(existing)) yield* refuse(judgeExisting(p, existing.value, previous, job.publishContext))
-          return yield* refuse(
-            conflict(
-              previous[0]!.id,
-              `${p.id}: dataset already exists (GRQ has ${previous[0]!.id} in ${previous[0]!.index})`,
-              "it was published before; use --force to publish it again"
-            )
-          )
+          const existing = yield* store.read(marker).pipe(Effect.option)
+          if (Option.isSome(existing)) yield* refuse(judgeExisting(p, marker, existing.value, previous, job.publishContext))
+          return yield* refuse(alreadyExists(previous))
         }
-        if (yield* store.create(p.marker, encoder.encode(content))) return previous
-        const existing = yield* store.read(p.marker).pipe(Effect.option)
+        if (yield* store.create(marker, encoder.encode(content))) return previous
+        const existing = yield* store.read(marker).pipe(Effect.option)
         if (Option.isNone(existing)) {
-          return yield* refuse(conflict(p.id, `${p.id}: ${p.marker} appeared and vanished while claiming`, "another publisher is at work on this location; try again"))
+          return yield* refuse(conflict(p.id, `${p.id}: ${marker} appeared and vanished while claiming`, "another publisher is at work on this location; try again"))
         }
-        if (!force) yield* refuse(judgeExisting(p, existing.value, previous, job.publishContext))
+        if (!force) yield* refuse(judgeExisting(p, marker, existing.value, previous, job.publishContext))
         // Replaced: kept aside first, so a failed run puts it back.
-        yield* store.copy(p.marker, store.backupUrl(p.marker, tx))
-        yield* store.putBytes(p.marker, encoder.encode(content), "application/json")
+        yield* store.copy(marker, store.backupUrl(marker, tx))
+        yield* store.putBytes(marker, encoder.encode(content), "application/json")
         return previous
       })
     )
