@@ -26,5 +26,5 @@ export const command = Command.make("validate", { target, datasets, json: Shared
       const warnings = Output.warningLines(result.warnings)
       if (warnings.length > 0) yield* Console.log(Output.redact(warnings.join("\n")))
     }
-  }).pipe(Effect.catchAll((e) => Output.failure(e, { json: o.json })))
+  }).pipe(Effect.catchAll((e) => (e._tag === "CliExit" ? Effect.fail(e) : Output.failure(e, { json: o.json }))))
 ).pipe(Command.withDescription("Report every problem of a catalog or job dir (all of them, with file and JSON path); publish nothing."))
