@@ -60,8 +60,7 @@ export interface ProductResult {
   readonly id: string
   readonly kind: "classic" | "stac"
   readonly dataset: string
-  /** Absent when the product's entry has no `publish` (indexed only). */
-  readonly location?: string
+  readonly location: string
   readonly files: number
   readonly bytes: number
   readonly collections: number
@@ -109,7 +108,7 @@ const productResult = (p: Plan.PlannedProduct): ProductResult => ({
   id: p.id,
   kind: p.kind,
   dataset: p.dataset,
-  ...(p.location !== undefined ? { location: p.location } : {}),
+  location: p.location,
   files: Plan.fileCount(p),
   bytes: p.bytes,
   collections: Plan.collectionCount(p),
@@ -123,7 +122,7 @@ const productResult = (p: Plan.PlannedProduct): ProductResult => ({
  * for every face (CLI, server, library): datasets.json patterns match paths
  * under it, and nothing outside it is published.
  */
-export const plan = (options: IngestOptions, rules?: StacRules, schemes?: ReadonlyArray<string>) =>
+export const plan = (options: IngestOptions, rules?: StacRules) =>
   Effect.gen(function* () {
     const jobDir = yield* Confine.realJobDir(options.jobDir)
     const job = yield* JobInfo.read(jobDir)
@@ -144,8 +143,7 @@ export const plan = (options: IngestOptions, rules?: StacRules, schemes?: Readon
       stac: options.stac,
       hostname: options.hostname,
       now: options.now ?? new Date(),
-      ...(rules !== undefined ? { rules } : {}),
-      ...(schemes !== undefined ? { schemes } : {})
+      ...(rules !== undefined ? { rules } : {})
     })
   })
 
@@ -158,11 +156,7 @@ const preflight = (plan: Plan.Plan) =>
     const store = yield* ObjectStore
     for (const p of plan.products) for (const c of p.credentials) yield* store.authorize(c.location, c.credentials)
     const byLocation = new Map<string, number>()
-    for (const p of plan.products) {
-      // An entry without `publish` uploads only its browse images, to its one root.
-      const location = p.location ?? p.roots[0]
-      if (location !== undefined) byLocation.set(location, (byLocation.get(location) ?? 0) + p.bytes)
-    }
+    for (const p of plan.products) byLocation.set(p.location, (byLocation.get(p.location) ?? 0) + p.bytes)
     for (const [location, bytes] of byLocation) yield* store.preflight(location, bytes)
   })
 
@@ -170,8 +164,7 @@ const preflight = (plan: Plan.Plan) =>
 const documentFiles = (p: Plan.PlannedProduct, loaded: ReadonlyArray<Loaded>): Array<Plan.PlannedFile> =>
   loaded.map((l) => {
     const bytes = StacSource.jsonBytes(l.published)
-    // A STAC product always has a publish location (planning refuses one without).
-    return { url: Location.child(p.location!, l.doc.relPath), size: bytes.length, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
+    return { url: Location.child(p.location, l.doc.relPath), size: bytes.length, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
   })
 
 interface Loaded {
@@ -222,7 +215,7 @@ const storeBatch = (b: ItemBatch, concurrency: number) =>
     const items = b.stac.items.slice(b.from, b.to)
     const loaded = yield* load(b.stac, items, concurrency)
     yield* Steps.PutObjects.run(b.p.id, [...documentFiles(b.p, loaded), ...assetsOf(b)], concurrency, () => [
-      ...b.stac.items.slice(b.from, b.to).map((i) => Location.child(b.p.location!, i.relPath)),
+      ...b.stac.items.slice(b.from, b.to).map((i) => Location.child(b.p.location, i.relPath)),
       ...assetsOf(b).map((f) => f.url)
     ])
     const registered = loaded.map((l) => StacSource.registered(l.doc, l.published, b.stac.baseUrl))
@@ -302,8 +295,7 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
       Effect.flatMap(Ref.get(transaction.report), (rollback) => Effect.fail(new IngestFailed({ tx, error, rollback })))
 
     // The registry's own rules, so an id or geometry it would refuse is found before anything is claimed.
-    // ...and the store's schemes, so a location it cannot publish to is refused before any claim.
-    const planned = yield* plan({ ...options, now }, (yield* StacRegistry).rules, (yield* ObjectStore).schemes).pipe(Effect.withSpan("plan"), Effect.catchAll(fail))
+    const planned = yield* plan({ ...options, now }, (yield* StacRegistry).rules).pipe(Effect.withSpan("plan"), Effect.catchAll(fail))
     yield* progress.emit({ _tag: "Planned", ...planned.totals })
     const result = (datasetsJson?: string): IngestResult => ({
       tx,
