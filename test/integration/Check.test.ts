@@ -79,7 +79,9 @@ describe.skipIf(!svc)("check on real servers", () => {
     expect(out.backends).toEqual({
       store: `S3 at ${svc!.S3_ENDPOINT}`,
       index: `GRQ on opensearch at ${svc!.OPENSEARCH_URL}`,
-      registry: `STAC API at ${svc!.STAC_API_URL}`
+      registry: `STAC API at ${svc!.STAC_API_URL}`,
+      // The default journal: a file journal in this run's state dir (HYSDS_STAC_JOURNAL unset).
+      journal: expect.stringMatching(/^local file journal in \/.*\/journal$/)
     })
     expect(checks(r).map((c) => [c.backend, c.target, c.ok])).toEqual([
       ["store", `s3://${fx.buckets.catalogs}/catalogs`, true],
