@@ -98,11 +98,16 @@ const matrix = async (name: string, extra: ReadonlyArray<string>, prepare: (stat
   return total
 }
 
+// A hang guard, not a speed bound: each boundary is a process started, killed
+// and recovered (several seconds each on a loaded 2-core machine), and a
+// matrix has 25-45 of them.
+const MATRIX_TIMEOUT = 900_000
+
 describe("kill -9 at every step boundary, then recover", () => {
   test("a fresh ingest of the mixed job", async () => {
     const total = await matrix("fresh", [], () => {})
     console.log(`kill matrix (fresh ingest): ${total} boundaries`)
-  }, 300_000)
+  }, MATRIX_TIMEOUT)
 
   // One item per batch: the mixed job's three items flow through the pipelined
   // stages (files stored, items registered, documents indexed) side by side,
@@ -110,7 +115,7 @@ describe("kill -9 at every step boundary, then recover", () => {
   test("a fresh ingest in batches of one item (the pipelined steps)", async () => {
     const total = await matrix("pipelined", ["--batch-size", "1"], () => {})
     console.log(`kill matrix (pipelined, batches of 1): ${total} boundaries`)
-  }, 300_000)
+  }, MATRIX_TIMEOUT)
 
   test("a forced re-ingest over an earlier publication", async () => {
     const prepare = (state: string) => {
@@ -119,7 +124,7 @@ describe("kill -9 at every step boundary, then recover", () => {
     }
     const total = await matrix("force", ["--force"], prepare)
     console.log(`kill matrix (forced re-ingest): ${total} boundaries`)
-  }, 300_000)
+  }, MATRIX_TIMEOUT)
 
   test("the next ingest recovers a dead attempt by itself, then publishes", async () => {
     const state = tempDir("state")
