@@ -164,7 +164,10 @@ const preflight = (plan: Plan.Plan) =>
 const documentFiles = (p: Plan.PlannedProduct, loaded: ReadonlyArray<Loaded>): Array<Plan.PlannedFile> =>
   loaded.map((l) => {
     const bytes = StacSource.jsonBytes(l.published)
-    return { url: Location.child(p.location, l.doc.relPath), size: bytes.length, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
+    // `size` feeds progress, whose total the plan counted from the files on
+    // disk (it keeps no document); the published form, with its hrefs made
+    // absolute, is longer, and counting that made done exceed total.
+    return { url: Location.child(p.location, l.doc.relPath), size: l.doc.identity.size, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
   })
 
 interface Loaded {
