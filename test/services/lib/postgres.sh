@@ -71,9 +71,13 @@ pg_start() {
   local port logf
   port="$(choose_port postgres "$PG_DEFAULT_PORT")"
   echo "$port" >"$(port_file postgres)"
-  logf="$(log_file postgres)"
+  # The server writes its log as the postgres user, who may not reach .run/
+  # (a clone under a private temp dir): keep it beside the data dir, which
+  # that user owns, and link it where the other services' logs are.
+  logf="$(dirname "$(pg_datadir)")/postgres.log"
   : >"$logf"
   chown "$PG_OS_USER:" "$logf"
+  ln -sfn "$logf" "$(log_file postgres)"
   # -w: pg_ctl itself waits for the server to accept connections (~1 s).
   if ! pg_as_owner "$(pg_bin)/pg_ctl" start -D "$(pg_datadir)" -l "$logf" -w -t 60 \
     -o "-p $port" >"$LOG_DIR/pg_ctl.log" 2>&1 9>&-; then
