@@ -8,6 +8,7 @@ export {
   DeleteBucketCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   S3Client
 } from "../../packages/adapters/node_modules/@aws-sdk/client-s3"
