@@ -15,6 +15,9 @@
  * its last successful renewal, and once that is older than the TTL it has
  * lost the lease, whether or not anyone took it over; `check` then fails, and
  * the journal refuses the holder's appends (no step starts after that). A
+ * renewal answered only after that moment does not win the lease back (it may
+ * have landed after a takeover), nor does one sent after it (a stalled event
+ * loop wakes its renewal and its next append in either order). A
  * reader sees the renewal's time as the store recorded it, no earlier than it
  * was sent, so the holder always gives up no later than a reader may take
  * over (clocks of the machines agreeing to well within the TTL, as NTP keeps
@@ -114,14 +117,20 @@ export const make = (options: Options): Leases => {
     Effect.gen(function* () {
       const entry = held.get(tx)
       if (entry === undefined || entry.lost) return
+      const lose = Effect.suspend(() => {
+        entry.lost = true
+        return Effect.logError(`journal: the lease of ${tx} could not be renewed within ${settings.ttlMs} ms; this process stops acting on it`)
+      })
       const sentAt = Date.now()
+      // Late already (an event loop stalled past the TTL): a reader may have taken over meanwhile, and a
+      // renewal now would not give the lease back; it would only make this holder believe it still has it.
+      if (sentAt - entry.renewedAt >= settings.ttlMs) return yield* lose
       const put = yield* Effect.either(blobs.put(keyOf(tx, gen), body()))
+      // A renewal counts only if the store had it before the lease could expire: one answered later may
+      // have landed after a reader saw the old one expired and took over.
+      if (Date.now() - entry.renewedAt >= settings.ttlMs) return yield* lose
       if (put._tag === "Right") entry.renewedAt = sentAt
       else yield* Effect.logWarning(`journal: renewing the lease of ${tx} failed: ${put.left.message}`)
-      if (Date.now() - entry.renewedAt >= settings.ttlMs) {
-        entry.lost = true
-        yield* Effect.logError(`journal: the lease of ${tx} could not be renewed within ${settings.ttlMs} ms; this process stops acting on it`)
-      }
     })
 
   const acquire = (tx: string, mode: "begin" | "takeover" | "force") =>

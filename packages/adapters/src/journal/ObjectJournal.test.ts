@@ -117,6 +117,25 @@ const suite = (name: string, blobsOf: () => Promise<Blobs>) =>
       await rb.close()
     })
 
+    test("a holder whose event loop stalled past the TTL has lost its lease, even if its renewal runs before its next append", async () => {
+      const tx = unique("tx")
+      const stalls = journal({ ttlMs: 1500, renewMs: 200 })
+      const l = await hold(stalls, tx, "begin")
+      await run(stalls.append(begin(tx)))
+      // The whole process stalls (a machine at load 50, a long GC pause): no renewal, no append.
+      Bun.sleepSync(1500 + 1000 + 500)
+      // The renewal timer, overdue, runs at the first turn; it must not take the lease back.
+      await waitFor("the holder to see it lost its lease", async () => !(await run(stalls.live(tx))), 5000)
+      const late = await Effect.runPromiseExit(stalls.append({ _tag: "Done", tx, step: 1 }))
+      expect(Exit.isFailure(late) && JSON.stringify(late.cause)).toContain("lost its lease")
+      // Another worker sees it expired and takes it over.
+      const other = journal()
+      const r = await hold(other, tx, "takeover")
+      expect(r.taken).toBe(true)
+      await r.close()
+      await l.close()
+    })
+
     test("a released lease (the run ended, e.g. abort-incomplete) is taken over at once", async () => {
       const tx = unique("tx")
       const j = journal()
