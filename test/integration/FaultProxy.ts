@@ -4,7 +4,8 @@
  * valid) and misbehaves only as a rule says: answer the N-th matching request
  * with an error status (502 by default, what a gateway answers when its backend
  * is gone), or stop listening altogether, so connections are refused as when
- * the server dies mid-run. It never answers in the server's place with data.
+ * the server dies mid-run; or holds a request back until the test lets it go
+ * (`hold`). It never answers in the server's place with data.
  */
 
 export interface Rule {
@@ -39,7 +40,12 @@ export interface FaultProxy {
   readonly stop: () => void
 }
 
-export const start = (upstream: string, rules: ReadonlyArray<Rule> = []): FaultProxy => {
+export interface Options {
+  /** Awaited before a request is forwarded, when it returns a promise: a test holds chosen requests back (e.g. until racers line up). */
+  readonly hold?: (request: Request) => Promise<void> | undefined
+}
+
+export const start = (upstream: string, rules: ReadonlyArray<Rule> = [], options: Options = {}): FaultProxy => {
   const target = new URL(upstream)
   const counts = rules.map(() => 0)
   const seen: Array<string> = []
@@ -68,6 +74,7 @@ export const start = (upstream: string, rules: ReadonlyArray<Rule> = []): FaultP
       }
     }
     const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer()
+    await options.hold?.(request)
     const response = await fetch(new URL(url.pathname + url.search, target), {
       method: request.method,
       headers: new Headers(request.headers),

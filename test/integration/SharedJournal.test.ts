@@ -16,6 +16,7 @@
  * recovered seconds after it died.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import * as FaultProxy from "./FaultProxy.ts"
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "./S3Sdk.ts"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -242,32 +243,16 @@ describe.skipIf(!svc)("many workers sharing one journal in S3", () => {
       let open: () => void = () => undefined
       const gate = new Promise<void>((resolve) => (open = resolve))
       let held = 0
-      const upstream = new URL(fx.svc.STAC_API_URL!)
-      const proxy = Bun.serve({
-        port: 0,
-        hostname: "127.0.0.1",
-        idleTimeout: 0,
-        fetch: async (request) => {
-          const url = new URL(request.url)
-          const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer()
-          // Items go in by bulk_items (one request per batch) or POST .../items.
-          if (request.method === "POST" && /\/(bulk_)?items$/.test(url.pathname)) {
-            held++
-            await gate
-          }
-          const headers = new Headers(request.headers)
-          headers.delete("host")
-          headers.delete("content-length")
-          const r = await fetch(new URL(url.pathname + url.search, upstream), { method: request.method, headers, body, redirect: "manual" })
-          const answerHeaders = new Headers(r.headers)
-          // fetch decoded the body (the STAC API compresses with brotli); the encoding and length no longer match it.
-          answerHeaders.delete("content-encoding")
-          answerHeaders.delete("content-length")
-          return new Response(await r.arrayBuffer(), { status: r.status, headers: answerHeaders })
+      const proxy = FaultProxy.start(fx.svc.STAC_API_URL!, [], {
+        // Items go in by bulk_items (one request per batch) or POST .../items.
+        hold: (request) => {
+          if (request.method !== "POST" || !/\/(bulk_)?items$/.test(new URL(request.url).pathname)) return undefined
+          held++
+          return gate
         }
       })
       try {
-        const worker = spawnIngest(job, state(), envFor(j, { STAC_API_URL: `http://127.0.0.1:${proxy.port}` }))
+        const worker = spawnIngest(job, state(), envFor(j, { STAC_API_URL: proxy.url }))
         await waitFor("the worker to be held at its item registration", async () => held > 0 || (worker.exitCode !== null ? Promise.reject(new Error(`worker exited (${worker.exitCode}) before registering items: ${await new Response(worker.stdout).text()} ${await new Response(worker.stderr).text()}`)) : undefined))
         const heldAt = Date.now()
         // Long enough that a lease not renewed would have expired, as the store recorded it.
@@ -284,7 +269,7 @@ describe.skipIf(!svc)("many workers sharing one journal in S3", () => {
         expect(await tags(j)).toContain("Commit")
       } finally {
         open()
-        proxy.stop(true)
+        proxy.stop()
       }
     },
     TIMEOUT
@@ -302,7 +287,37 @@ describe.skipIf(!svc)("many workers sharing one journal in S3", () => {
       await worker.exited
       fs.rmSync(lost, { recursive: true, force: true })
       await leasesExpired(j)
-      const [a, b] = await Promise.all([cli(["recover", "--state-dir", state(), "--json"], envFor(j)), cli(["recover", "--state-dir", state(), "--json"], envFor(j))])
+      // Both recoverers go through a proxy in front of S3 that holds the first two takeover writes (a PUT of a
+      // lease generation past the dead worker's) until both have been sent: the two race for real, and only
+      // the store's create-only write can pick one.
+      const takeover = /\/lease\/(\d{6})\.json$/
+      const racers: Array<() => void> = []
+      let lined = false
+      const line = () => {
+        lined = true
+        for (const go of racers) go()
+      }
+      const proxy = FaultProxy.start(fx.svc.S3_ENDPOINT!, [], {
+        hold: (request) => {
+          const gen = takeover.exec(new URL(request.url).pathname)?.[1]
+          if (lined || request.method !== "PUT" || gen === undefined || Number(gen) < 2) return undefined
+          return new Promise<void>((go) => {
+            racers.push(go)
+            if (racers.length === 2) line()
+          })
+        }
+      })
+      // A guard, not a timing: should one recoverer never send its takeover, the other is let go (and the test fails below).
+      const guard = setTimeout(line, 180_000)
+      const viaProxy = envFor(j, { S3_ENDPOINT: proxy.url })
+      let a: Awaited<ReturnType<typeof cli>>, b: Awaited<ReturnType<typeof cli>>
+      try {
+        ;[a, b] = await Promise.all([cli(["recover", "--state-dir", state(), "--json"], viaProxy), cli(["recover", "--state-dir", state(), "--json"], viaProxy)])
+      } finally {
+        clearTimeout(guard)
+        proxy.stop()
+      }
+      expect(racers.length).toBe(2) // both sent a takeover, at once
       expect([a.exitCode, b.exitCode]).toEqual([EXIT.ok, EXIT.ok])
       const acted = [parseJson(a.stdout).recovered, parseJson(b.stdout).recovered].map((r: Array<{ outcome: string }>) => r.map((x) => x.outcome))
       expect(acted.flat()).toEqual(["rolled-back"])
