@@ -57,7 +57,7 @@ const waitFor = async <A>(what: string, cond: () => Promise<A | undefined | fals
     const v = await cond()
     if (v !== undefined && v !== false) return v
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await Bun.sleep(25)
+    await Bun.sleep(100) // S3 listings are the usual condition: few enough to leave the services to the workers
   }
 }
 
@@ -191,7 +191,9 @@ describe.skipIf(!svc)("many workers sharing one journal in S3", () => {
   test(
     "machine loss: killed after each of its journal records, state dir gone; another worker recovers all or nothing",
     async () => {
-      const points = Array.from({ length: total - 1 }, (_, i) => i + 1) // after End nothing is left to do
+      // After End nothing is left to do. The deepest points (longest ingest before the kill, biggest rollback) go
+      // first so that the three lanes finish together.
+      const points = Array.from({ length: total - 1 }, (_, i) => total - 1 - i)
       const outcomes: Array<string> = []
       let killed = 0
       const started = Date.now()
@@ -203,6 +205,7 @@ describe.skipIf(!svc)("many workers sharing one journal in S3", () => {
             const job = fx.track(catalogJob(tag(), fx.buckets.catalogs))
             const j = journalOf(`k${n}-${tag()}`)
             const lost = state()
+            const t0 = Date.now()
             const worker = spawnIngest(job, lost, envFor(j))
             // The moment: once its n-th record is in the journal (it is then somewhere in the step that record announced).
             const landed = await waitFor(`record ${n}`, async () => (await recordKeys(j)).length >= n || (worker.exitCode !== null ? -1 : undefined), 180_000)
@@ -213,22 +216,27 @@ describe.skipIf(!svc)("many workers sharing one journal in S3", () => {
             else if (landed === -1) throw new Error(`worker for kill point ${n} exited by itself (${worker.exitCode}): ${await new Response(worker.stderr).text()}`)
             const seen = await tags(j)
             const committed = seen.includes("Commit")
+            const t1 = Date.now()
             await leasesExpired(j)
+            const t2 = Date.now()
             const recovered = await cli(["recover", "--state-dir", state(), "--json"], envFor(j), TIMEOUT)
             expect({ n, exit: recovered.exitCode }).toEqual({ n, exit: EXIT.ok })
             const result = parseJson(recovered.stdout)
             const finished = seen.includes("End")
             expect({ n, recovered: result.recovered.length }).toEqual({ n, recovered: finished ? 0 : 1 })
-            outcomes.push(`${n}:${result.recovered[0]?.outcome ?? "finished"}`)
+            const t3 = Date.now()
             const after = await world(job)
             if (committed) expect({ n, after }).toEqual({ n, after: published })
             else expect({ n, after }).toEqual({ n, after: { s3: [], grq: 0, collection: false, items: 0 } })
             // Nothing is left open in the shared journal.
             expect({ n, open: await keys(j.bucket, `${j.prefix}/open/`) }).toEqual({ n, open: [] })
+            const s = (a: number, b: number) => ((b - a) / 1000).toFixed(0)
+            // Where the time goes: ingest to the kill, the lease's expiry, recover, the checks.
+            outcomes.push(`${n}:${result.recovered[0]?.outcome ?? "finished"} (${s(t0, t1)}+${s(t1, t2)}+${s(t2, t3)}+${s(t3, Date.now())} s)`)
           }
         })
       )
-      console.log(`machine loss: ${points.length} kill points (${killed} killed mid-run) of ${total} records, ${((Date.now() - started) / 1000).toFixed(0)} s\n  ${outcomes.sort((a, b) => parseInt(a) - parseInt(b)).join(" ")}`)
+      console.log(`machine loss: ${points.length} kill points (${killed} killed mid-run) of ${total} records, ${((Date.now() - started) / 1000).toFixed(0)} s\n  ${outcomes.sort((a, b) => parseInt(a) - parseInt(b)).join("\n  ")}`)
       expect(killed).toBeGreaterThanOrEqual(10)
     },
     TIMEOUT
