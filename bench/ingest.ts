@@ -149,8 +149,11 @@ const unpublish = (plan: Plan.Plan) =>
     const index = yield* GrqIndex.GrqIndex
     const registry = yield* StacRegistry.StacRegistry
     for (const p of plan.products) {
-      const objects = yield* store.list(p.location)
-      for (let i = 0; i < objects.length; i += 1000) yield* store.remove(objects.slice(i, i + 1000).map((o) => o.url))
+      // Every location it wrote under (a product of an entry without publish has none but its browse location).
+      for (const root of p.roots) {
+        const objects = yield* store.list(root)
+        for (let i = 0; i < objects.length; i += 1000) yield* store.remove(objects.slice(i, i + 1000).map((o) => o.url))
+      }
       const whole = yield* Plan.published(p)
       yield* index.remove(whole.documents.map((d) => ({ index: d.index, id: d.id })))
       // The registry deletes a collection's items with it (pgstac's cascade; the embedded registry lives in the state dir).

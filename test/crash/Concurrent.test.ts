@@ -32,7 +32,7 @@ describe("concurrent ingests of one product", () => {
       const s = await snapshot(state)
       expect(s.documents).toHaveLength(5)
       expect(s.items).toHaveLength(3)
-      expect(s.files.some(([f]) => f.includes("_publish.context.json") || f.includes(".hysds-stac-backup"))).toBe(false)
+      expect(s.files.some(([f]) => f.includes("_publish.context.json") || f.includes(".hysds-stac-claim.json") || f.includes(".hysds-stac-backup"))).toBe(false)
     }
   }, 300_000)
 

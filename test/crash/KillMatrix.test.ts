@@ -134,7 +134,7 @@ describe("kill -9 at every step boundary, then recover", () => {
     expect(again.exitCode).toBe(0)
     const s = await snapshot(state)
     expect(s.documents).toHaveLength(5)
-    expect(s.files.some(([f]) => f.includes("_publish.context.json") || f.includes(".hysds-stac-backup"))).toBe(false)
+    expect(s.files.some(([f]) => f.includes("_publish.context.json") || f.includes(".hysds-stac-claim.json") || f.includes(".hysds-stac-backup"))).toBe(false)
   }, 60_000)
 
   test("--no-recover refuses while a dead attempt is unresolved", async () => {

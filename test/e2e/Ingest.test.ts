@@ -51,9 +51,10 @@ const MIXED_STORE_FILES = [
   `${CATALOG_STORE}/catalog.json`,
   `${CATALOG_STORE}/etna-scenes/collection.json`,
   ...ITEMS.flatMap((i) => [`${CATALOG_STORE}/etna-scenes/items/${i}/data.tif`, `${CATALOG_STORE}/etna-scenes/items/${i}/${i}.json`, `${CATALOG_STORE}/etna-scenes/items/${i}/thumb.png`]),
-  ...["browse.png", "browse_small.png", "dataset.json", "h5", "met.json"].map((s) => `${AOI_STORE}/${AOI}.${s}`),
-  ...["browse.png", "browse_small.png"].map((s) => `${AOI_BROWSE_STORE}/${AOI}.${s}`),
-  ...["browse.png", "browse_small.png", "dataset.json", "h5", "met.json"].map((s) => `${IFG_STORE}/${IFG}.${s}`)
+  // Each classic product with the job's _context.json as <id>.context.json; only the small image at the browse location (as HySDS).
+  ...["browse.png", "browse_small.png", "context.json", "dataset.json", "h5", "met.json"].map((s) => `${AOI_STORE}/${AOI}.${s}`),
+  `${AOI_BROWSE_STORE}/${AOI}.browse_small.png`,
+  ...["browse.png", "browse_small.png", "context.json", "dataset.json", "h5", "met.json"].map((s) => `${IFG_STORE}/${IFG}.${s}`)
 ].sort()
 
 const expectRun = (r: CliResult, code: number) => {
@@ -104,8 +105,8 @@ describe("ingest of mixed-job (1 STAC catalog, 2 classic products, 1 localized i
     expect(result.performance.phases.plan).toBeGreaterThan(0)
     expect(result.performance.peakRssBytes).toBeGreaterThan(10 * 1024 * 1024)
     expect(products.find((p: any) => p.id === AOI)).toMatchObject({ files: 7, documents: 1, items: 0, collections: 0 })
-    expect(products.find((p: any) => p.id === IFG)).toMatchObject({ files: 5, documents: 1, items: 0, collections: 0 })
-    expect(result.totals).toMatchObject({ products: 3, collections: 1, items: 3, documents: 5, files: 23 })
+    expect(products.find((p: any) => p.id === IFG)).toMatchObject({ files: 6, documents: 1, items: 0, collections: 0 })
+    expect(result.totals).toMatchObject({ products: 3, collections: 1, items: 3, documents: 5, files: 24 })
     expect(result.totals.bytes).toBe(products.reduce((n: number, p: any) => n + p.bytes, 0))
     expect(result.skipped).toHaveLength(1)
     expect(result.skipped[0].dir).toBe(path.join(job, SLC))
@@ -129,7 +130,9 @@ describe("ingest of mixed-job (1 STAC catalog, 2 classic products, 1 localized i
       expect(published.get(`${AOI_STORE}/${AOI}.${s}`)).toBe(src.get(`${AOI}/${AOI}.${s}`)!)
       expect(published.get(`${IFG_STORE}/${IFG}.${s}`)).toBe(src.get(`${IFG}/${IFG}.${s}`)!)
     }
-    for (const s of ["browse.png", "browse_small.png"]) expect(published.get(`${AOI_BROWSE_STORE}/${AOI}.${s}`)).toBe(src.get(`${AOI}/${AOI}.${s}`)!)
+    expect(published.get(`${AOI_BROWSE_STORE}/${AOI}.browse_small.png`)).toBe(src.get(`${AOI}/${AOI}.browse_small.png`)!)
+    expect(published.get(`${AOI_STORE}/${AOI}.context.json`)).toBe(src.get("_context.json")!)
+    expect(published.get(`${IFG_STORE}/${IFG}.context.json`)).toBe(src.get("_context.json")!)
     for (const i of ITEMS) {
       for (const f of ["data.tif", "thumb.png"]) {
         expect(published.get(`${CATALOG_STORE}/etna-scenes/items/${i}/${f}`)).toBe(src.get(`${CATALOG}/etna-scenes/items/${i}/${f}`)!)
@@ -327,14 +330,14 @@ test(
       expect(out).toContain(`Published 3 products (1 STAC catalog, 2 classic) from ${job}`)
       expect(out).toMatch(new RegExp(`^ +stac +${CATALOG} +1 collection, 3 items, 11 files, [\\d.]+ KiB -> s3://hysds-stac-catalogs/catalogs/${CATALOG}$`, "m"))
       expect(out).toMatch(new RegExp(`^ +classic +${AOI} +7 files, [\\d.]+ KiB -> s3://s3-us-west-2\\.amazonaws\\.com:80/hysds-products/products/area_of_interest/v1\\.0/${AOI}$`, "m"))
-      expect(out).toMatch(new RegExp(`^ +classic +${IFG} +5 files, [\\d.]+ KiB -> s3://hysds-products/products/S1-IFG/2024/01/15/${IFG}$`, "m"))
+      expect(out).toMatch(new RegExp(`^ +classic +${IFG} +6 files, [\\d.]+ KiB -> s3://hysds-products/products/S1-IFG/2024/01/15/${IFG}$`, "m"))
       expect(out).toContain(`skipped ${path.join(job, SLC)}: input of the job (.localized)`)
-      expect(out).toMatch(/^Totals: 3 products, 1 collection, 3 items, 5 GRQ documents, 23 files, [\d.]+ KiB$/m)
+      expect(out).toMatch(/^Totals: 3 products, 1 collection, 3 items, 5 GRQ documents, 24 files, [\d.]+ KiB$/m)
       expect(out).toContain(`Wrote ${path.join(job, "_datasets.json")} (transaction ingest-`)
       expect(out).not.toContain("Dry run")
       // Not a terminal: no progress line, no rollback.
       expect(r.stderr).toBe("")
-      expect((await snapshot(sb.stateDir)).files).toHaveLength(23)
+      expect((await snapshot(sb.stateDir)).files).toHaveLength(24)
     } finally {
       sb.cleanup()
     }
@@ -476,10 +479,16 @@ describe("ingesting the same job again", () => {
       const context = path.join(job, "_context.json")
       const original = readFileSync(context, "utf8")
       try {
-        writeFileSync(context, JSON.stringify({ ...(JSON.parse(original) as Json), _force_ingest: true }))
+        const forced = JSON.stringify({ ...(JSON.parse(original) as Json), _force_ingest: true })
+        writeFileSync(context, forced)
         const r = await ingest(job, sb.stateDir)
         expectRun(r, EXIT.ok)
-        expect(withoutIngestTime(await snapshot(sb.stateDir))).toEqual(withoutIngestTime(first))
+        const again = withoutIngestTime(await snapshot(sb.stateDir))
+        const exceptContexts = (snap: typeof again) => ({ ...snap, files: snap.files.filter(([p]) => !p.endsWith(".context.json")) })
+        expect(exceptContexts(again)).toEqual(exceptContexts(withoutIngestTime(first)))
+        // Each classic product holds the job's _context.json as it is now, as HySDS copies it.
+        const sha = new Bun.CryptoHasher("sha256").update(forced).digest("hex")
+        expect(again.files.filter(([p]) => p.endsWith(".context.json")).map(([, h]) => h)).toEqual([sha, sha])
       } finally {
         writeFileSync(context, original)
       }
@@ -622,7 +631,7 @@ test(
       const j = await ingest(job, sb.stateDir, ["--dry-run", "--json"])
       expectRun(j, EXIT.ok)
       const out = parseJson(j)
-      expect(out).toMatchObject({ ok: true, dryRun: true, totals: { products: 3, items: 3, documents: 5, files: 23 } })
+      expect(out).toMatchObject({ ok: true, dryRun: true, totals: { products: 3, items: 3, documents: 5, files: 24 } })
       expect(out.datasetsJson).toBeUndefined()
       expect(summary(await snapshot(sb.stateDir))).toEqual(EMPTY_SUMMARY)
       // A dry run leaves the job publishable.

@@ -54,7 +54,7 @@ describe("happy path: POST a copy of examples/mixed-job, then GET it", () => {
     expect(final.progress.products).toEqual({ done: 3, total: 3 })
     expect(final.progress.documents).toEqual({ done: 5, total: 5 })
     expect(final.progress.steps).toBeGreaterThan(0)
-    expect(final.result.totals).toMatchObject({ products: 3, collections: 1, items: 3, documents: 5, files: 23 })
+    expect(final.result.totals).toMatchObject({ products: 3, collections: 1, items: 3, documents: 5, files: 24 })
     expect(final.result.tx).toBe(final.id)
     expect(final.result.datasetsJson).toBe(path.join(mixed, "_datasets.json"))
     expect(final.error).toBeUndefined()
@@ -67,7 +67,7 @@ describe("happy path: POST a copy of examples/mixed-job, then GET it", () => {
     expect(s.documents.map((d) => d.id).sort()).toEqual([AOI, IFG, ...ITEMS].sort())
     expect(s.collections.map((c) => c.id)).toEqual(["etna-scenes"])
     expect(s.items["etna-scenes"]!.map((i) => i.id)).toEqual(ITEMS)
-    expect(s.files).toHaveLength(23)
+    expect(s.files).toHaveLength(24)
     expect(leftovers(s)).toEqual([])
     expect(existsSync(path.join(mixed, "_datasets.json"))).toBe(true)
   })
@@ -127,7 +127,7 @@ describe("outcomes a worker sees with ?wait=true", () => {
       expect(r.status).toBe(200)
       expect(r.json!.state).toBe("succeeded")
       expect(r.json!.result.dryRun).toBe(true)
-      expect(r.json!.result.totals.files).toBe(23)
+      expect(r.json!.result.totals.files).toBe(24)
       // A dry run writes nothing: not even _datasets.json.
       expect(existsSync(path.join(dir, "_datasets.json"))).toBe(false)
     },

@@ -313,7 +313,7 @@ export const withoutIngestTime = (s: Snapshot): Snapshot => ({
 export const leftovers = (s: Snapshot): Array<string> =>
   s.files
     .map(([p]) => p)
-    .filter((p) => p.split("/").some((seg) => seg === "_publish.context.json" || seg === ".hysds-stac-backup" || seg.startsWith(".hysds-stac-partial-")))
+    .filter((p) => p.split("/").some((seg) => seg === "_publish.context.json" || seg === ".hysds-stac-claim.json" || seg === ".hysds-stac-backup" || seg.startsWith(".hysds-stac-partial-")))
 
 // ---------------------------------------------------------------------------
 // Rollback reports

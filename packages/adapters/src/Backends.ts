@@ -75,6 +75,9 @@ const registryLayer = (s: Settings.Settings): Layer.Layer<StacRegistry.StacRegis
       })
 
 /** The three ports; the SQLite file is opened only when an embedded port needs it. */
+/** The URL schemes the configured object store publishes to, known without building it (for `validate`). */
+export const storeSchemes = (s: Settings.Settings): ReadonlyArray<string> => (s.store.kind === "local" ? LocalStore.SCHEMES : S3Store.SCHEMES)
+
 export const layer = (settings: Settings.Settings): Layer.Layer<Ports, Errors.ConfigError | Errors.StorageError> => {
   const needsDatabase = settings.index.kind === "embedded" || settings.registry.kind === "embedded"
   const database = needsDatabase ? Database.layer(path.join(settings.stateDir, "hysds-stac.sqlite")) : Layer.empty

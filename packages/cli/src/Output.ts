@@ -39,7 +39,7 @@ export const ingestSummary = (r: Ingest.IngestResult): string => {
       p.kind === "stac"
         ? `${plural(p.collections, "collection")}, ${plural(p.items, "item")}, `
         : ""
-    lines.push(`  ${p.kind.padEnd(7)} ${p.id.padEnd(width)}  ${what}${plural(p.files, "file")}, ${bytes(p.bytes)} -> ${p.location}`)
+    lines.push(`  ${p.kind.padEnd(7)} ${p.id.padEnd(width)}  ${what}${plural(p.files, "file")}, ${bytes(p.bytes)} -> ${p.location ?? "(no publish: indexed only)"}`)
   }
   for (const s of r.skipped) lines.push(`  skipped ${s.dir}: ${s.reason}`)
   const t = r.totals

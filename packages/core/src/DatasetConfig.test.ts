@@ -110,8 +110,8 @@ describe("DatasetConfig: classic HySDS entries", () => {
     expect("alt_match_pattern" in aoi.entry).toBe(false)
     expect("extractor" in aoi.entry).toBe(false)
     expect(aoi.entry["priority"]).toBe(5)
-    expect(aoi.entry.publish["s3-acl"]).toBe("private")
-    expect(aoi.entry.publish["s3-profile-name"]).toBe("default")
+    expect(aoi.entry.publish!["s3-acl"]).toBe("private")
+    expect(aoi.entry.publish!["s3-profile-name"]).toBe("default")
     expect(aoi.entry.browse?.sort_order).toEqual(["browse.png"])
     expect(aoi.entry.index).toEqual({ suffix: "aoi", aliases: ["grq_aoi_all"] })
     expect(aoi.dataset).toBe("area_of_interest")
@@ -248,8 +248,15 @@ describe("DatasetConfig.parse errors", () => {
     expect(noIpath.field).toBe("ipath")
 
     expect(parseError(file({ ...AOI_ENTRY, ipath: "no-slash" })).message).toContain("part after the first '/'")
-    expect(parseError(file({ ...AOI_ENTRY, publish: null })).field).toBe("publish")
+    expect(parseError(file({ ...AOI_ENTRY, publish: 3 })).field).toBe("publish")
     expect(parseError(`{"datasets": {}}`).field).toBe("datasets")
+  })
+
+  test("an entry without publish loads, as HySDS accepts it (its products are indexed, not uploaded)", () => {
+    for (const publish of [undefined, null]) {
+      const config = parse(file({ ...AOI_ENTRY, publish }))
+      expect(config.entries[0]!.entry.publish).toBeUndefined()
+    }
   })
 
   test("every schema problem is listed", () => {

@@ -14,10 +14,10 @@
  *   (`priority`, `s3-acl`...) and tools downstream may read them.
  * - `null` is read as "absent" for every optional field, as HySDS configs write
  *   `"alt_match_pattern": null`, `"extractor": null`.
- * - `publish` (with its `location`) is required. HySDS tolerates an entry without
- *   it and then indexes without copying, but everything here (the publish
- *   marker, the already-published check, rollback) is anchored at the product's
- *   location; a product with no home is better refused at load than half-handled.
+ * - `publish` is optional, as in HySDS: a product of an entry without it is
+ *   indexed (with `urls: []`) and nothing of it is uploaded, but its browse
+ *   images when the entry has `browse`. A STAC catalog needs it (its hrefs are
+ *   rewritten to the published URLs), which planning checks.
  * - Patterns are matched in time linear in the path (PyRegex, on RE2): the paths
  *   come from an untrusted job dir, and a backtracking engine lets a crafted name
  *   stall the process on a pattern such as `(a+)+$`. A pattern that needs
@@ -78,7 +78,7 @@ export const DatasetEntry = Schema.Struct(
     match_pattern: Schema.String,
     alt_match_pattern: optional(Schema.String),
     extractor: optional(Schema.String),
-    publish: Publish,
+    publish: optional(Publish),
     browse: optional(Browse),
     index: optional(IndexSettings)
   },
@@ -434,7 +434,10 @@ export interface Target {
   readonly urls: ReadonlyArray<string>
 }
 
-export interface Rendered extends Target {
+/** `location` is absent when the entry has no `publish` (then `urls` is empty). */
+export interface Rendered {
+  readonly location?: string
+  readonly urls: ReadonlyArray<string>
   readonly browse?: Target
 }
 
@@ -465,7 +468,7 @@ export const renderPublish = (
       urls: Either.all(t.urls.map((url, i) => render(`${section}.urls[${i}]`, url)))
     })
   return Either.gen(function* () {
-    const main = yield* target("publish", publish)
+    const main: Rendered = publish === undefined ? { urls: [] } : yield* target("publish", publish)
     if (browse === undefined) return main
     return { ...main, browse: yield* target("browse", browse) }
   })

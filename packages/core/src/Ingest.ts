@@ -60,7 +60,8 @@ export interface ProductResult {
   readonly id: string
   readonly kind: "classic" | "stac"
   readonly dataset: string
-  readonly location: string
+  /** Absent when the product's entry has no `publish` (indexed only). */
+  readonly location?: string
   readonly files: number
   readonly bytes: number
   readonly collections: number
@@ -108,7 +109,7 @@ const productResult = (p: Plan.PlannedProduct): ProductResult => ({
   id: p.id,
   kind: p.kind,
   dataset: p.dataset,
-  location: p.location,
+  ...(p.location !== undefined ? { location: p.location } : {}),
   files: Plan.fileCount(p),
   bytes: p.bytes,
   collections: Plan.collectionCount(p),
@@ -122,7 +123,7 @@ const productResult = (p: Plan.PlannedProduct): ProductResult => ({
  * for every face (CLI, server, library): datasets.json patterns match paths
  * under it, and nothing outside it is published.
  */
-export const plan = (options: IngestOptions, rules?: StacRules) =>
+export const plan = (options: IngestOptions, rules?: StacRules, schemes?: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const jobDir = yield* Confine.realJobDir(options.jobDir)
     const job = yield* JobInfo.read(jobDir)
@@ -143,7 +144,8 @@ export const plan = (options: IngestOptions, rules?: StacRules) =>
       stac: options.stac,
       hostname: options.hostname,
       now: options.now ?? new Date(),
-      ...(rules !== undefined ? { rules } : {})
+      ...(rules !== undefined ? { rules } : {}),
+      ...(schemes !== undefined ? { schemes } : {})
     })
   })
 
@@ -156,7 +158,11 @@ const preflight = (plan: Plan.Plan) =>
     const store = yield* ObjectStore
     for (const p of plan.products) for (const c of p.credentials) yield* store.authorize(c.location, c.credentials)
     const byLocation = new Map<string, number>()
-    for (const p of plan.products) byLocation.set(p.location, (byLocation.get(p.location) ?? 0) + p.bytes)
+    for (const p of plan.products) {
+      // An entry without `publish` uploads only its browse images, to its one root.
+      const location = p.location ?? p.roots[0]
+      if (location !== undefined) byLocation.set(location, (byLocation.get(location) ?? 0) + p.bytes)
+    }
     for (const [location, bytes] of byLocation) yield* store.preflight(location, bytes)
   })
 
@@ -167,7 +173,8 @@ const documentFiles = (p: Plan.PlannedProduct, loaded: ReadonlyArray<Loaded>): A
     // `size` feeds progress, whose total the plan counted from the files on
     // disk (it keeps no document); the published form, with its hrefs made
     // absolute, is longer, and counting that made done exceed total.
-    return { url: Location.child(p.location, l.doc.relPath), size: l.doc.identity.size, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
+    // A STAC product always has a publish location (planning refuses one without).
+    return { url: Location.child(p.location!, l.doc.relPath), size: l.doc.identity.size, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
   })
 
 interface Loaded {
@@ -218,7 +225,7 @@ const storeBatch = (b: ItemBatch, concurrency: number) =>
     const items = b.stac.items.slice(b.from, b.to)
     const loaded = yield* load(b.stac, items, concurrency)
     yield* Steps.PutObjects.run(b.p.id, [...documentFiles(b.p, loaded), ...assetsOf(b)], concurrency, () => [
-      ...b.stac.items.slice(b.from, b.to).map((i) => Location.child(b.p.location, i.relPath)),
+      ...b.stac.items.slice(b.from, b.to).map((i) => Location.child(b.p.location!, i.relPath)),
       ...assetsOf(b).map((f) => f.url)
     ])
     const registered = loaded.map((l) => StacSource.registered(l.doc, l.published, b.stac.baseUrl))
@@ -298,7 +305,8 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
       Effect.flatMap(Ref.get(transaction.report), (rollback) => Effect.fail(new IngestFailed({ tx, error, rollback })))
 
     // The registry's own rules, so an id or geometry it would refuse is found before anything is claimed.
-    const planned = yield* plan({ ...options, now }, (yield* StacRegistry).rules).pipe(Effect.withSpan("plan"), Effect.catchAll(fail))
+    // ...and the store's schemes, so a location it cannot publish to is refused before any claim.
+    const planned = yield* plan({ ...options, now }, (yield* StacRegistry).rules, (yield* ObjectStore).schemes).pipe(Effect.withSpan("plan"), Effect.catchAll(fail))
     yield* progress.emit({ _tag: "Planned", ...planned.totals })
     const result = (datasetsJson?: string): IngestResult => ({
       tx,

@@ -1,22 +1,40 @@
 /**
  * What `_job.json` and `_context.json` tell an ingest: whether the job failed
- * (then nothing is published), the provenance to stamp on every document, and
+ * (then nothing is published), who publishes (the publish context HySDS writes
+ * at each publish location), the provenance to stamp on every document, and
  * whether the job asked for a forced ingest.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Effect, Predicate } from "effect"
+import { Effect, Either, Predicate } from "effect"
 import { ValidationError } from "./Errors.ts"
 import * as Confine from "./Confine.ts"
 import * as JsonFile from "./JsonFile.ts"
+import type { FileIdentity } from "./ObjectStore.ts"
+
+/**
+ * The three values HySDS's `_publish.context.json` holds, read where HySDS reads
+ * them: `task_id` of `_job.json`, `job_info.job_payload.payload_task_id` (the
+ * payload id: the same for every retry of one job) and `job_info.payload_hash`.
+ * Raw JSON values; null when absent, as Python's `dict.get` gives None.
+ */
+export interface PublishContext {
+  readonly payload_id: unknown
+  readonly payload_hash: unknown
+  readonly task_id: unknown
+}
 
 export interface JobInfo {
   /** Why the job counts as failed, when it does. */
   readonly failure?: string
-  readonly taskId?: string
-  readonly payloadTaskId?: string
-  readonly payloadHash?: string
+  readonly publishContext: PublishContext
   /** `_context.json._prov`, copied into each document's `prov`. */
   readonly prov?: unknown
+  /**
+   * The job's `_context.json` as planning saw it: HySDS copies it into every
+   * classic product as `<id>.context.json` before publishing, and so does the
+   * ingest (from this real path, checked against this identity, like every file).
+   */
+  readonly contextFile?: { readonly realPath: string; readonly identity: FileIdentity }
   /** `_context.json._force_ingest`. */
   readonly forceIngest: boolean
 }
@@ -64,15 +82,26 @@ export const read = (jobDir: string): Effect.Effect<JobInfo, ValidationError, Fi
     const failure = failureOf(jobInfo)
     const info: {
       -readonly [K in keyof JobInfo]: JobInfo[K]
-    } = { forceIngest: field(context, "_force_ingest") === true }
+    } = {
+      forceIngest: field(context, "_force_ingest") === true,
+      publishContext: {
+        payload_id: field(payload, "payload_task_id") ?? null,
+        payload_hash: field(jobInfo, "payload_hash") ?? null,
+        task_id: field(job, "task_id") ?? null
+      }
+    }
     if (failure !== undefined) info.failure = failure
-    const taskId = str(field(job, "task_id")) ?? str(field(jobInfo, "id"))
-    if (taskId !== undefined) info.taskId = taskId
-    const payloadTaskId = str(field(payload, "payload_task_id"))
-    if (payloadTaskId !== undefined) info.payloadTaskId = payloadTaskId
-    const payloadHash = str(field(jobInfo, "payload_hash")) ?? str(field(job, "payload_hash"))
-    if (payloadHash !== undefined) info.payloadHash = payloadHash
     const prov = field(context, "_prov")
     if (prov !== undefined) info.prov = prov
+    if (context !== undefined) {
+      // readOptional read it from inside the job dir; this is the file that was read.
+      const fs = yield* FileSystem.FileSystem
+      const realJobDir = yield* fs.realPath(jobDir).pipe(Effect.orElseSucceed(() => jobDir))
+      const resolved = yield* Confine.resolveInside(path.join(jobDir, "_context.json"), realJobDir, "the job dir").pipe(Effect.either)
+      if (Either.isLeft(resolved)) {
+        return yield* Effect.fail(new ValidationError({ message: `cannot read ${path.join(jobDir, "_context.json")}`, problems: [resolved.left], hint: "fix or remove the file" }))
+      }
+      info.contextFile = { realPath: resolved.right.real, identity: Confine.identityOf(resolved.right.info) }
+    }
     return info
   })

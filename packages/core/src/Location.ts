@@ -76,3 +76,17 @@ export const child = (base: string, relPath: string): string =>
 /** `base` + `/` + `rel`, with exactly one slash between them. `rel` must already be URL-encoded (see `child`). */
 export const join = (base: string, rel: string): string =>
   rel === "" ? base.replace(/\/+$/, "") : `${base.replace(/\/+$/, "")}/${rel.replace(/^\/+/, "")}`
+
+/** The scheme of a URL or location template (`s3` of `s3://{id}`), lower-cased; undefined when it has none or a template makes it. */
+export const schemeOf = (url: string): string | undefined => /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase()
+
+/**
+ * Why no configured store can publish to `url`, when none can: its scheme is
+ * not among `schemes` (an object store's). WebDAV (`dav://`, `davs://`), HTTP
+ * and other schemes HySDS's osaka speaks have no store here.
+ */
+export const unservedScheme = (url: string, schemes: ReadonlyArray<string> | undefined): string | undefined => {
+  const scheme = schemeOf(url)
+  if (schemes === undefined || scheme === undefined || schemes.includes(scheme)) return undefined
+  return `no configured object store publishes to ${scheme}:// (the configured one serves ${schemes.map((s) => `${s}://`).join(", ")})`
+}

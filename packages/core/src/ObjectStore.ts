@@ -41,6 +41,12 @@ export interface StoreCredentials {
  */
 export interface ObjectStoreShape {
   /**
+   * The URL schemes this store publishes to (`s3`, `file`), lower-case: a
+   * location of any other scheme is refused while planning, before anything
+   * is claimed.
+   */
+  readonly schemes: ReadonlyArray<string>
+  /**
    * Uses `credentials` for every URL under `location` from now on (HySDS lets each
    * datasets.json entry name its own profile or keys). Backends without
    * credentials ignore it.

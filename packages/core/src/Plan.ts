@@ -29,7 +29,10 @@ import * as JobTree from "./JobTree.ts"
 import * as TreeIndex from "./TreeIndex.ts"
 import type { Warning } from "./Warning.ts"
 
+/** HySDS's publish context, written at each publish location while a product is published. */
 export const MARKER_NAME = "_publish.context.json"
+/** The claim that makes one ingest the owner of a location (steps/ClaimProduct). */
+export const CLAIM_NAME = ".hysds-stac-claim.json"
 
 export type FileSource =
   /** `path` is the file's real path; `identity` what the store must find there (see ObjectStore.FileIdentity). */
@@ -49,13 +52,16 @@ export interface PlannedProduct {
   /** The datasets.json entry (its ipath) that matched. */
   readonly entry: string
   readonly dataset: string
-  readonly location: string
+  /** Where the product is copied; absent when its entry has no `publish` (indexed only, as HySDS does). */
+  readonly location?: string
   readonly urls: ReadonlyArray<string>
   /** Every location the product writes under (publish, and browse when set), with the entry's credentials for it. */
   readonly roots: ReadonlyArray<string>
   readonly credentials: ReadonlyArray<{ readonly location: string; readonly credentials: StoreCredentials }>
-  /** The publish marker that one ingest at a time may hold. */
-  readonly marker: string
+  /** HySDS's publish context at the publish location (steps/ClaimProduct); absent without one. */
+  readonly marker?: string
+  /** The claim one ingest at a time may hold (steps/ClaimProduct); absent when the product uploads nothing. */
+  readonly claim?: string
   /**
    * Files published as they are. For a STAC product, the files no item claims
    * as an asset come first (`stac.headFiles` of them), then each item's
@@ -159,6 +165,12 @@ export interface PlanInput {
   readonly now: Date
   /** What the STAC registry refuses, checked while planning; pgstac's when absent. */
   readonly rules?: StacRules
+  /**
+   * The URL schemes the configured object store publishes to (ObjectStore
+   * `schemes`): a location of another scheme is refused while planning, before
+   * anything is claimed. Unchecked when absent.
+   */
+  readonly schemes?: ReadonlyArray<string>
 }
 
 type Json = Record<string, unknown>
@@ -211,8 +223,10 @@ const encodeValues = (values: Record<string, string>): Record<string, string> =>
  * `{met[key]}` and `{dataset[key]}` come from the job's own files unencoded, so
  * a value such as `..%2F..` must be refused here rather than climb out.
  */
-const locationProblem = (publish: DatasetConfig.Rendered): string | undefined => {
-  for (const location of [publish.location, ...(publish.browse ? [publish.browse.location] : [])]) {
+const locationProblem = (publish: DatasetConfig.Rendered, schemes: ReadonlyArray<string> | undefined): string | undefined => {
+  for (const location of [...(publish.location !== undefined ? [publish.location] : []), ...(publish.browse ? [publish.browse.location] : [])]) {
+    const unserved = Location.unservedScheme(location, schemes)
+    if (unserved !== undefined) return `its location ${JSON.stringify(location)} cannot be published to: ${unserved}`
     const parsed = Location.parse(location)
     if (Either.isLeft(parsed)) return `its publish location is unusable: ${parsed.left}`
     const rest = parsed.right.scheme === "file" ? parsed.right.path : parsed.right.key
@@ -275,7 +289,7 @@ const settle = (
       met
     })
     if (Either.isLeft(publish)) return yield* Effect.fail(publish.left)
-    const bad = locationProblem(publish.right)
+    const bad = locationProblem(publish.right, input.schemes)
     if (bad !== undefined) return yield* planProblems([problemAt(dir, bad)])
     return { entry, groups, publish: publish.right }
   })
@@ -316,9 +330,20 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
     const listing = yield* ProductFiles.list(dir, dir, input.jobDir, tree)
     problems.push(...listing.problems)
     problems.push(...nameProblems(dir, listing.files))
+    // HySDS copies the job's _context.json into the product as <id>.context.json
+    // before publishing and takes `prov` from that file; without a _context.json
+    // (a plain directory of products) the product's own copy, if any, is used.
+    const contextName = `${id}.context.json`
+    const contextFile = input.job.contextFile
+    let productProv: unknown = prov(input.job)
+    if (contextFile === undefined && listing.files.some((f) => f.relPath === contextName)) {
+      const own = yield* JsonFile.read(path.join(dir, contextName), { within: dir }).pipe(Effect.catchAll((p) => Effect.sync(() => (problems.push(p), undefined))))
+      if (own !== undefined && !Predicate.isRecord(own)) problems.push(problemAt(path.join(dir, contextName), "must be a JSON object"))
+      else if (Predicate.isRecord(own) && own._prov !== undefined) productProv = own._prov
+    }
     if (problems.length > 0) return yield* planProblems(problems)
 
-    const names = listing.files.map((f) => f.relPath).filter((n) => !n.includes("/"))
+    const names = [...new Set([...listing.files.map((f) => f.relPath).filter((n) => !n.includes("/")), ...(contextFile ? [contextName] : [])])].sort()
     const settled = yield* settle(
       input,
       dir,
@@ -334,22 +359,37 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
       ])
     }
 
-    const files: Array<PlannedFile> = listing.files.map((f) => ({
-      url: Location.child(publish.location, f.relPath),
+    // An entry without `publish` uploads nothing of the product (HySDS indexes it only).
+    const location = publish.location
+    const published = location === undefined ? [] : listing.files.filter((f) => contextFile === undefined || f.relPath !== contextName)
+    const files: Array<PlannedFile> = published.map((f) => ({
+      url: Location.child(location!, f.relPath),
       size: f.size,
       source: { _tag: "File", path: f.realPath, identity: f.identity }
     }))
-    // Browse images go to the browse location as well, as HySDS does.
-    const browse = listing.files.filter((f) => !f.relPath.includes("/") && /\.browse(_small)?\.png$/.test(f.relPath))
+    if (contextFile !== undefined && location !== undefined) {
+      files.push({
+        url: Location.child(location, contextName),
+        size: contextFile.identity.size,
+        source: { _tag: "File", path: contextFile.realPath, identity: contextFile.identity }
+      })
+    }
+    // Only the small images go to the browse location, as HySDS uploads them (the
+    // whole product, browse.png included, goes to the publish location).
+    const browseUploads = publish.browse ? smallBrowseImages(listing.files) : []
     if (publish.browse) {
-      for (const f of browse) {
+      for (const f of browseUploads) {
         files.push({ url: Location.child(publish.browse.location, f.relPath), size: f.size, source: { _tag: "File", path: f.realPath, identity: f.identity } })
       }
     }
     // HySDS: image records (file names) and browse urls only when the entry has `browse`.
     const sortOrder = yield* browseSortOrder(entry, dir)
     const images = publish.browse ? GrqDocument.images(names, sortOrder) : []
-    const tooLong = lengthProblems(files, [...listing.files.map((f) => f.absPath), ...(publish.browse ? browse.map((f) => f.absPath) : [])])
+    const tooLong = lengthProblems(files, [
+      ...published.map((f) => f.absPath),
+      ...(contextFile !== undefined && location !== undefined ? [contextFile.realPath] : []),
+      ...browseUploads.map((f) => f.absPath)
+    ])
     if (tooLong.length > 0) return yield* planProblems(tooLong)
     const document = GrqDocument.classic({
       id,
@@ -359,11 +399,26 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
       urls: publish.urls,
       browseUrls: publish.browse ? publish.browse.urls : [],
       images,
-      prov: prov(input.job),
+      prov: productProv,
       now: input.now
     })
     return product("classic", id, dir, entry, publish, files, [document])
   })
+
+/**
+ * The files HySDS uploads to the browse location: for each top-level
+ * `*browse.png` (a shell glob: hidden names excluded), its `*browse_small.png`
+ * when the product has one. A small image without its browse.png is not uploaded.
+ */
+export const smallBrowseImages = <F extends { readonly relPath: string }>(files: ReadonlyArray<F>): Array<F> => {
+  const top = new Map(files.filter((f) => !f.relPath.includes("/")).map((f) => [f.relPath, f] as const))
+  return [...top.keys()]
+    .filter((name) => name.endsWith("browse.png") && !name.startsWith("."))
+    .flatMap((name) => {
+      const small = top.get(name.replaceAll("browse.png", "browse_small.png"))
+      return small === undefined ? [] : [small]
+    })
+}
 
 /** HySDS's per-entry S3 credentials; a named profile wins over keys, as in HySDS. */
 export const credentialsOf = (settings: DatasetConfig.Publish | DatasetConfig.Browse): StoreCredentials => {
@@ -390,16 +445,22 @@ const product = (
   dir,
   entry: entry.name,
   dataset: entry.dataset,
-  location: publish.location,
+  ...(publish.location !== undefined ? { location: publish.location, marker: Location.join(publish.location, MARKER_NAME) } : {}),
   urls: publish.urls,
-  roots: publish.browse ? [publish.location, publish.browse.location] : [publish.location],
+  roots: [...(publish.location !== undefined ? [publish.location] : []), ...(publish.browse ? [publish.browse.location] : [])],
   credentials: [
-    { location: publish.location, credentials: credentialsOf(entry.entry.publish) },
+    ...(publish.location !== undefined && entry.entry.publish
+      ? [{ location: publish.location, credentials: credentialsOf(entry.entry.publish) }]
+      : []),
     ...(publish.browse && entry.entry.browse
       ? [{ location: publish.browse.location, credentials: credentialsOf(entry.entry.browse) }]
       : [])
   ].filter((c) => Object.keys(c.credentials).length > 0),
-  marker: Location.join(publish.location, MARKER_NAME),
+  // The claim lives at the publish location, or at the browse location of an entry
+  // without `publish`; a product that uploads nothing has none.
+  ...(publish.location !== undefined || publish.browse
+    ? { claim: Location.join(publish.location ?? publish.browse!.location, CLAIM_NAME) }
+    : {}),
   files,
   bytes:
     files.reduce((n, f) => n + f.size, 0) +
@@ -452,8 +513,12 @@ const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: str
       {}
     )
     const { entry, publish } = settled
-    const baseUrl = publish.urls[0] ?? publish.location
-    const url = (relPath: string) => Location.child(publish.location, relPath)
+    const location = publish.location
+    if (location === undefined) {
+      return yield* planProblems([problemAt(dir, `entry ${entry.name} has no publish: a STAC catalog needs publish.location (its hrefs are rewritten to the published URLs)`)])
+    }
+    const baseUrl = publish.urls[0] ?? location
+    const url = (relPath: string) => Location.child(location, relPath)
     const problems: Array<Problem> = lengthProblems(
       tree.files.map((f) => ({ url: url(f.relPath), size: f.size, source: { _tag: "File", path: f.realPath, identity: f.identity } })),
       tree.files.map((f) => f.absPath)
@@ -461,7 +526,7 @@ const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: str
 
     // The documents are kept as where they are and what planning saw of them
     // (StacSource); the files, as the store will read them; both compact (CatalogEntries).
-    const root = new CatalogEntries.CatalogRoot(publish.location)
+    const root = new CatalogEntries.CatalogRoot(location)
     const byRelPath = new Map(tree.files.map((f) => [f.relPath, f] as const))
     const fileOf = (node: StacTree.StacNode) => {
       const f = byRelPath.get(node.relPath)

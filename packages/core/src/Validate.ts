@@ -8,6 +8,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { Effect, Either, Predicate } from "effect"
 import * as Confine from "./Confine.ts"
 import type * as DatasetConfig from "./DatasetConfig.ts"
+import * as Location from "./Location.ts"
 import * as Discovery from "./Discovery.ts"
 import { type ConfigError, type Problem, ValidationError } from "./Errors.ts"
 import * as JobInfo from "./JobInfo.ts"
@@ -51,9 +52,28 @@ const classicProblems = (dir: string) =>
     return problems
   })
 
+/**
+ * Every publish and browse location of `datasets` (matched by a product of this
+ * job or not) whose scheme no configured store publishes to: `dav://`,
+ * `davs://`, `http://`... and, with an S3 store, `file://`. A location whose
+ * scheme is itself a template is left to planning.
+ */
+export const unpublishableLocations = (datasets: DatasetConfig.DatasetsConfig, schemes: ReadonlyArray<string>): Array<Problem> =>
+  datasets.entries.flatMap(({ entry, index, name }) =>
+    (["publish", "browse"] as const).flatMap((section) => {
+      const location = entry[section]?.location
+      const why = location === undefined ? undefined : Location.unservedScheme(location, schemes)
+      return why === undefined
+        ? []
+        : [{ file: datasets.file, path: `$.datasets[${index}].${section}.location`, message: `${name}: ${JSON.stringify(location)}: ${why}; such an entry's products would be refused` }]
+    })
+  )
+
 export const validate = (
   target: string,
-  datasets?: DatasetConfig.DatasetsConfig
+  datasets?: DatasetConfig.DatasetsConfig,
+  /** The configured object store's schemes (ObjectStore `schemes`): with `datasets`, every location is checked against them. */
+  schemes?: ReadonlyArray<string>
 ): Effect.Effect<Validated, ValidationError | ConfigError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
@@ -66,9 +86,14 @@ export const validate = (
     }
     if (datasets) {
       // As an ingest plans it: from the job dir's real path.
+      const unpublishable = schemes === undefined ? [] : unpublishableLocations(datasets, schemes)
       const jobDir = yield* Confine.realJobDir(target)
       const job = yield* JobInfo.read(jobDir)
-      const plan = yield* Plan.make({ jobDir, job, datasets, stac: true, hostname: "validate", now: new Date() })
+      const plan = yield* Plan.make({ jobDir, job, datasets, stac: true, hostname: "validate", now: new Date(), ...(schemes !== undefined ? { schemes } : {}) }).pipe(
+        // Reported with the job's own problems, all together.
+        Effect.catchTag("ValidationError", (e) => Effect.fail(unpublishable.length === 0 ? e : fail(target, [...unpublishable, ...e.problems])))
+      )
+      if (unpublishable.length > 0) return yield* Effect.fail(fail(target, unpublishable))
       return {
         catalogs: plan.products.filter((p) => p.kind === "stac").length,
         items: plan.totals.items,

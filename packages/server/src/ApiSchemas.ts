@@ -116,7 +116,7 @@ export const ProductResult = Schema.Struct({
   id: Schema.String,
   kind: Schema.Literal("classic", "stac"),
   dataset: Schema.String,
-  location: Schema.String,
+  location: Schema.optional(Schema.String).annotations({ description: "Where the product was copied; absent when its datasets.json entry has no publish (indexed only, as HySDS does)." }),
   files: Schema.Number,
   bytes: Schema.Number,
   collections: Schema.Number,

@@ -552,7 +552,7 @@ export const make = (options: Options): ObjectStore.ObjectStoreShape => {
     return putBytes(url, new TextEncoder().encode("probe"), "text/plain").pipe(Effect.zipRight(remove([url])))
   }
 
-  return { authorize, probe, preflight, list, putFile, putBytes, create, read, copy, remove, discardPartials, backupUrl }
+  return { schemes: SCHEMES, authorize, probe, preflight, list, putFile, putBytes, create, read, copy, remove, discardPartials, backupUrl }
 }
 
 const isDir = (p: string) =>
@@ -562,5 +562,8 @@ const isDir = (p: string) =>
   )
 
 /** The ObjectStore served from the local disk; s3:// objects under `root/s3`. */
+/** What this store publishes to: `file://` paths, and `s3://` URLs mapped under its root. */
+export const SCHEMES: ReadonlyArray<string> = ["file", "s3"]
+
 export const layer = (options: Options): Layer.Layer<ObjectStore.ObjectStore> =>
   Layer.sync(ObjectStore.ObjectStore, () => make(options))

@@ -58,12 +58,16 @@ export interface S3Config {
   readonly multipartCopyAboveBytes?: number
 }
 
+/** What this store publishes to. */
+export const SCHEMES: ReadonlyArray<string> = ["s3"]
+
 /** The store's methods, over a pool of clients. */
 const makeShape = (config: S3Config, clients: S3Clients.Clients): ObjectStore.ObjectStoreShape => {
   const s3 = S3Calls.make(config, clients)
   const putBytes = S3Writes.putBytes(s3)
   const remove = S3Removal.remove(s3)
   return {
+    schemes: SCHEMES,
     authorize: S3Access.authorize(s3),
     probe: S3Access.probe(s3, putBytes, remove),
     preflight: S3Access.preflight(s3),

@@ -37,12 +37,13 @@ const declared = Step.declare("BackupObjects", {
   commit: (a) => Effect.flatMap(ObjectStore, (store) => store.remove(a.objects.map((o) => o.backup)))
 })
 
-/** Sets aside whatever is under `p`'s roots besides its marker; no step when there is nothing. */
+/** Sets aside whatever is under `p`'s roots besides its claim and publish context; no step when there is nothing. */
 const run = (p: Plan.PlannedProduct, tx: string) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
     const listed = yield* Effect.forEach(p.roots, (root) => store.list(root))
-    const existing = listed.flat().filter((o) => o.url !== p.marker)
+    // The claim and the publish context are the claim step's (a replaced publish context is kept aside there).
+    const existing = listed.flat().filter((o) => o.url !== p.marker && o.url !== p.claim)
     if (existing.length === 0) return
     const objects: ReadonlyArray<BackedUpObject> = existing.map((o) => ({ url: o.url, backup: store.backupUrl(o.url, tx) }))
     yield* Step.run(
