@@ -54,6 +54,8 @@ const MIXED_STORE_FILES = [
   // Each classic product with the job's _context.json as <id>.context.json; only the small image at the browse location (as HySDS).
   ...["browse.png", "browse_small.png", "context.json", "dataset.json", "h5", "met.json"].map((s) => `${AOI_STORE}/${AOI}.${s}`),
   `${AOI_BROWSE_STORE}/${AOI}.browse_small.png`,
+  // HySDS's publish context stays at each publish location after a success.
+  ...[CATALOG_STORE, AOI_STORE, IFG_STORE].map((d) => `${d}/_publish.context.json`),
   ...["browse.png", "browse_small.png", "context.json", "dataset.json", "h5", "met.json"].map((s) => `${IFG_STORE}/${IFG}.${s}`)
 ].sort()
 
@@ -337,7 +339,7 @@ test(
       expect(out).not.toContain("Dry run")
       // Not a terminal: no progress line, no rollback.
       expect(r.stderr).toBe("")
-      expect((await snapshot(sb.stateDir)).files).toHaveLength(24)
+      expect((await snapshot(sb.stateDir)).files).toHaveLength(27) // 24 published files and a publish context at each of the 3 publish locations
     } finally {
       sb.cleanup()
     }

@@ -360,7 +360,7 @@ describe("configuration and backend-setting errors: refused, nothing published",
       const r = await cli(["ingest", copy, "--json"], { env: { HYSDS_STAC_HOME: home, HYSDS_DATASETS_CFG: DATASETS } })
       expectRun(r, EXIT.ok)
       const published = await snapshot(home)
-      expect(published.files).toHaveLength(24)
+      expect(published.files).toHaveLength(27) // 24 published files and a publish context at each of the 3 publish locations
       expect(published.documents).toHaveLength(5)
       // Everything went there (the run cannot have published twice), not to ./.hysds-stac of the cwd.
       expect(published.collections.map((c) => c.id)).toEqual(["etna-scenes"])

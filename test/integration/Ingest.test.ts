@@ -37,7 +37,8 @@ import {
 const svc = services()
 const TIMEOUT = 180_000
 
-const AOI_FILES = ["browse.png", "browse_small.png", "dataset.json", "h5", "met.json"]
+/** A classic product as published: its files and the job's _context.json as <id>.context.json. */
+const AOI_FILES = ["browse.png", "browse_small.png", "context.json", "dataset.json", "h5", "met.json"]
 
 /** Every object the mixed job publishes, as `bucket/key`. */
 const expectedKeys = (fx: Fixture, job: Job) => {
@@ -48,8 +49,11 @@ const expectedKeys = (fx: Fixture, job: Job) => {
     `${catalog}/${job.collection}/collection.json`,
     ...job.items.flatMap((i) => [`${catalog}/${job.collection}/items/${i}/${i}.json`, `${catalog}/${job.collection}/items/${i}/data.tif`, `${catalog}/${job.collection}/items/${i}/thumb.png`]),
     ...AOI_FILES.map((s) => `${fx.buckets.products}/products/area_of_interest/v1.0/${aoi}/${aoi}.${s}`),
-    ...["browse.png", "browse_small.png"].map((s) => `${fx.buckets.browse}/browse/area_of_interest/v1.0/${aoi}/${aoi}.${s}`),
-    ...AOI_FILES.map((s) => `${fx.buckets.products}/products/S1-IFG/2024/01/15/${ifg}/${ifg}.${s}`)
+    // Only the small image goes to the browse location, as HySDS does.
+    `${fx.buckets.browse}/browse/area_of_interest/v1.0/${aoi}/${aoi}.browse_small.png`,
+    ...AOI_FILES.map((s) => `${fx.buckets.products}/products/S1-IFG/2024/01/15/${ifg}/${ifg}.${s}`),
+    // HySDS's publish context stays at each publish location after a success.
+    ...[catalog, `${fx.buckets.products}/products/area_of_interest/v1.0/${aoi}`, `${fx.buckets.products}/products/S1-IFG/2024/01/15/${ifg}`].map((d) => `${d}/_publish.context.json`)
   ].sort()
 }
 

@@ -118,7 +118,7 @@ describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real ser
       const commit = records.findIndex((r) => r._tag === "Commit") + 1
       expect(commit).toBeGreaterThan(1)
       const published = await world(reference)
-      expect(published.s3).toHaveLength(24)
+      expect(published.s3).toHaveLength(27) // 24 published files and a publish context at each of the 3 publish locations
       expect(published.s3.filter(([k]) => isLeftover(k))).toEqual([])
       expect(published.grq).toHaveLength(5)
       expect(published.stac.items).toHaveLength(3)
@@ -161,7 +161,7 @@ describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real ser
       const now = await world(job)
       expect(now.grq).toHaveLength(5)
       expect(now.stac.items).toHaveLength(3)
-      expect(now.s3).toHaveLength(24)
+      expect(now.s3).toHaveLength(27) // 24 published files and a publish context at each of the 3 publish locations
       expect(now.s3.filter(([k]) => isLeftover(k))).toEqual([])
     },
     TIMEOUT

@@ -310,7 +310,8 @@ export const s3State = async (client: S3Client, buckets: Buckets, filter?: strin
   return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
 }
 
-export const isLeftover = (key: string) => key.includes("_publish.context.json") || key.includes(".hysds-stac-claim.json") || key.includes(".hysds-stac-backup")
+/** A key an ended ingest must not leave; HySDS's `_publish.context.json` stays after a success, so it is not one. */
+export const isLeftover = (key: string) => key.includes(".hysds-stac-claim.json") || key.includes(".hysds-stac-backup")
 
 // ---------------------------------------------------------------------------
 // GRQ, read through the cluster's REST API

@@ -81,7 +81,7 @@ describe.skipIf(!svc)("rollback on real servers: a failure at any backend leaves
       grq: await grqDocs(fx.grqUrl, A.docIds),
       stac: await stacState(fx.svc.STAC_API_URL!, [A.collection])
     }
-    expect(published.s3).toHaveLength(24)
+    expect(published.s3).toHaveLength(27) // 24 published files and a publish context at each of the 3 publish locations
     expect(published.s3.filter(([k]) => !k.includes(`_${A.tag}/`))).toEqual([])
     expect(published.grq).toHaveLength(5)
     expect(published.stac[A.collection]!.items).toHaveLength(3)

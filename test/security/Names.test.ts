@@ -166,7 +166,7 @@ const corpus = async (kind: Kind, make: (root: string, state: string) => Promise
     const id = `${store.prefix}${n}`
     expect(published.map(([k]) => k)).toContain(`${id}/${id}.dataset.json`)
   }
-  expect(published.filter(([k]) => k.includes("_publish.context.json") || k.includes(".hysds-stac-"))).toEqual([])
+  expect(published.filter(([k]) => k.includes(".hysds-stac-"))).toEqual([])
 
   // 4. A failed forced re-ingest puts every hostile name back byte for byte (backups under odd names).
   const forced = await ingest(job(box.root, "forced-job", store.prefix, { names: "accepted", fail: true }), ["--force"])

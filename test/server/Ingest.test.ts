@@ -67,7 +67,7 @@ describe("happy path: POST a copy of examples/mixed-job, then GET it", () => {
     expect(s.documents.map((d) => d.id).sort()).toEqual([AOI, IFG, ...ITEMS].sort())
     expect(s.collections.map((c) => c.id)).toEqual(["etna-scenes"])
     expect(s.items["etna-scenes"]!.map((i) => i.id)).toEqual(ITEMS)
-    expect(s.files).toHaveLength(24)
+    expect(s.files).toHaveLength(27) // 24 published files and a publish context at each of the 3 publish locations
     expect(leftovers(s)).toEqual([])
     expect(existsSync(path.join(mixed, "_datasets.json"))).toBe(true)
   })

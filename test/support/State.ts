@@ -309,11 +309,18 @@ export const withoutIngestTime = (s: Snapshot): Snapshot => ({
   })
 })
 
-/** Store paths (relative to store/) of things an ingest must never leave behind once it ended. */
+/**
+ * Store paths (relative to store/) of things an ingest must never leave behind
+ * once it ended. HySDS's `_publish.context.json` is not one: it stays at each
+ * publish location after a success (see `publishContexts`).
+ */
 export const leftovers = (s: Snapshot): Array<string> =>
   s.files
     .map(([p]) => p)
-    .filter((p) => p.split("/").some((seg) => seg === "_publish.context.json" || seg === ".hysds-stac-claim.json" || seg === ".hysds-stac-backup" || seg.startsWith(".hysds-stac-partial-")))
+    .filter((p) => p.split("/").some((seg) => seg === ".hysds-stac-claim.json" || seg === ".hysds-stac-backup" || seg.startsWith(".hysds-stac-partial-")))
+
+/** Store paths of the publish contexts (`_publish.context.json`): one per publish location after a success, none after a rollback. */
+export const publishContexts = (s: Snapshot): Array<string> => s.files.map(([p]) => p).filter((p) => p.split("/").at(-1) === "_publish.context.json")
 
 // ---------------------------------------------------------------------------
 // Rollback reports

@@ -3,8 +3,8 @@
  * `dataset_ingest_bulk.py` leaves it (issue 10, scope 2): the job's
  * `_context.json` in each classic product as `<id>.context.json` with `prov`
  * from it, only `*browse_small.png` at the browse location, and HySDS's
- * `_publish.context.json` there while the product is published, with HySDS's
- * rules when an ingest meets one a HySDS job left behind.
+ * `_publish.context.json` there from the claim on, left after success as
+ * HySDS 3.3 leaves it, with HySDS's rules when an ingest meets one.
  */
 import { describe, expect, test } from "bun:test"
 import { type Progress as ProgressPort, Progress } from "@hysds-stac/core"
@@ -92,13 +92,13 @@ describe("published files, as HySDS publishes them", () => {
     expect(Exit.isSuccess(await run(state, job))).toBe(true)
     expect(listTree(aoiBrowseDir(state))).toEqual([`${AOI}.browse_small.png`])
     expect(listTree(aoiDir(state))).toEqual(
-      [`${AOI}.browse.png`, `${AOI}.browse_small.png`, `${AOI}.context.json`, `${AOI}.dataset.json`, `${AOI}.h5`, `${AOI}.met.json`, "extra.browse_small.png"].sort()
+      [`${AOI}.browse.png`, `${AOI}.browse_small.png`, `${AOI}.context.json`, `${AOI}.dataset.json`, `${AOI}.h5`, `${AOI}.met.json`, "_publish.context.json", "extra.browse_small.png"].sort()
     )
   }, T)
 })
 
 describe("_publish.context.json", () => {
-  test("is HySDS's, byte for byte, at the location while the product is published; gone after success", async () => {
+  test("is HySDS's, byte for byte, at the location while the product is published, and stays after success", async () => {
     const state = tempDir("state")
     const seen: Array<string | undefined> = []
     const progress = Layer.succeed(Progress.Progress, {
@@ -113,8 +113,22 @@ describe("_publish.context.json", () => {
     expect(Exit.isSuccess(await run(state, copyJob("mixed-job"), {}, [], progress))).toBe(true)
     expect(seen.length).toBeGreaterThan(0)
     expect(new Set(seen)).toEqual(new Set([OURS]))
-    // HySDS removes it once the product is published, and so does the ingest (with its claim).
-    expect(listTree(path.join(state, "store")).filter((f) => f.includes("_publish.context.json") || f.includes(".hysds-stac-"))).toEqual([])
+    // HySDS 3.3 leaves it at every publish location (it records who published); the claim goes.
+    const store = path.join(state, "store")
+    const contexts = listTree(store).filter((f) => f.endsWith("_publish.context.json"))
+    expect(contexts).toHaveLength(3)
+    for (const f of contexts) expect(fs.readFileSync(path.join(store, f), "utf8")).toBe(OURS)
+    expect(listTree(store).filter((f) => f.includes(".hysds-stac-"))).toEqual([])
+  }, T)
+
+  test("the one a published product keeps makes a second ingest of the job \"already exists\", untouched", async () => {
+    const state = tempDir("state")
+    expect(Exit.isSuccess(await run(state, copyJob("mixed-job")))).toBe(true)
+    const before = (await snapshot(state)).files
+    const f = failure(await run(state, copyJob("mixed-job")))
+    expect(f.error._tag).toBe("ConflictError")
+    expect(f.error.message).toContain("already exists")
+    expect((await snapshot(state)).files).toEqual(before)
   }, T)
 
   test("a rollback removes it", async () => {
@@ -130,7 +144,8 @@ describe("_publish.context.json", () => {
     expect(Exit.isSuccess(await run(state, copyJob("mixed-job")))).toBe(true)
     const job = path.join(import.meta.dir, "../../examples/mixed-job")
     expect(fs.readFileSync(path.join(aoiDir(state), `${AOI}.h5`))).toEqual(fs.readFileSync(path.join(job, AOI, `${AOI}.h5`)))
-    expect(fs.existsSync(path.join(aoiDir(state), "_publish.context.json"))).toBe(false)
+    // The orphan's publish context is replaced by this job's, which stays.
+    expect(fs.readFileSync(path.join(aoiDir(state), "_publish.context.json"), "utf8")).toBe(OURS)
     expect(listTree(path.join(state, "store")).filter((f) => f.includes(".hysds-stac-"))).toEqual([])
   }, T)
 
@@ -169,7 +184,7 @@ describe("_publish.context.json", () => {
     expect((await snapshot(state)).documents).toEqual([])
 
     expect(Exit.isSuccess(await run(state, copyJob("mixed-job"), { force: true }))).toBe(true)
-    expect(fs.existsSync(path.join(aoiDir(state), "_publish.context.json"))).toBe(false)
+    expect(fs.readFileSync(path.join(aoiDir(state), "_publish.context.json"), "utf8")).toBe(OURS)
     expect((await snapshot(state)).documents).toHaveLength(5)
   }, T)
 
@@ -222,8 +237,12 @@ describe("an entry without publish", () => {
     const docs = (await snapshot(state)).documents as Array<{ id: string; doc: { urls: unknown } }>
     expect(docs.find((d) => d.id === AOI)?.doc.urls).toEqual([])
     expect(docs.find((d) => d.id === IFG)?.doc.urls).toEqual([])
-    // Nothing of the run's own left behind (the browse location's claim included).
-    expect(listTree(path.join(state, "store")).filter((f) => f.includes(".hysds-stac-") || f.includes("_publish.context.json"))).toEqual([])
+    // Nothing of the run's own left behind (the browse location's claim included); a publish
+    // context only where something was published (the STAC catalog's location).
+    expect(listTree(path.join(state, "store")).filter((f) => f.includes(".hysds-stac-"))).toEqual([])
+    expect(listTree(path.join(state, "store")).filter((f) => f.endsWith("_publish.context.json"))).toEqual([
+      "s3/hysds-stac-catalogs/catalogs/stac_catalog_20240115_etna/_publish.context.json"
+    ])
 
     // Indexed means "exists": a second ingest is refused like any other.
     const again = failure(await run(state, copyJob("mixed-job"), { datasetsFile }))

@@ -29,7 +29,7 @@ import * as JobTree from "./JobTree.ts"
 import * as TreeIndex from "./TreeIndex.ts"
 import type { Warning } from "./Warning.ts"
 
-/** HySDS's publish context, written at each publish location while a product is published. */
+/** HySDS's publish context, written at each publish location when a product is published; it stays after success, as HySDS leaves it. */
 export const MARKER_NAME = "_publish.context.json"
 /** The claim that makes one ingest the owner of a location (steps/ClaimProduct). */
 export const CLAIM_NAME = ".hysds-stac-claim.json"

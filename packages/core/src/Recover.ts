@@ -1,7 +1,7 @@
 /**
  * Finishing what a dead process left unfinished, from its journal alone. A
  * transaction with a `Commit` record is rolled forward (the commit cleanup of
- * every step: markers and backups dropped); one without is rolled back (every
+ * every step: claims and backups dropped); one without is rolled back (every
  * step's undo, newest first, skipping steps whose undo was already recorded).
  * Both are idempotent, so recovery itself may crash and be run again. Each
  * record's undo and commit are its step's (steps/), found by tag (Action.ts).

@@ -14,20 +14,21 @@
  *   and so an ingest can read one a HySDS job left behind. Two retries of one
  *   job write identical ones, which is why it cannot serve as the claim.
  *
- * A publish context already there, under our claim, was left by a HySDS job
- * (an ingest's own is removed with its claim). It is treated as HySDS treats
- * it: without a `payload_id`, refused; a GRQ document for the product, "already
- * exists"; the same `payload_id` as this job, an orphan of an earlier attempt
- * of this job, replaced (kept aside and put back if the run fails); another
- * `payload_id`, refused, since HySDS then asks Mozart whether that job still
- * runs and an ingest cannot. `--force` replaces it in every case, as HySDS's
- * force removes it.
+ * A publish context already there, under our claim, was left by an earlier
+ * publication (HySDS's or an ingest's: both leave it after success, it records
+ * who published) or by a failed HySDS job. It is treated as HySDS treats it:
+ * without a `payload_id`, refused; a GRQ document for the product, "already
+ * exists"; the same `payload_id` as this job and no document, an orphan of an
+ * earlier attempt of this job, replaced (kept aside and put back if the run
+ * fails); another `payload_id`, refused, since HySDS then asks Mozart whether
+ * that job still runs and an ingest cannot. `--force` replaces it in every
+ * case, as HySDS's force removes it.
  *
  * Undo puts back the publish context it replaced (or removes its own) and
- * drops the claim; commit removes the publish context, as HySDS does once a
- * product is published, and drops the claim. Both act only when the claim is
- * this transaction's: when the claim lost the race, everything there belongs
- * to another ingest.
+ * drops the claim; commit keeps the publish context, as HySDS 3.3 leaves it
+ * at a published product, drops the one it replaced (kept aside) and the
+ * claim. Both act only when the claim is this transaction's: when the claim
+ * lost the race, everything there belongs to another ingest.
  */
 import { Effect, Option, Predicate, Schema } from "effect"
 import { ConflictError, type IndexError } from "../Errors.ts"
@@ -127,11 +128,9 @@ const commit = (action: ClaimRecord) =>
     if (action.claim === undefined) return yield* releaseLegacy(action)
     const store = yield* ObjectStore
     if (!(yield* holds(action.claim, action.tx))) return
-    if (action.content !== undefined) {
-      // HySDS removes its publish context once the product is published.
-      yield* removeOwnContext(action.marker, action.content)
-      yield* store.remove([store.backupUrl(action.marker, action.tx)])
-    }
+    // The publish context stays, as HySDS leaves it after a publish: it records
+    // who published; only the one it replaced, kept aside, goes.
+    if (action.content !== undefined) yield* store.remove([store.backupUrl(action.marker, action.tx)])
     yield* store.remove([action.claim])
   })
 
