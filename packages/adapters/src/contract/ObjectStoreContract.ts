@@ -123,10 +123,11 @@ export const objectStoreContract = (
       expect(str(await run((s) => s.read(from!)))).toBe("payload")
     })
 
-    test("copy of a missing object fails with a StorageError", async () => {
+    test("copy of a missing object fails with a StorageError marked missing (undo relies on it)", async () => {
       const base = fresh()
       const error = await failure((s) => s.copy(`${base}/missing`, `${base}/target`))
       expect(error._tag).toBe("StorageError")
+      expect((error as { missing?: boolean }).missing).toBe(true)
     })
 
     test("read of a missing object fails with a StorageError naming the URL", async () => {

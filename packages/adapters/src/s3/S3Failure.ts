@@ -159,6 +159,9 @@ export const toStorageError = (cause: unknown, attempt: Attempt, redact: (s: str
   return new Errors.StorageError({
     message,
     url: attempt.target.url,
+    // Undo code tells "already gone" from a failure by it (a claim's undo copies back a
+    // publish context it may never have set aside), as it does on the local store.
+    ...((code === "NoSuchKey" || code === "NotFound") && attempt.subject !== "bucket" ? { missing: true } : {}),
     hint: redact(hintFor(code, e, attempt)),
     cause: clean
   })
