@@ -11,7 +11,7 @@ import { afterAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import * as path from "node:path"
-import { isEmpty, leftovers, snapshot, summary } from "../support/State.ts"
+import { isEmpty, leftovers, publishContexts, snapshot, summary } from "../support/State.ts"
 import { type Server, TIMEOUT, bigJob, describeServer, job, publishing, startServer, waitFor } from "./Harness.ts"
 
 const servers: Array<Server> = []
@@ -66,7 +66,9 @@ describe("SIGTERM during an ingest", () => {
       // Completed: all of it landed, nothing of the transaction machinery is left, the journal says committed.
       const state = await snapshot(s.stateDir)
       expect(state.documents.map((d) => d.id)).toEqual(["AOI_big_finish"])
-      expect(state.files.length).toBe(r.json!.result.totals.files)
+      // The product's files and HySDS's publish context, which stays after a success.
+      expect(state.files.length).toBe(r.json!.result.totals.files + 1)
+      expect(publishContexts(state)).toHaveLength(1)
       expect(leftovers(state)).toEqual([])
       expect(existsSync(path.join(dir, "_datasets.json"))).toBe(true)
       const txs = await journal(s)
