@@ -3,7 +3,7 @@
  * gets the backend its settings name, independently (S3 with the embedded index
  * is a valid mix, e.g. for tests).
  */
-import { type Errors, type GrqIndex, Journal, type ObjectStore, type StacRegistry } from "@hysds-stac/core"
+import { type Errors, type Extractor, type GrqIndex, Journal, type ObjectStore, type StacRegistry } from "@hysds-stac/core"
 import { Effect, Layer, Redacted } from "effect"
 import * as DirectoryBlobs from "./journal/DirectoryBlobs.ts"
 import * as FileJournal from "./journal/FileJournal.ts"
@@ -18,9 +18,10 @@ import * as StacApiRegistry from "./stac-api/StacApiRegistry.ts"
 import * as S3Store from "./s3/S3Store.ts"
 import * as OpenSearchIndex from "./grq/OpenSearchIndex.ts"
 import * as ElasticsearchIndex from "./grq/ElasticsearchIndex.ts"
+import * as ExtractorProcess from "./process/ExtractorProcess.ts"
 import * as path from "node:path"
 
-export type Ports = ObjectStore.ObjectStore | GrqIndex.GrqIndex | StacRegistry.StacRegistry
+export type Ports = ObjectStore.ObjectStore | GrqIndex.GrqIndex | StacRegistry.StacRegistry | Extractor.Extractor
 
 // The adapters' own configs take plain strings: each secret leaves its Redacted
 // here, as the client that sends it is built, and nowhere earlier.
@@ -74,14 +75,14 @@ const registryLayer = (s: Settings.Settings): Layer.Layer<StacRegistry.StacRegis
         retryMaxDelayMs: s.retry.maxMillis
       })
 
-/** The three ports; the SQLite file is opened only when an embedded port needs it. */
 /** The URL schemes the configured object store publishes to, known without building it (for `validate`). */
 export const storeSchemes = (s: Settings.Settings): ReadonlyArray<string> => (s.store.kind === "local" ? LocalStore.SCHEMES : S3Store.SCHEMES)
 
+/** The three backend ports and the extractor runner; the SQLite file is opened only when an embedded port needs it. */
 export const layer = (settings: Settings.Settings): Layer.Layer<Ports, Errors.ConfigError | Errors.StorageError> => {
   const needsDatabase = settings.index.kind === "embedded" || settings.registry.kind === "embedded"
   const database = needsDatabase ? Database.layer(path.join(settings.stateDir, "hysds-stac.sqlite")) : Layer.empty
-  return Layer.mergeAll(storeLayer(settings), Layer.provide(Layer.mergeAll(indexLayer(settings), registryLayer(settings)), database as Layer.Layer<Database.Database, Errors.StorageError>))
+  return Layer.mergeAll(storeLayer(settings), ExtractorProcess.layer({ timeoutMillis: settings.extractorTimeoutMillis }), Layer.provide(Layer.mergeAll(indexLayer(settings), registryLayer(settings)), database as Layer.Layer<Database.Database, Errors.StorageError>))
 }
 
 /**

@@ -53,6 +53,8 @@ export interface Settings {
   readonly retry: Retry.Delays & { readonly retries?: number }
   /** Where the journal lives and its lease rule (Backends.journalLayer). */
   readonly journal: JournalSettings
+  /** How long a datasets.json `extractor` may run on one product (HYSDS_STAC_EXTRACTOR_TIMEOUT). */
+  readonly extractorTimeoutMillis: number
   /** Secrets in the environment that the AWS SDK reads itself: kept only so text can be masked. */
   readonly ambient: ReadonlyArray<Redacted.Redacted<string>>
 }
@@ -96,7 +98,8 @@ export const VARIABLES: ReadonlyArray<readonly [string, string]> = [
   ["HYSDS_STAC_RETRY_MAX_MS", "longest single backoff, Retry-After included (default 10000)"],
   ["HYSDS_STAC_JOURNAL", "s3://bucket/prefix (in the configured store) or file:///dir: the shared journal many workers use (default: the state dir's journal/)"],
   ["HYSDS_STAC_LEASE_TTL_SECONDS", "a transaction whose lease was not renewed for this long is dead and recovered (default 120)"],
-  ["HYSDS_STAC_LEASE_RENEW_SECONDS", "how often a running transaction renews its lease (default 15; at most a third of the TTL)"]
+  ["HYSDS_STAC_LEASE_RENEW_SECONDS", "how often a running transaction renews its lease (default 15; at most a third of the TTL)"],
+  ["HYSDS_STAC_EXTRACTOR_TIMEOUT", "seconds a datasets.json extractor may run on one product before its process group is killed (default 600)"]
 ]
 
 /** Every name a config file may hold (an unknown one is an error naming it). */
@@ -207,6 +210,7 @@ const variables = Config.all({
   leaseTtl: text("HYSDS_STAC_LEASE_TTL_SECONDS"),
   leaseRenew: text("HYSDS_STAC_LEASE_RENEW_SECONDS"),
   retentionDays: text("HYSDS_STAC_JOURNAL_RETENTION_DAYS"),
+  extractorTimeout: text("HYSDS_STAC_EXTRACTOR_TIMEOUT"),
   // The AWS SDK reads these itself; they are read here only so text can be masked.
   ambient: Config.all([secret("AWS_SECRET_ACCESS_KEY"), secret("AWS_SESSION_TOKEN"), secret("S3_ACCESS_KEY_ID")])
 })
@@ -327,6 +331,7 @@ export const config = (stateDir: string): Config.Config<Settings> =>
         }
         const settings: Settings = {
           retry,
+          extractorTimeoutMillis: Math.round((yield* positive("HYSDS_STAC_EXTRACTOR_TIMEOUT", v.extractorTimeout, 600)) * 1000),
           stateDir,
           store: storeKind === "s3" ? yield* s3(v) : { kind: "local" as const },
           index: Option.isSome(v.grqEngine) || Option.isSome(v.grqUrl) ? yield* grq(v) : { kind: "embedded" as const },

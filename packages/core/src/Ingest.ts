@@ -144,6 +144,7 @@ export const plan = (options: IngestOptions, rules?: StacRules, schemes?: Readon
       stac: options.stac,
       hostname: options.hostname,
       now: options.now ?? new Date(),
+      env: options.env,
       ...(rules !== undefined ? { rules } : {}),
       ...(schemes !== undefined ? { schemes } : {})
     })

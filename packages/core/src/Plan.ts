@@ -15,6 +15,8 @@ import type { JobInfo } from "./JobInfo.ts"
 import * as JsonFile from "./JsonFile.ts"
 import * as Location from "./Location.ts"
 import * as ProductFiles from "./ProductFiles.ts"
+import * as ProductMetadata from "./ProductMetadata.ts"
+import { Extractor } from "./Extractor.ts"
 import * as PyJson from "./PyJson.ts"
 import * as PyRegex from "./PyRegex.ts"
 import * as SafeName from "./SafeName.ts"
@@ -171,6 +173,8 @@ export interface PlanInput {
    * anything is claimed. Unchecked when absent.
    */
   readonly schemes?: ReadonlyArray<string>
+  /** The environment an `extractor` value's `$VAR`s expand from (ProductMetadata). */
+  readonly env?: Readonly<Record<string, string | undefined>>
 }
 
 type Json = Record<string, unknown>
@@ -294,6 +298,50 @@ const settle = (
     return { entry, groups, publish: publish.right }
   })
 
+/**
+ * The product's metadata (ProductMetadata), numbers as Python reads them: its
+ * `<id>.met.json`, or what the extractor of the entry it matches prints, or
+ * `{}`. Problems are added to `problems`; the extractor does not run for a
+ * product already found invalid.
+ */
+const productMetadata = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string, id: string, names: ReadonlyArray<string>, problems: Array<Problem>) =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    type Found = { readonly met: Json; readonly extracted?: ProductMetadata.Extracted }
+    const none: Found = { met: {} }
+    const exists = (file: string) => Effect.map(tree.resolve(file), (r) => r !== undefined)
+    const metFile = path.join(dir, `${id}.met.json`)
+    if (yield* exists(metFile)) {
+      return yield* JsonFile.read(metFile, { within: dir, parser: PyJson.parse, tree }).pipe(
+        Effect.flatMap((m) => (Predicate.isRecord(m) ? Effect.succeed<Found>({ met: m }) : Effect.fail(problemAt(metFile, "must be a JSON object")))),
+        Effect.catchAll((p) => Effect.sync(() => (problems.push(p), none)))
+      )
+    }
+    const matched = DatasetConfig.match(input.datasets, dir, names)
+    if (Option.isNone(matched)) return none
+    const extractor = matched.value.entry.entry.extractor
+    if (extractor === undefined || problems.length > 0) return none
+    const runner = yield* Effect.serviceOption(Extractor)
+    if (Option.isNone(runner)) {
+      problems.push(problemAt(dir, `entry ${matched.value.entry.name} names an extractor, and this process was started without one`))
+      return none
+    }
+    const seedFile = path.join(dir, ProductMetadata.SEED_NAME)
+    let seed: { file: string; json: unknown } | undefined
+    if (yield* exists(seedFile)) {
+      const json = yield* JsonFile.read(seedFile, { within: dir, parser: PyJson.parse, tree }).pipe(
+        Effect.catchAll((p) => Effect.sync(() => (problems.push(p), undefined)))
+      )
+      if (json === undefined) return none
+      seed = { file: seedFile, json }
+    }
+    return yield* ProductMetadata.extract({ extractor, env: input.env ?? {}, dir, id, ...(seed ? { seed } : {}) }).pipe(
+      Effect.provideService(Extractor, runner.value),
+      Effect.map((extracted): Found => ({ met: extracted.met, extracted })),
+      Effect.catchAll((p) => Effect.sync(() => (problems.push(p), none)))
+    )
+  })
+
 const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
@@ -317,16 +365,6 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
         for (const i of Stac.geometryIssues(datasetJson.location, ["location"])) problems.push(problemAt(datasetFile, i.message, i.path))
       }
     }
-    const metFile = path.join(dir, `${id}.met.json`)
-    let met: Json = {}
-    let metPy: Json = {}
-    if ((yield* tree.resolve(metFile)) !== undefined) {
-      const m = yield* JsonFile.read(metFile, { within: dir, parser: PyJson.parse, tree }).pipe(
-        Effect.catchAll((p) => Effect.sync(() => (problems.push(p), {})))
-      )
-      if (Predicate.isRecord(m)) (metPy = m), (met = PyJson.plain(m) as Json)
-      else problems.push(problemAt(metFile, "must be a JSON object"))
-    }
     const listing = yield* ProductFiles.list(dir, dir, input.jobDir, tree)
     problems.push(...listing.problems)
     problems.push(...nameProblems(dir, listing.files))
@@ -337,31 +375,34 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
     const contextFile = input.job.contextFile
     let productProv: unknown = prov(input.job)
     if (contextFile === undefined && listing.files.some((f) => f.relPath === contextName)) {
-      const own = yield* JsonFile.read(path.join(dir, contextName), { within: dir }).pipe(Effect.catchAll((p) => Effect.sync(() => (problems.push(p), undefined))))
+      const own = yield* JsonFile.read(path.join(dir, contextName), { within: dir, tree }).pipe(Effect.catchAll((p) => Effect.sync(() => (problems.push(p), undefined))))
       if (own !== undefined && !Predicate.isRecord(own)) problems.push(problemAt(path.join(dir, contextName), "must be a JSON object"))
       else if (Predicate.isRecord(own) && own._prov !== undefined) productProv = own._prov
     }
-    if (problems.length > 0) return yield* planProblems(problems)
-
     const names = [...new Set([...listing.files.map((f) => f.relPath).filter((n) => !n.includes("/")), ...(contextFile ? [contextName] : [])])].sort()
+    // `<id>.met.json`, or what the entry's extractor prints (ProductMetadata); numbers as Python reads them.
+    const metadata = yield* productMetadata(input, tree, dir, id, names, problems)
+    if (problems.length > 0) return yield* planProblems(problems)
+    const metPy: Json = metadata.met
     const settled = yield* settle(
       input,
       dir,
       names,
       (e) => ({ id, version: dataset.version, type: String(e.entry.type), level: String(e.entry.level), hostname: input.hostname }),
-      dataset,
-      met
+      // Read as Python reads them, so `{met[x]}` of `1.0` renders `1.0` as in HySDS.
+      Predicate.isRecord(datasetPy) ? datasetPy : dataset,
+      metPy
     )
     const { entry, publish } = settled
-    if (entry.entry.extractor !== undefined && Object.keys(met).length === 0) {
-      return yield* planProblems([
-        problemAt(dir, `entry ${entry.name} names an extractor, which hysds-stac does not run: write ${id}.met.json in the job instead`)
-      ])
-    }
 
     // An entry without `publish` uploads nothing of the product (HySDS indexes it only).
+    // With extracted metadata, HySDS publishes `<id>.met.json` in place of the seed met.json.
+    const extracted = metadata.extracted
     const location = publish.location
-    const published = location === undefined ? [] : listing.files.filter((f) => contextFile === undefined || f.relPath !== contextName)
+    const published =
+      location === undefined
+        ? []
+        : listing.files.filter((f) => (contextFile === undefined || f.relPath !== contextName) && (extracted === undefined || f.relPath !== ProductMetadata.SEED_NAME))
     const files: Array<PlannedFile> = published.map((f) => ({
       url: Location.child(location!, f.relPath),
       size: f.size,
@@ -372,6 +413,13 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
         url: Location.child(location, contextName),
         size: contextFile.identity.size,
         source: { _tag: "File", path: contextFile.realPath, identity: contextFile.identity }
+      })
+    }
+    if (extracted !== undefined && location !== undefined) {
+      files.push({
+        url: Location.child(location, `${id}.met.json`),
+        size: extracted.bytes.length,
+        source: { _tag: "Bytes", bytes: extracted.bytes, contentType: "application/json" }
       })
     }
     // Only the small images go to the browse location, as HySDS uploads them (the
@@ -388,6 +436,7 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
     const tooLong = lengthProblems(files, [
       ...published.map((f) => f.absPath),
       ...(contextFile !== undefined && location !== undefined ? [contextFile.realPath] : []),
+      ...(extracted !== undefined && location !== undefined ? [path.join(dir, `${id}.met.json`)] : []),
       ...browseUploads.map((f) => f.absPath)
     ])
     if (tooLong.length > 0) return yield* planProblems(tooLong)

@@ -73,7 +73,9 @@ export const validate = (
   target: string,
   datasets?: DatasetConfig.DatasetsConfig,
   /** The configured object store's schemes (ObjectStore `schemes`): with `datasets`, every location is checked against them. */
-  schemes?: ReadonlyArray<string>
+  schemes?: ReadonlyArray<string>,
+  /** What an entry's `extractor` expands `$VAR`s from, as in an ingest. */
+  env?: Readonly<Record<string, string | undefined>>
 ): Effect.Effect<Validated, ValidationError | ConfigError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
@@ -89,7 +91,16 @@ export const validate = (
       const unpublishable = schemes === undefined ? [] : unpublishableLocations(datasets, schemes)
       const jobDir = yield* Confine.realJobDir(target)
       const job = yield* JobInfo.read(jobDir)
-      const plan = yield* Plan.make({ jobDir, job, datasets, stac: true, hostname: "validate", now: new Date(), ...(schemes !== undefined ? { schemes } : {}) }).pipe(
+      const plan = yield* Plan.make({
+        jobDir,
+        job,
+        datasets,
+        stac: true,
+        hostname: "validate",
+        now: new Date(),
+        ...(schemes !== undefined ? { schemes } : {}),
+        ...(env ? { env } : {})
+      }).pipe(
         // Reported with the job's own problems, all together.
         Effect.catchTag("ValidationError", (e) => Effect.fail(unpublishable.length === 0 ? e : fail(target, [...unpublishable, ...e.problems])))
       )

@@ -1,5 +1,5 @@
 import { Args, Command } from "@effect/cli"
-import { Backends } from "@hysds-stac/adapters"
+import { Backends, ExtractorProcess } from "@hysds-stac/adapters"
 import { DatasetConfig, Validate } from "@hysds-stac/core"
 import { Console, Effect, Option } from "effect"
 import * as path from "node:path"
@@ -17,9 +17,12 @@ export const command = Command.make("validate", { target, datasets, json: Shared
       onNone: () => Effect.succeed(undefined),
       onSome: (f) => DatasetConfig.load(path.resolve(f), process.env)
     })
-    // The configured store's schemes, without building any backend: validate touches nothing.
-    const schemes = config === undefined ? undefined : Backends.storeSchemes(yield* Shared.settings({ stateDir: ".hysds-stac", config: Option.none(), json: o.json }))
-    const result = yield* Validate.validate(path.resolve(o.target), config, schemes)
+    // With datasets.json: the settings (not any backend: validate touches nothing) give the
+    // store's schemes every location is checked against, and the extractor's time limit.
+    const settings = config === undefined ? undefined : yield* Shared.settings({ stateDir: ".hysds-stac", config: Option.none(), json: o.json })
+    const validated = Validate.validate(path.resolve(o.target), config, settings && Backends.storeSchemes(settings), process.env)
+    // An entry's extractor runs as it would in an ingest.
+    const result = yield* settings === undefined ? validated : Effect.provide(validated, ExtractorProcess.layer({ timeoutMillis: settings.extractorTimeoutMillis }))
     if (o.json) yield* Output.json({ ok: true, ...result })
     else {
       yield* Console.log(`valid: ${result.catalogs} STAC catalog(s), ${result.items} item(s), ${result.products} product(s)`)

@@ -5,6 +5,7 @@
  * `valid: false` and every problem.
  */
 import { HttpApiBuilder } from "@effect/platform"
+import { Backends, ExtractorProcess } from "@hysds-stac/adapters"
 import { DatasetConfig, Validate } from "@hysds-stac/core"
 import { Effect, Either } from "effect"
 import { Api } from "../Api.ts"
@@ -22,7 +23,10 @@ export const layer = HttpApiBuilder.group(Api, "validation", (handlers) =>
       Effect.gen(function* () {
         const target = yield* confine(config.allowedRoots, payload.path, { what: "path", directory: false })
         const outcome = yield* DatasetConfig.load(config.datasetsFile, process.env).pipe(
-          Effect.flatMap((datasets) => Validate.validate(target, datasets)),
+          // Every location checked against the configured store's schemes, as `validate --datasets` does.
+          Effect.flatMap((datasets) => Validate.validate(target, datasets, Backends.storeSchemes(config.settings), process.env)),
+          // An entry's extractor runs as it would in an ingest.
+          Effect.provide(ExtractorProcess.layer({ timeoutMillis: config.settings.extractorTimeoutMillis })),
           Effect.either
         )
         return Either.match(outcome, {
