@@ -270,9 +270,9 @@ describe("DatasetConfig.parse errors", () => {
     expect(e.entry).toBe("datasets[1] (ariamh::data/S1-IW_SLC)")
     expect(e.field).toBe("alt_match_pattern")
     expect(e.message).toContain(`invalid regular expression "(?P<year>\\\\d{4}": missing closing )`)
-    const untranslatable = parseError(file({ ...AOI_ENTRY, match_pattern: "(?x) AOI _ .+" }))
+    const untranslatable = parseError(file({ ...AOI_ENTRY, match_pattern: "(?x) AOI _ \\N{EM DASH} .+" }))
     expect(untranslatable.field).toBe("match_pattern")
-    expect(untranslatable.message).toContain("verbose")
+    expect(untranslatable.message).toContain("\\N{EM DASH}")
   })
 
   test("a pattern that needs backtracking is refused at load, naming entry, field, construct and why", () => {

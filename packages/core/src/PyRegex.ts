@@ -15,8 +15,12 @@
  * input whatever the pattern. What RE2 cannot express needs backtracking, which
  * cannot be bounded on the event loop, so it is refused with the construct named:
  * backreferences `(?P=name)` and `\1`, lookahead `(?=...)` `(?!...)`, lookbehind
- * `(?<=...)` `(?<!...)`, atomic groups `(?>...)`, possessive quantifiers `a*+`
- * and conditionals `(?(1)a|b)`.
+ * `(?<=...)` `(?<!...)` and conditionals `(?(1)a|b)`. Atomic groups `(?>...)`
+ * and possessive quantifiers `a*+` (Python 3.11) are translated where dropping
+ * the atomicity cannot change a match, and refused otherwise: when the group
+ * (or the quantified atom repeated `{n}` times) always matches a fixed number
+ * of characters, no other way to match it exists to backtrack into; and when
+ * it ends the pattern, its first way to match always completes the match.
  *
  * The translation is a single left-to-right scan that knows about escapes and
  * character classes, so `\(?P<` and `[(?P<]` stay literal as they are in Python.
@@ -44,6 +48,7 @@
  */
 import { Either } from "effect"
 import { RE2JS, RE2JSSyntaxException } from "re2js"
+import { NAMES } from "./PyRegexNames.ts"
 
 /** A translated pattern: RE2 source and the flags to compile it with (a subset of
  * "ims"), plus the names of its named groups (the template variables a match provides). */
@@ -90,12 +95,34 @@ const needsBacktracking = (construct: string, position: number, what: string): s
 
 /** Reason for a flag we cannot carry over, or undefined when it is fine. */
 const unsupportedFlag = (flags: string): string | undefined => {
-  if (flags.includes("x")) {
-    return "verbose patterns (?x) are not supported: remove the flag and the whitespace/comments it allowed"
-  }
   if (flags.includes("L")) return "the LOCALE flag (?L) is not supported (Python allows it only for bytes patterns)"
   if (flags.includes("a") && flags.includes("u")) return "ASCII and UNICODE flags are incompatible"
   return undefined
+}
+
+/** Python's whitespace for verbose patterns. */
+const VERBOSE_SPACE = new Set([" ", "\t", "\n", "\r", "\v", "\f"])
+
+/** Index after the whitespace and `#` comments at `i` of a verbose pattern. */
+const skipVerbose = (pattern: string, i: number): number => {
+  for (;;) {
+    if (VERBOSE_SPACE.has(pattern[i] ?? "")) i += 1
+    else if (pattern[i] === "#") {
+      const end = pattern.indexOf("\n", i)
+      i = end < 0 ? pattern.length : end + 1
+    } else return i
+  }
+}
+
+/** The code point of `\N{NAME}` at `i`, or the reason it cannot be used. */
+const namedChar = (pattern: string, i: number): { readonly code: number; readonly length: number } | string => {
+  const m = /^\\N\{([^}]*)\}/.exec(pattern.slice(i))
+  if (!m) return `missing { or } in the named character escape \\N at position ${i}`
+  const code = NAMES.get(m[1]!.toUpperCase())
+  if (code === undefined) {
+    return `the named character \\N{${m[1]}} at position ${i} is not one hysds-stac knows (it knows the ASCII and Latin-1 names): write it as \\uXXXX`
+  }
+  return { code, length: m[0].length }
 }
 
 /** RE2 keeps i, m and s; a and u are no-ops (see the module comment). */
@@ -103,6 +130,131 @@ const re2Flags = (flags: string): string => [..."ims"].filter((f) => flags.inclu
 
 /** A code point in RE2's `\x{...}` spelling, which works inside and outside classes. */
 const codePoint = (n: number): string => `\\x{${n.toString(16).toUpperCase()}}`
+
+/** Index of the `)` closing the group that opens at `start`, or -1. Knows escapes, classes and verbose comments. */
+const closingParen = (pattern: string, start: number, verbose: boolean): number => {
+  let depth = 0
+  let i = start
+  while (i < pattern.length) {
+    if (verbose) i = skipVerbose(pattern, i)
+    const c = pattern[i]
+    if (c === undefined) break
+    if (c === "\\") i += 2
+    else if (c === "[") i = classEnd(pattern, i)
+    else if (c === "(") (depth += 1), (i += 1)
+    else if (c === ")") {
+      depth -= 1
+      if (depth === 0) return i
+      i += 1
+    } else i += 1
+  }
+  return -1
+}
+
+/** Index after the class that opens at `start` (`[]a]` and `[^]a]` hold a `]`). */
+const classEnd = (pattern: string, start: number): number => {
+  let i = start + 1
+  if (pattern[i] === "^") i += 1
+  if (pattern[i] === "]") i += 1
+  while (i < pattern.length && pattern[i] !== "]") i += pattern[i] === "\\" ? 2 : 1
+  return i + 1
+}
+
+/**
+ * True when nothing can follow position `from` but the end of the match: only
+ * closing parens (none quantified), then the end of the pattern or a `|` of
+ * the top level. `depth` is how many groups are open at `from`.
+ */
+const endsPattern = (pattern: string, from: number, depth: number, verbose: boolean): boolean => {
+  let closes = 0
+  let i = from
+  for (;;) {
+    if (verbose) i = skipVerbose(pattern, i)
+    const c = pattern[i]
+    if (c === undefined) return true
+    if (c === "|") return closes >= depth
+    if (c !== ")") return false
+    closes += 1
+    i += 1
+    if (/^[*+?]/.test(pattern.slice(i)) || REPEAT.test(pattern.slice(i))) return false
+  }
+}
+
+/**
+ * The number of characters every match of `src` has, or undefined when it can
+ * vary (or is not known). A set of strings of one length is prefix-free, so
+ * an atomic group over it matches exactly as a plain group.
+ */
+export const fixedWidth = (src: string, verbose: boolean): number | undefined => {
+  let i = 0
+  const branch = (): number | undefined => {
+    let total = 0
+    for (;;) {
+      if (verbose) i = skipVerbose(src, i)
+      const c = src[i]
+      if (c === undefined || c === "|" || c === ")") return total
+      let width: number | undefined
+      if (c === "\\") {
+        const e = src[i + 1] ?? ""
+        if (/[1-9]/.test(e)) return undefined
+        if (e === "N") {
+          const end = src.indexOf("}", i)
+          i = end < 0 ? src.length : end + 1
+        } else if (e === "x") i += 4
+        else if (e === "u") i += 6
+        else if (e === "U") i += 10
+        else if (e === "0") i += 2 + (/^[0-7]{0,2}/.exec(src.slice(i + 2))![0].length)
+        else i += 2
+        width = /[AZzbB]/.test(e) ? 0 : 1
+      } else if (c === "[") {
+        i = classEnd(src, i)
+        width = 1
+      } else if (c === "(") {
+        const rest = src.slice(i)
+        if (/^\(\?(?:P=|\(|[=!]|<[=!])/.test(rest)) return undefined
+        if (rest.startsWith("(?#")) {
+          const end = src.indexOf(")", i)
+          i = end < 0 ? src.length : end + 1
+          continue
+        }
+        const opener = /^\((?:\?(?:P?<[^>]*>|>|[aiLmsux]*(?:-[imsx]+)?:))?/.exec(rest)![0]
+        i += opener.length
+        width = alternation()
+        if (width === undefined || src[i] !== ")") return undefined
+        i += 1
+      } else if (c === "^" || c === "$") {
+        i += 1
+        width = 0
+      } else if (c === "*" || c === "+" || c === "?") {
+        return undefined
+      } else if (c === "{" && REPEAT.test(src.slice(i))) {
+        return undefined
+      } else {
+        i += String.fromCodePoint(src.codePointAt(i)!).length
+        width = 1
+      }
+      if (verbose) i = skipVerbose(src, i)
+      // A quantifier after the atom: only an exact count keeps the width fixed.
+      const q = /^\{(\d+)(?:,(\d+))?\}/.exec(src.slice(i))
+      if (q && (q[2] === undefined || q[2] === q[1])) {
+        width *= Number(q[1])
+        i += q[0].length
+      } else if (/^[*+?]/.test(src.slice(i)) || REPEAT.test(src.slice(i))) return undefined
+      total += width
+    }
+  }
+  const alternation = (): number | undefined => {
+    const first = branch()
+    if (first === undefined) return undefined
+    while (src[i] === "|") {
+      i += 1
+      if (branch() !== first) return undefined
+    }
+    return first
+  }
+  const width = alternation()
+  return width !== undefined && i >= src.length ? width : undefined
+}
 
 /**
  * Translates a Python `re` pattern into RE2 source and flags. Left carries a
@@ -115,6 +267,7 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
 
   // Leading global flags and comments. Python 3.11+ refuses global flags anywhere else.
   for (;;) {
+    if (flags.includes("x")) i = skipVerbose(pattern, i)
     const rest = pattern.slice(i)
     const global = GLOBAL_FLAGS.exec(rest)
     if (global) {
@@ -139,11 +292,26 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
   let classBody = -1
   // The quantifier just read (outside a class), so a `+` after it is seen as possessive.
   let quantifier: string | undefined
+  // Verbose mode now, and for each open group the mode and start outside it.
+  let verbose = flags.includes("x")
+  const open: Array<{ readonly verbose: boolean; readonly start: number }> = []
+  // Where the last atom (what a quantifier applies to) starts in `pattern`.
+  let atomStart = 0
 
   while (i < pattern.length) {
+    if (verbose && !inClass) {
+      const next = skipVerbose(pattern, i)
+      if (next !== i) {
+        // Python reads a `+` or `?` after a quantifier only right after it.
+        quantifier = undefined
+        i = next
+        if (i >= pattern.length) break
+      }
+    }
     const c = pattern[i]!
     const after = quantifier
     quantifier = undefined
+    if (!inClass && c !== "*" && c !== "+" && c !== "?" && c !== "{" && c !== ")") atomStart = i
 
     if (c === "\\") {
       const e = pattern[i + 1]
@@ -194,8 +362,13 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
           out += inClass ? "\\x08" : "\\b"
           i += 2
           continue
-        case "N":
-          return Either.left(`named Unicode escapes \\N{...} are not supported (position ${i})`)
+        case "N": {
+          const named = namedChar(pattern, i)
+          if (typeof named === "string") return Either.left(named)
+          out += codePoint(named.code)
+          i += named.length
+          continue
+        }
         case "x":
         case "u":
         case "U": {
@@ -247,7 +420,18 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
 
     if (c === "*" || c === "+" || c === "?") {
       if (after !== undefined && c === "+") {
-        return Either.left(needsBacktracking(`the possessive quantifier ${after}+`, i - after.length, "a possessive quantifier"))
+        // `X{n}+` with X of fixed width, or a possessive quantifier that ends the pattern: the
+        // same matches as the greedy one (module comment). Anything else needs backtracking.
+        const atom = pattern.slice(atomStart, i - after.length)
+        const exact = (/^\{(\d+)(?:,\1)?\}$/.test(after) && fixedWidth(atom, verbose) !== undefined) || endsPattern(pattern, i + 1, open.length, verbose)
+        if (!exact) {
+          return Either.left(
+            needsBacktracking(`the possessive quantifier ${after}+`, i - after.length, "a possessive quantifier that hysds-stac cannot turn into a plain one without changing what it matches")
+          )
+        }
+        if (/^[*+?{]/.test(pattern.slice(i + 1))) return Either.left(`multiple repeat at position ${i + 1}`)
+        i += 1
+        continue
       }
       out += c
       i += 1
@@ -278,10 +462,23 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
       if (rest.startsWith("(?!")) return Either.left(needsBacktracking("(?!...)", i, "a negative lookahead assertion"))
       if (rest.startsWith("(?<=")) return Either.left(needsBacktracking("(?<=...)", i, "a lookbehind assertion"))
       if (rest.startsWith("(?<!")) return Either.left(needsBacktracking("(?<!...)", i, "a negative lookbehind assertion"))
-      if (rest.startsWith("(?>")) return Either.left(needsBacktracking("(?>...)", i, "an atomic group"))
+      if (rest.startsWith("(?>")) {
+        const close = closingParen(pattern, i, verbose)
+        if (close < 0) return Either.left(`missing ), unterminated subpattern at position ${i}`)
+        if (fixedWidth(pattern.slice(i + 3, close), verbose) === undefined && !endsPattern(pattern, close + 1, open.length, verbose)) {
+          return Either.left(
+            needsBacktracking("the atomic group (?>...)", i, "an atomic group whose content can match in more than one length, not at the end of the pattern")
+          )
+        }
+        open.push({ verbose, start: i })
+        out += "(?:"
+        i += 3
+        continue
+      }
       if (rest.startsWith("(?(")) return Either.left(needsBacktracking("(?(id)yes|no)", i, "a conditional group"))
       const named = /^\(\?P?<([^>=!][^>]*)>/.exec(rest)
       if (named) {
+        open.push({ verbose, start: i })
         groups.push(named[1]!)
         out += `(?<${named[1]}>`
         i += named[0].length
@@ -305,6 +502,9 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
         const off = scoped[2] ?? ""
         const reason = unsupportedFlag(on + off)
         if (reason) return Either.left(reason)
+        open.push({ verbose, start: i })
+        if (on.includes("x")) verbose = true
+        if (off.includes("x")) verbose = false
         const onRe2 = re2Flags(on)
         const offRe2 = re2Flags(off)
         out += onRe2 || offRe2 ? `(?${onRe2}${offRe2 ? "-" + offRe2 : ""}:` : "(?:"
@@ -313,6 +513,15 @@ export const translate = (pattern: string): Either.Either<Translated, string> =>
       }
       // Anything else is an error in Python, but may mean something to RE2 (`(?U)`).
       return Either.left(`unknown extension ?${rest[2] ?? ""} at position ${i}`)
+    }
+
+    if (c === "(") open.push({ verbose, start: i })
+    if (c === ")") {
+      const group = open.pop()
+      if (group !== undefined) {
+        verbose = group.verbose
+        atomStart = group.start
+      }
     }
 
     out += c
