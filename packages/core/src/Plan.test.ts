@@ -94,3 +94,42 @@ describe("Plan.make: how it fails", () => {
     expect(outcome.left.message).toContain("no_such_variable")
   })
 })
+
+describe("Plan.make: two collections of one catalog sharing item ids", () => {
+  const CATALOG = "stac_catalog_20240115_etna"
+  /** A second collection, `etna-other`, holding items with the ids of `etna-scenes`' items. */
+  const twoCollections = (version?: string) => {
+    const dir = mixedJob()
+    const root = path.join(dir, CATALOG)
+    fs.cpSync(path.join(root, "etna-scenes"), path.join(root, "etna-other"), { recursive: true })
+    editJson(path.join(root, "etna-other", "collection.json"), (c) => void (c.id = "etna-other"))
+    for (const n of ["001", "002", "003"]) {
+      editJson(path.join(root, "etna-other", "items", `etna-scene-${n}`, `etna-scene-${n}.json`), (item) => {
+        item.collection = "etna-other"
+        if (version !== undefined) item.properties.version = version
+      })
+    }
+    editJson(path.join(root, "catalog.json"), (c) => c.links.push({ rel: "child", href: "./etna-other/collection.json", type: "application/json" }))
+    return dir
+  }
+
+  test("refused, with the reason, when their GRQ documents would land in one index", async () => {
+    const outcome = await plan(twoCollections())
+    expect(Either.isLeft(outcome)).toBe(true)
+    const problems = Either.isLeft(outcome) && outcome.left._tag === "ValidationError" ? outcome.left.problems : []
+    expect(problems).toHaveLength(3)
+    expect(problems[0]!.message).toContain("GRQ document etna-scene-001 of collection etna-other of")
+    expect(problems[0]!.message).toContain("where collection etna-scenes of")
+    expect(problems[0]!.message).toContain("GRQ keeps one document per id in an index")
+  })
+
+  test("allowed when their documents land in different indexes", async () => {
+    const outcome = await plan(twoCollections("v2"))
+    if (Either.isLeft(outcome)) throw new Error(JSON.stringify(outcome.left))
+    // The plan keeps no STAC document: the documents as the publish makes them from the item files.
+    const published = await Effect.runPromise(Effect.forEach(outcome.right.products, (p) => Plan.published(p)).pipe(Effect.provide(BunContext.layer)))
+    const docs = published.flatMap((p) => p.documents).filter((d) => d.id === "etna-scene-001")
+    expect(docs).toHaveLength(2)
+    expect(new Set(docs.map((d) => d.index)).size).toBe(2)
+  })
+})

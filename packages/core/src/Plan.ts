@@ -634,23 +634,56 @@ const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: str
       headFiles,
       assetsEnd
     }
-    return product("stac", id, dir, entry, publish, files, [], stac, tree.warnings)
+    // Each item's GRQ key, from the document as read, by the rule its document is built by (StacSource.document).
+    const keys = ordered.map(({ node, doc }): GrqKey => ({
+      id: doc.id,
+      index: GrqDocument.indexName(stac.entry, StacSource.itemVersion(node.json, stac.version)),
+      collection: doc.collection
+    }))
+    return { product: product("stac", id, dir, entry, publish, files, [], stac, tree.warnings), keys } satisfies Planned
   })
 
 const sum = (products: ReadonlyArray<PlannedProduct>, f: (p: PlannedProduct) => number) =>
   products.reduce((n, p) => n + f(p), 0)
 
+/** Where a GRQ document lands: its id in its index (and, for a STAC item, its collection, for messages). */
+interface GrqKey {
+  readonly id: string
+  readonly index: string
+  readonly collection?: string
+}
+
+/** A product and its documents' GRQ keys, which only the cross-checks need (the plan keeps no STAC document). */
+interface Planned {
+  readonly product: PlannedProduct
+  readonly keys: ReadonlyArray<GrqKey>
+}
+
 /** Checks across products: ids GRQ needs unique, locations two products would both write. */
-const crossChecks = (products: ReadonlyArray<PlannedProduct>): Array<Problem> => {
+const crossChecks = (planned: ReadonlyArray<Planned>): Array<Problem> => {
   const problems: Array<Problem> = []
-  const ids = new Map<string, string>()
+  // GRQ keys a document by its id within its index: one id in two indexes is two documents
+  // (two STAC collections may share an item id, as STAC allows); in one index, the second
+  // would overwrite the first.
+  const ids = new Map<string, { readonly dir: string; readonly collection?: string }>()
   const locations = new Map<string, string>()
   const collections = new Map<string, string>()
-  for (const p of products) {
-    for (const id of documentIds(p)) {
-      const other = ids.get(id)
-      if (other !== undefined) problems.push(problemAt(p.dir, `GRQ id ${id} is also produced by ${other}; ids must be unique`))
-      ids.set(id, p.dir)
+  const where = (o: { readonly dir: string; readonly collection?: string | undefined }) =>
+    o.collection !== undefined ? `collection ${o.collection} of ${o.dir}` : o.dir
+  for (const { product: p, keys } of planned) {
+    for (const d of keys) {
+      const key = `${d.index}\u0000${d.id}`
+      const other = ids.get(key)
+      if (other !== undefined) {
+        problems.push(
+          problemAt(
+            p.dir,
+            `GRQ document ${d.id} of ${where({ dir: p.dir, collection: d.collection })} would land in index ${d.index}, where ${where(other)} puts a document of the same id; ` +
+              "GRQ keeps one document per id in an index, so one would overwrite the other: rename one of them (or give them different versions, which index them apart)"
+          )
+        )
+      }
+      ids.set(key, { dir: p.dir, ...(d.collection !== undefined ? { collection: d.collection } : {}) })
     }
     for (const root of p.roots) {
       const clash = [...locations].find(([loc]) => loc === root || loc.startsWith(root + "/") || root.startsWith(loc + "/"))
@@ -673,18 +706,21 @@ export const make = (input: PlanInput): Effect.Effect<Plan, ConfigError | Valida
     const tree = yield* TreeIndex.scan(yield* JobTree.current, input.jobDir)
     const found = yield* Discovery.discover(input.jobDir, { stac: input.stac }, tree)
     const problems: Array<Problem> = [...found.problems]
-    const products: Array<PlannedProduct> = []
-    const plans = [
+    const planned: Array<Planned> = []
+    const plans: Array<Effect.Effect<Planned, PlanProblems | ConfigError, FileSystem.FileSystem | Path.Path>> = [
       ...found.catalogs.map((f) => stacProduct(input, tree, f)),
-      ...found.products.map((d) => classicProduct(input, tree, d))
+      ...found.products.map((d) =>
+        Effect.map(classicProduct(input, tree, d), (product): Planned => ({ product, keys: product.documents.map((r) => ({ id: r.id, index: r.index })) }))
+      )
     ]
-    for (const planned of plans) {
-      const outcome = yield* Effect.either(planned)
-      if (Either.isRight(outcome)) products.push(outcome.right)
+    for (const plan of plans) {
+      const outcome = yield* Effect.either(plan)
+      if (Either.isRight(outcome)) planned.push(outcome.right)
       else if (outcome.left._tag === "PlanProblems") problems.push(...outcome.left.problems)
       else return yield* Effect.fail(outcome.left)
     }
-    problems.push(...crossChecks(products))
+    problems.push(...crossChecks(planned))
+    const products = planned.map((p) => p.product)
     if (problems.length > 0) return yield* planProblems(problems)
     return {
       jobDir: input.jobDir,

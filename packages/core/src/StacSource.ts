@@ -129,10 +129,16 @@ const intern = (s: string): string => {
   return s
 }
 
+/** The version an item's GRQ document has (and its index is named by): its `properties.version`, else the product's. */
+export const itemVersion = (item: Readonly<Record<string, unknown>>, productVersion: string): string => {
+  const properties = item.properties
+  const own = Predicate.isRecord(properties) ? properties.version : undefined
+  return typeof own === "string" && own !== "" ? own : productVersion
+}
+
 /** The GRQ document of an item (and its `_datasets.json` entry), from its registered form. */
 export const document = (item: PlannedItem, registeredJson: Json, p: Publishing): GrqDocument.Built => {
-  const properties = (registeredJson.properties ?? {}) as Json
-  const version = typeof properties.version === "string" && properties.version !== "" ? properties.version : p.version
+  const version = itemVersion(registeredJson, p.version)
   const slash = item.relPath.lastIndexOf("/")
   const itemDir = StacPublish.canonicalUrl(p.baseUrl, slash < 0 ? "" : item.relPath.slice(0, slash))
   const built = GrqDocument.stacItem({

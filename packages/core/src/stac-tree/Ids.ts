@@ -4,8 +4,10 @@
  * null geometry pgstac refuses, or two documents with one id would fail (or
  * overwrite each other) half-way through a publish, so they are refused here,
  * before anything is written. Collection ids are unique under the root; item
- * ids within their collection (the registry's key) and across the whole
- * catalog (GRQ's key).
+ * ids within their collection (the registry's key, as STAC requires). Two
+ * collections may hold items of one id: GRQ keys documents by id within an
+ * index, so the planner refuses them only when their documents would land in
+ * one index (Plan's cross-checks).
  */
 import * as Stac from "../Stac.ts"
 import type { StacRules } from "../StacRegistry.ts"
@@ -16,7 +18,6 @@ import type { Graph, Reading } from "./Reading.ts"
 export const check = (r: Reading, graph: Graph, rules: StacRules): void => {
   const collectionIds = new Map<string, string>()
   const itemIdsByCollection = new Map<string, Map<string, string>>()
-  const itemIds = new Map<string, { readonly file: string; readonly collection: string | undefined }>()
   for (const v of graph.order) {
     if (v.id === undefined) continue
     // Collections and items are what the registry stores: refuse here what it would refuse
@@ -44,14 +45,6 @@ export const check = (r: Reading, graph: Graph, rules: StacRules): void => {
         inCollection.set(v.id, v.file)
         itemIdsByCollection.set(collection, inCollection)
       }
-      const global = itemIds.get(v.id)
-      if (global !== undefined) {
-        r.report(
-          v.file,
-          "$.id",
-          `item id "${v.id}" is also used by ${r.rel(global.file)}${global.collection ? ` in collection "${global.collection}"` : ""}; GRQ needs item ids unique across the whole catalog`
-        )
-      } else itemIds.set(v.id, { file: v.file, collection })
     }
   }
 }
