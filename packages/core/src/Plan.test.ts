@@ -133,3 +133,37 @@ describe("Plan.make: two collections of one catalog sharing item ids", () => {
     expect(new Set(docs.map((d) => d.index)).size).toBe(2)
   })
 })
+
+describe("Plan.make: items outside their collection's extent are warnings, not errors", () => {
+  const ITEM1 = "stac_catalog_20240115_etna/etna-scenes/items/etna-scene-001/etna-scene-001.json"
+  const COLLECTION = "stac_catalog_20240115_etna/etna-scenes/collection.json"
+
+  test("a datetime after the interval and a bbox past its east edge: planned, two warnings naming file and field", async () => {
+    const dir = mixedJob()
+    editJson(path.join(dir, ITEM1), (item) => {
+      item.properties.datetime = "2024-02-01T00:00:00Z"
+      item.bbox = [15.0, 37.5, 15.6, 38.0]
+      item.geometry = { type: "Polygon", coordinates: [[[15.0, 37.5], [15.6, 37.5], [15.6, 38.0], [15.0, 38.0], [15.0, 37.5]]] }
+    })
+    const outcome = await plan(dir)
+    if (Either.isLeft(outcome)) throw new Error(JSON.stringify(outcome.left))
+    const warnings = outcome.right.warnings
+    expect(warnings.map((w) => [path.relative(dir, w.file), w.path])).toEqual([
+      [ITEM1, "$.properties.datetime"],
+      [ITEM1, "$.bbox"]
+    ])
+    expect(warnings[0]!.message).toContain("outside the temporal extent of its collection etna-scenes (2024-01-15T00:00:00Z .. 2024-01-18T00:00:00Z)")
+    expect(warnings[1]!.message).toContain("is not inside the spatial extent of its collection etna-scenes [14.8, 37.5, 15.4, 38]")
+  })
+
+  test("inside the extent, an open-ended interval, and an extent across the antimeridian: no warning", async () => {
+    const dir = mixedJob()
+    expect(Either.getOrThrow(await plan(dir)).warnings).toEqual([])
+    editJson(path.join(dir, COLLECTION), (c) => {
+      c.extent.temporal.interval = [["2024-01-15T00:00:00Z", null]]
+      c.extent.spatial.bbox = [[170, 37, 16, 39]]
+    })
+    editJson(path.join(dir, ITEM1), (item) => void (item.properties.datetime = "2030-01-01T00:00:00Z"))
+    expect(Either.getOrThrow(await plan(dir)).warnings).toEqual([])
+  })
+})

@@ -20,6 +20,7 @@ import { list, type ProductFile } from "./ProductFiles.ts"
 import * as Stac from "./Stac.ts"
 import type { Warning } from "./Warning.ts"
 import { PGSTAC_RULES, type StacRules } from "./StacRegistry.ts"
+import * as Extents from "./stac-tree/Extents.ts"
 import * as Ids from "./stac-tree/Ids.ts"
 import { collectionOf } from "./stac-tree/ItemCollection.ts"
 import * as LateLinks from "./stac-tree/LateLinks.ts"
@@ -75,7 +76,8 @@ const plural = (n: number) => `${n} problem${n === 1 ? "" : "s"}`
  * second parents (Walk.ts), each href against the catalog dir (Hrefs.ts), assets
  * (Assets.ts), an item's collection (ItemCollection.ts), the links that need the
  * whole tree (LateLinks.ts), ids (Ids.ts); then the files under the catalog dir,
- * against the job dir.
+ * against the job dir. Items outside their collection's extent are warnings
+ * (Extents.ts), not problems.
  */
 export const readTree = (
   rootFile: string,
@@ -127,6 +129,8 @@ export const readTree = (
         }
       ]
     })
+    // Items outside their collection's extent: warnings, published anyway.
+    Extents.check(r, nodes)
     return {
       rootFile: rootAbs,
       rootDir,
