@@ -113,6 +113,8 @@ describe("ingest of mixed-job (1 STAC catalog, 2 classic products, 1 localized i
     expect(result.skipped).toHaveLength(1)
     expect(result.skipped[0].dir).toBe(path.join(job, SLC))
     expect(result.skipped[0].reason).toContain(".localized")
+    // Every item lies inside its collection's extent: no warning (see the human summary's test for one).
+    expect(result.warnings).toEqual([])
     expect(result.datasetsJson).toBe(path.join(job, "_datasets.json"))
     // --json keeps stdout to the one JSON object: progress and rollback lines go to stderr.
     expect(run.stderr).toBe("")
@@ -326,6 +328,11 @@ test(
     const sb = sandbox("human")
     try {
       const job = sb.copyExample("mixed-job")
+      // The third scene a day past its collection's temporal extent: published, with a warning.
+      const scene3 = path.join(job, CATALOG, "etna-scenes/items/etna-scene-003/etna-scene-003.json")
+      const item = JSON.parse(readFileSync(scene3, "utf8"))
+      item.properties.datetime = "2024-01-19T10:30:00Z"
+      writeFileSync(scene3, JSON.stringify(item, null, 2))
       const r = await ingest(job, sb.stateDir)
       expectRun(r, EXIT.ok)
       const out = r.stdout
@@ -334,6 +341,8 @@ test(
       expect(out).toMatch(new RegExp(`^ +classic +${AOI} +7 files, [\\d.]+ KiB -> s3://s3-us-west-2\\.amazonaws\\.com:80/hysds-products/products/area_of_interest/v1\\.0/${AOI}$`, "m"))
       expect(out).toMatch(new RegExp(`^ +classic +${IFG} +6 files, [\\d.]+ KiB -> s3://hysds-products/products/S1-IFG/2024/01/15/${IFG}$`, "m"))
       expect(out).toContain(`skipped ${path.join(job, SLC)}: input of the job (.localized)`)
+      expect(out).toContain("1 warning:")
+      expect(out).toContain(`warning ${path.join(job, CATALOG, "etna-scenes/items/etna-scene-003/etna-scene-003.json")} $.properties.datetime: the item's time lies outside the temporal extent of its collection etna-scenes`)
       expect(out).toMatch(/^Totals: 3 products, 1 collection, 3 items, 5 GRQ documents, 24 files, [\d.]+ KiB$/m)
       expect(out).toContain(`Wrote ${path.join(job, "_datasets.json")} (transaction ingest-`)
       expect(out).not.toContain("Dry run")
