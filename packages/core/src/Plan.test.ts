@@ -16,6 +16,9 @@ import * as DatasetConfig from "./DatasetConfig.ts"
 import * as JobInfo from "./JobInfo.ts"
 import * as Plan from "./Plan.ts"
 
+/** Planning reads and checks a whole job: seconds on a loaded machine. */
+const T = 60_000
+
 const EXAMPLES = path.resolve(import.meta.dir, "..", "..", "..", "examples")
 const AOI_DATASET = "AOI_volcano_etna/AOI_volcano_etna.dataset.json"
 const ITEM = "stac_catalog_20240115_etna/etna-scenes/items/etna-scene-002/etna-scene-002.json"
@@ -57,7 +60,7 @@ describe("Plan.make: how it fails", () => {
   test("the clean example job plans", async () => {
     const outcome = await plan(mixedJob())
     expect(Either.isRight(outcome)).toBe(true)
-  })
+  }, T)
 
   test("problems of a STAC product and of a classic product come back together, as one ValidationError", async () => {
     const dir = mixedJob()
@@ -73,7 +76,7 @@ describe("Plan.make: how it fails", () => {
     ])
     expect(error.message).toBe(`the job in ${dir} is invalid (2 problems); nothing was published`)
     expect(error.hint).toBe("fix the files named above and run the ingest again")
-  })
+  }, T)
 
   test("a publish template that does not render is a ConfigError, even when another product has problems", async () => {
     const dir = mixedJob()
@@ -92,7 +95,7 @@ describe("Plan.make: how it fails", () => {
     if (Either.isRight(outcome)) throw new Error("expected the plan to fail")
     expect(outcome.left._tag).toBe("ConfigError")
     expect(outcome.left.message).toContain("no_such_variable")
-  })
+  }, T)
 })
 
 describe("Plan.make: two collections of one catalog sharing item ids", () => {
@@ -121,7 +124,7 @@ describe("Plan.make: two collections of one catalog sharing item ids", () => {
     expect(problems[0]!.message).toContain("GRQ document etna-scene-001 of collection etna-other of")
     expect(problems[0]!.message).toContain("where collection etna-scenes of")
     expect(problems[0]!.message).toContain("GRQ keeps one document per id in an index")
-  })
+  }, T)
 
   test("allowed when their documents land in different indexes", async () => {
     const outcome = await plan(twoCollections("v2"))
@@ -131,7 +134,7 @@ describe("Plan.make: two collections of one catalog sharing item ids", () => {
     const docs = published.flatMap((p) => p.documents).filter((d) => d.id === "etna-scene-001")
     expect(docs).toHaveLength(2)
     expect(new Set(docs.map((d) => d.index)).size).toBe(2)
-  })
+  }, T)
 })
 
 describe("Plan.make: items outside their collection's extent are warnings, not errors", () => {
@@ -154,7 +157,7 @@ describe("Plan.make: items outside their collection's extent are warnings, not e
     ])
     expect(warnings[0]!.message).toContain("outside the temporal extent of its collection etna-scenes (2024-01-15T00:00:00Z .. 2024-01-18T00:00:00Z)")
     expect(warnings[1]!.message).toContain("is not inside the spatial extent of its collection etna-scenes [14.8, 37.5, 15.4, 38]")
-  })
+  }, T)
 
   test("inside the extent, an open-ended interval, and an extent across the antimeridian: no warning", async () => {
     const dir = mixedJob()
@@ -165,5 +168,5 @@ describe("Plan.make: items outside their collection's extent are warnings, not e
     })
     editJson(path.join(dir, ITEM1), (item) => void (item.properties.datetime = "2030-01-01T00:00:00Z"))
     expect(Either.getOrThrow(await plan(dir)).warnings).toEqual([])
-  })
+  }, T)
 })
