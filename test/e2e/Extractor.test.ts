@@ -67,7 +67,8 @@ describe("extractor", () => {
     expectRun(r, EXIT.ok)
     // `{met[track]}` of the float 1.0 is "1.0", as in Python.
     const published = path.join(s.stateDir, "store", "s3", "ext-ok", "products", "1.0", "2.5", ID)
-    expect(readdirSync(published).sort()).toEqual([`${ID}.dataset.json`, `${ID}.h5`, `${ID}.met.json`])
+    // The extracted <id>.met.json in place of the seed; the job's _context.json and HySDS's publish context beside it.
+    expect(readdirSync(published).sort()).toEqual([`${ID}.context.json`, `${ID}.dataset.json`, `${ID}.h5`, `${ID}.met.json`, "_publish.context.json"])
     expect(readFileSync(path.join(published, `${ID}.met.json`), "utf8")).toBe(HYSDS_MET_JSON)
     expect(hashTree(s.job).filter(([f]) => f !== "_datasets.json")).toEqual(before)
   }, TIMEOUT)
@@ -115,6 +116,6 @@ describe("extractor", () => {
     expectRun(r, EXIT.ok)
     const published = path.join(s.stateDir, "store", "s3", "ext-hasmet", "products", "2.0", "1.0", ID)
     // Without an extractor run, the seed met.json is an ordinary file of the product.
-    expect(readdirSync(published).sort()).toEqual([`${ID}.dataset.json`, `${ID}.h5`, `${ID}.met.json`, "met.json"])
+    expect(readdirSync(published).sort()).toEqual([`${ID}.context.json`, `${ID}.dataset.json`, `${ID}.h5`, `${ID}.met.json`, "_publish.context.json", "met.json"])
   }, TIMEOUT)
 })
