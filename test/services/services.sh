@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real backing services for hysds-stac tests, on 127.0.0.1 only:
 #   S3 (SeaweedFS), OpenSearch, PostgreSQL+PostGIS with the STAC API
-#   (stac-fastapi-pgstac), and optionally Elasticsearch.
+#   (stac-fastapi-pgstac), a second STAC API on OpenSearch
+#   (stac-fastapi-opensearch), and optionally Elasticsearch and Jaeger.
 #
 # Usage: test/services/services.sh install|start|status|stop|env|smoke|clean
 # See test/services/README.md.
@@ -16,9 +17,10 @@ source "$LIB/opensearch.sh"
 source "$LIB/elasticsearch.sh"
 source "$LIB/postgres.sh"
 source "$LIB/stac.sh"
+source "$LIB/sfeos.sh"
 source "$LIB/jaeger.sh"
 
-ALL_SERVICES=(s3 opensearch elasticsearch postgres stac jaeger)
+ALL_SERVICES=(s3 opensearch elasticsearch postgres stac sfeos jaeger)
 ENABLED_FILE="$RUN_DIR/enabled"
 
 usage() {
@@ -51,6 +53,7 @@ cmd_install() {
   local t0
   t0=$(now_s)
   py_install
+  sfeos_install
   os_install
   [[ "$(es_mode)" == off ]] || es_install
   pg_install
@@ -69,6 +72,7 @@ svc_ready() {
     elasticsearch) pid_alive elasticsearch && es_ready ;;
     postgres) pg_ready ;;
     stac) pid_alive stac && stac_ready ;;
+    sfeos) pid_alive sfeos && sfeos_ready ;;
     jaeger) pid_alive jaeger && jaeger_ready ;;
   esac
 }
@@ -80,6 +84,7 @@ svc_url() {
     elasticsearch) es_url ;;
     postgres) echo "postgresql://$PG_DB_USER@$BIND_HOST:$(read_port postgres)/$PG_DB_NAME" ;;
     stac) stac_url ;;
+    sfeos) sfeos_url ;;
     jaeger) jaeger_url ;;
   esac
 }
@@ -92,6 +97,7 @@ write_env_file() {
     os_env
     if [[ " ${enabled[*]} " == *" elasticsearch "* ]]; then es_env; fi
     stac_env
+    sfeos_env
     pg_env
     if [[ " ${enabled[*]} " == *" jaeger "* ]]; then jaeger_env; fi
   } >"$tmp"
@@ -99,7 +105,7 @@ write_env_file() {
 }
 
 cmd_start() {
-  local t0 mode failed=() enabled=(s3 opensearch postgres stac)
+  local t0 mode failed=() enabled=(s3 opensearch postgres stac sfeos)
   t0=$(now_s)
   cmd_install
   mode="$(es_mode)"
@@ -123,7 +129,12 @@ cmd_start() {
     log "stac: not started because postgres is down"
     failed+=(postgres stac)
   fi
-  os_wait || failed+=(opensearch)
+  if os_wait; then
+    { sfeos_start && sfeos_wait; } || failed+=(sfeos)
+  else
+    log "sfeos: not started because opensearch is down"
+    failed+=(opensearch sfeos)
+  fi
   if [[ "$mode" != off ]] && ! { ((es_launched)) && es_wait; }; then
     if [[ "$mode" == required ]]; then
       failed+=(elasticsearch)
@@ -156,7 +167,7 @@ cmd_start() {
 cmd_status() {
   local rc=0 svc enabled
   # Before any start, expect what a start would bring up.
-  enabled="$(cat "$ENABLED_FILE" 2>/dev/null || echo "s3 opensearch postgres stac")"
+  enabled="$(cat "$ENABLED_FILE" 2>/dev/null || echo "s3 opensearch postgres stac sfeos")"
   [[ -f "$ENABLED_FILE" || "$(es_mode)" == off ]] || enabled+=" elasticsearch"
   for svc in "${ALL_SERVICES[@]}"; do
     if ! grep -qw "$svc" <<<"$enabled"; then
@@ -175,6 +186,7 @@ cmd_stop() {
   # In parallel: each waits for its own graceful shutdown (JVMs, weed: seconds).
   rm -f "$ENV_FILE"
   stac_stop &
+  sfeos_stop &
   pg_stop &
   es_stop &
   os_stop &

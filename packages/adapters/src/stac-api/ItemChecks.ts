@@ -13,10 +13,12 @@
  * reserved characters, foreign collection) is reported in `errors` with
  * status 200 while the other items ARE written (see ItemWrites); an item
  * without a datetime makes the whole bulk request a bare 500.
+ * The id and geometry rules are the server's (`api.rules`, see Flavor.ts):
+ * stac-fastapi-opensearch takes a null geometry and refuses only `/`.
  */
 import { Effect, Predicate } from "effect"
 import type { Api } from "./RegistryContext.ts"
-import { idProblem, type Json, quote } from "./Documents.ts"
+import { idProblem, type Json, quote, serverName } from "./Documents.ts"
 
 /** An item that passed the checks, with its id and its `collection` set. */
 export interface Prepared {
@@ -32,11 +34,11 @@ export const prepare = (api: Api, collection: string, items: ReadonlyArray<Json>
       const id = item["id"]
       const refuse = (message: string, hint: string) =>
         api.fail({ message, collection, ...(typeof id === "string" ? { item: id } : {}), status: 400, hint })
-      const problem = idProblem(id)
+      const problem = idProblem(id, api.rules, serverName(api.flavor))
       if (problem !== undefined || typeof id !== "string") {
         return yield* refuse(`item ${problem ?? "has no id"}`, "rename the item in the catalog")
       }
-      if (item["geometry"] === null || item["geometry"] === undefined) {
+      if (api.rules.geometryRequired && (item["geometry"] === null || item["geometry"] === undefined)) {
         return yield* refuse(
           `item ${quote(id)} has no geometry; pgstac does not accept items with a null geometry`,
           "give the item a geometry (its footprint, or at least a point)"

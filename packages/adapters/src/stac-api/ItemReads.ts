@@ -112,3 +112,25 @@ export const storedAsSent = (api: Api, collection: string, batch: ReadonlyArray<
       })
     }
   )
+
+/**
+ * As storedAsSent, for ids the server just said exist (a 409 or an "already
+ * exists" error): waits until search sees them first, as an eventually
+ * consistent server may answer the conflict before its search shows the item.
+ */
+export const existingStoredAsSent = (api: Api, collection: string, batch: ReadonlyArray<Prepared>) =>
+  Effect.map(
+    awaitSearch(
+      api,
+      collection,
+      batch.map((p) => p.id),
+      "present"
+    ),
+    ({ found }) => {
+      const stored = new Map(found.map((f) => [String(f["id"]), f]))
+      return batch.filter((p) => {
+        const s = stored.get(p.id)
+        return s !== undefined && sameItem(p.json, s)
+      })
+    }
+  )

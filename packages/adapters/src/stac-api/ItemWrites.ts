@@ -20,6 +20,10 @@
  *   500 (an empty request → 200, even for a missing collection). A bad
  *   `method` → 400.
  *
+ * stac-fastapi-opensearch 8.0.0 differs (Flavor.ts has it all): bulk insert
+ * of an existing id is a per-item error in a 200 while the rest of the
+ * request is written, and a missing collection is a 404 naming it.
+ *
  * Choices that follow:
  * - Batches go one after another: pgstac rolls a failed batch back, and
  *   parallel bulk loads into one collection are where loaders deadlock.
@@ -34,7 +38,7 @@ import { type Api, withNote } from "./RegistryContext.ts"
 import { explain } from "./Collections.ts"
 import { isOk, mentioned, quote } from "./Documents.ts"
 import type { Prepared } from "./ItemChecks.ts"
-import { findItems, storedAsSent } from "./ItemReads.ts"
+import { existingStoredAsSent, findItems, storedAsSent } from "./ItemReads.ts"
 import * as Transport from "./Transport.ts"
 
 export type Mode = "create" | "replace"
@@ -48,6 +52,9 @@ export interface Written {
   readonly created: Array<string>
   inFlight: ReadonlyArray<Prepared>
 }
+
+/** A per-item bulk error that says the id exists (stac-fastapi-opensearch: "version conflict, document already exists"). */
+const EXISTS = /already exists|version conflict/i
 
 /** One item of a write that failed, in request order. */
 interface ItemFailure {
@@ -112,6 +119,21 @@ export const writeBulk = (api: Api, collection: string, prepared: ReadonlyArray<
           const refused = new Map(errors.map((e) => [String(e["id"]), String(e["msg"] ?? e["message"] ?? "refused")]))
           if (mode === "create") created.push(...batch.filter((p) => !refused.has(p.id)).map((p) => p.id))
           const first = batch.find((p) => refused.has(p.id)) ?? (refused.size > 0 ? { id: [...refused.keys()][0] ?? "" } : undefined)
+          // stac-fastapi-opensearch answers an existing id on insert here,
+          // item by item, not with a 409 for the request (see Flavor.ts).
+          const conflicts = [...refused].filter(([, msg]) => EXISTS.test(msg)).length
+          if (first !== undefined && mode === "create" && EXISTS.test(refused.get(first.id) ?? "")) {
+            const existing = batch.filter((p) => EXISTS.test(refused.get(p.id) ?? ""))
+            // Our own earlier attempt (its answer lost) meets itself item by item.
+            if (reply.earlierAttemptMayHaveApplied && existing.length === refused.size) {
+              const mine = yield* existingStoredAsSent(api, collection, existing)
+              if (mine.length === existing.length) {
+                created.push(...existing.map((p) => p.id))
+                return
+              }
+            }
+            return yield* conflict(api, collection, first.id, conflicts - 1, "this batch")
+          }
           if (first !== undefined) {
             return yield* api.fail({
               message: `item ${quote(first.id)} was refused by the STAC API: ${refused.get(first.id) ?? "no reason given"}${refused.size > 1 ? ` (and ${refused.size - 1} more of this batch)` : ""}`,
@@ -125,6 +147,7 @@ export const writeBulk = (api: Api, collection: string, prepared: ReadonlyArray<
         }
         if (reply.status === 409 && mode === "create") {
           if (reply.earlierAttemptMayHaveApplied) {
+            // A 409 for the request (pgstac: all or nothing, transactional): no wait.
             const mine = yield* storedAsSent(api, collection, batch)
             if (mine.length === batch.length) {
               created.push(...batch.map((p) => p.id))
@@ -174,7 +197,7 @@ export const writeEach = (api: Api, collection: string, prepared: ReadonlyArray<
           return
         }
         if (reply.status === 409) {
-          if (reply.earlierAttemptMayHaveApplied && (yield* storedAsSent(api, collection, [p])).length === 1) {
+          if (reply.earlierAttemptMayHaveApplied && (yield* existingStoredAsSent(api, collection, [p])).length === 1) {
             created.push(p.id)
             return
           }

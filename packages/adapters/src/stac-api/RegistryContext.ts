@@ -9,7 +9,7 @@
  * already clamped to usable values and its messages go through redaction.
  */
 import { Effect } from "effect"
-import { Errors } from "@hysds-stac/core"
+import { Errors, type StacRegistry } from "@hysds-stac/core"
 import type * as Auth from "./Auth.ts"
 import { canonicalHref, quote, type Json } from "./Documents.ts"
 import type * as Transport from "./Transport.ts"
@@ -23,6 +23,10 @@ export interface Settings {
   readonly concurrency: number
   /** How long a write may take to become visible to search. */
   readonly visibilityTimeoutMs: number
+  /** What the server refuses (ids, geometry), checked before sending. */
+  readonly rules: StacRegistry.StacRules
+  /** Which server this is (see Flavor.ts); for messages. */
+  readonly flavor: "pgstac" | "sfeos" | "unknown"
 }
 
 export interface Api extends Settings {

@@ -1,7 +1,8 @@
 /**
- * StacApiRegistry against the real stac-fastapi-pgstac of the test services:
- * the shared contract (with bulk_items and without), then what only a remote
- * registry has. Faults (timeouts, 503, 400, 401, lost links) come from a
+ * StacApiRegistry against the real stac-fastapi-pgstac and
+ * stac-fastapi-opensearch of the test services: the shared contract on each
+ * (with bulk_items and without), what differs on stac-fastapi-opensearch, then
+ * what only a remote registry has (on pgstac). Faults (timeouts, 503, 400, 401, lost links) come from a
  * loopback proxy in front of the real server, never from a fake server.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
@@ -38,6 +39,148 @@ const sendRaw =
     await response.arrayBuffer()
     return response.status
   }
+
+/**
+ * sendRaw for stac-fastapi-opensearch, which stores any id: an id the rules
+ * refuse must then be one it cannot serve back by its URL (404), the reason it
+ * is refused. The item goes into a scratch collection (dropped after, with
+ * its items); a collection it cannot address is removed from its index
+ * directly, since the API cannot delete it.
+ */
+const sendRawSfeos =
+  (url: string, opensearch: string): NonNullable<StacRegistryContractOptions["sendRaw"]> =>
+  async (what) => {
+    const root = url.replace(/\/+$/, "")
+    const call = async (method: string, target: string, body?: unknown) => {
+      const r = await fetch(target, { method, headers: { "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+      const text = await r.text()
+      return { status: r.status, body: text === "" ? undefined : (JSON.parse(text) as Record<string, any>) }
+    }
+    const id = String(what.json["id"])
+    if (what._tag === "Collection") {
+      const posted = await call("POST", `${root}/collections`, what.json)
+      if (posted.status !== 201) return posted.status
+      const got = await call("GET", `${root}/collections/${encodeURIComponent(id)}`)
+      if (got.status === 200) {
+        await call("DELETE", `${root}/collections/${encodeURIComponent(id)}`)
+        return 201
+      }
+      await fetch(`${opensearch}/hysds_stac_sfeos_collections/_doc/${encodeURIComponent(id)}?refresh=true`, { method: "DELETE" })
+      return got.status
+    }
+    const scratch = unique("stacapi-raw")
+    await call("POST", `${root}/collections`, collectionJson(scratch))
+    try {
+      const posted = await call("POST", `${root}/collections/${encodeURIComponent(scratch)}/items`, { ...what.json, collection: scratch })
+      if (posted.status !== 201) return posted.status
+      // Stored: wait (with a deadline) until search sees it, then ask for it by URL.
+      const deadline = Date.now() + 30_000
+      while (Date.now() < deadline) {
+        const found = await call("POST", `${root}/search`, { collections: [scratch], ids: [id] })
+        if ((found.body?.["features"] ?? []).length > 0) break
+        await Bun.sleep(100)
+      }
+      return (await call("GET", `${root}/collections/${encodeURIComponent(scratch)}/items/${encodeURIComponent(id)}`)).status === 200 ? 201 : 404
+    } finally {
+      await call("DELETE", `${root}/collections/${encodeURIComponent(scratch)}`)
+    }
+  }
+
+if (env !== undefined && env["SFEOS_STAC_API_URL"] === undefined && process.env.HYSDS_STAC_REQUIRE_SERVICES === "1") {
+  throw new Error("services.env has no SFEOS_STAC_API_URL: start stac-fastapi-opensearch with test/services/services.sh start")
+}
+
+if (env?.["SFEOS_STAC_API_URL"] !== undefined) {
+  const SFEOS = endpoint(env, "SFEOS_STAC_API_URL")
+  const OPENSEARCH = endpoint(env, "OPENSEARCH_URL")
+  const raw = { sendRaw: sendRawSfeos(SFEOS, OPENSEARCH), rejectsReservedIdChars: false }
+
+  stacRegistryContract("StacApiRegistry (stac-fastapi-opensearch, bulk_items)", () => StacApiRegistry.layer(base(SFEOS)), raw)
+  stacRegistryContract(
+    "StacApiRegistry (stac-fastapi-opensearch, one request per item)",
+    () => StacApiRegistry.layer(base(SFEOS, { bulkItems: "off", batchSize: 7 })),
+    raw
+  )
+
+  describe("StacApiRegistry on stac-fastapi-opensearch", () => {
+    const runtimes: Array<Runtime> = []
+    const collections: Array<string> = []
+    const runtime = (config: StacApiRegistry.StacApiConfig): Runtime => {
+      const rt = ManagedRuntime.make(StacApiRegistry.layer(config))
+      runtimes.push(rt)
+      return rt
+    }
+    const exec = <A, E>(rt: Runtime, f: (r: StacRegistry.StacRegistryShape) => Effect.Effect<A, E>): Promise<A> =>
+      rt.runPromise(Effect.flatMap(StacRegistry.StacRegistry, f))
+    const failure = <A>(rt: Runtime, f: (r: StacRegistry.StacRegistryShape) => Effect.Effect<A, Errors.CatalogApiError>) =>
+      rt.runPromise(Effect.flip(Effect.flatMap(StacRegistry.StacRegistry, f)))
+    const ids = (items: ReadonlyArray<StacRegistry.StacJson>) => items.map((i) => i["id"] as string)
+    const many = (collection: string, n: number) => Array.from({ length: n }, (_, i) => itemJson(collection, `it-${String(i).padStart(4, "0")}`, { n: i }))
+    const newCollection = async (rt: Runtime) => {
+      const id = unique("stacapi-sfeos")
+      collections.push(id)
+      await exec(rt, (r) => r.putCollection(collectionJson(id), "create"))
+      return id
+    }
+    afterAll(async () => {
+      const rt = runtime(base(SFEOS))
+      for (const id of collections) await exec(rt, (r) => r.deleteCollection(id)).catch(() => undefined)
+      for (const r of runtimes) await r.dispose()
+    })
+
+    test("the flavor is probed: sfeos's rules here, pgstac's on pgstac; STAC_API_FLAVOR fixes it", async () => {
+      expect(await exec(runtime(base(SFEOS)), (r) => Effect.succeed(r.rules))).toEqual({ forbiddenIdChars: "/", geometryRequired: false })
+      expect(await exec(runtime(base(endpoint(env, "STAC_API_URL"))), (r) => Effect.succeed(r.rules))).toEqual(StacRegistry.PGSTAC_RULES)
+      expect(await exec(runtime(base(SFEOS, { flavor: "pgstac" })), (r) => Effect.succeed(r.rules))).toEqual(StacRegistry.PGSTAC_RULES)
+    })
+
+    test("bulk insert over an existing item: 409 naming it, and the items the server wrote beside it are deleted again", async () => {
+      // The server writes the rest of a batch holding an existing id (200 with
+      // a per-item error), unlike pgstac: the create must still write nothing.
+      const rt = runtime(base(SFEOS, { batchSize: 100 }))
+      const id = await newCollection(rt)
+      await exec(rt, (r) => r.putItems(id, [itemJson(id, "it-0150")], "create"))
+      const error = await failure(rt, (r) => r.putItems(id, many(id, 250), "create"))
+      expect(error.status).toBe(409)
+      expect(error.item).toBe("it-0150")
+      expect(error.message).toContain("nothing was written")
+      expect(ids(await exec(rt, (r) => r.listItems(id)))).toEqual(["it-0150"])
+    })
+
+    test("writes are visible to the next read without DATABASE_REFRESH, deletes too", async () => {
+      const rt = runtime(base(SFEOS, { bulkItems: "off" }))
+      const id = await newCollection(rt)
+      await exec(rt, (r) => r.putItems(id, many(id, 5), "create"))
+      // Straight from the server, not through the adapter: GET by id is a search there.
+      const direct = await fetch(`${SFEOS}/collections/${id}/items/it-0004`)
+      expect(direct.status).toBe(200)
+      await exec(rt, (r) => r.deleteItems(id, ["it-0004"]))
+      expect((await fetch(`${SFEOS}/collections/${id}/items/it-0004`)).status).toBe(404)
+    })
+
+    test("a create whose answer was lost meets itself item by item on retry, and is not a conflict", async () => {
+      // The server stamps created/updated on the stored items and reports the
+      // retry's ids as "already exists" in a 200: both must still read as ours.
+      const p = FaultProxy.start(SFEOS)
+      try {
+        const rt = runtime(base(p.url, { timeoutMs: 800, maxRetries: 2 }))
+        const id = await newCollection(rt)
+        let count = 0
+        p.fault = (s) => (s.path.endsWith("/bulk_items") && Object.keys((s.body as { items?: object }).items ?? {}).length > 0 && ++count === 1 ? { delayAnswerMs: 2000 } : undefined)
+        await exec(rt, (r) => r.putItems(id, many(id, 5), "create"))
+        expect(count).toBe(2)
+        const stored = await exec(rt, (r) => r.listItems(id))
+        expect(ids(stored)).toEqual(many(id, 5).map((i) => i["id"] as string))
+        expect(typeof (stored[0]?.["properties"] as Record<string, unknown>)["updated"]).toBe("string")
+        // A real conflict stays one.
+        p.fault = () => undefined
+        expect((await failure(rt, (r) => r.putItems(id, many(id, 2), "create"))).status).toBe(409)
+      } finally {
+        await p.stop()
+      }
+    })
+  })
+}
 
 if (env !== undefined) {
   const STAC = endpoint(env, "STAC_API_URL")

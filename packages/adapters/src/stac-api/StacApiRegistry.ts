@@ -13,6 +13,9 @@
  * - CreateCleanup.ts: item deletes, and undoing a failed create;
  * - ItemReads.ts: `POST /search` paging, and read-your-writes;
  * - Capabilities.ts: /conformance, and bulk_items not being advertised.
+ * The second server, stac-fastapi-opensearch 8.0.0 ("SFEOS"), differs in
+ * create, visibility, ids and error codes: Flavor.ts records each observed
+ * difference and how the adapter learns which server it talks to.
  * Items.ts puts the item writes together; RegistryContext.ts is what they all share;
  * Transport.ts and Auth.ts are the HTTP and the credentials.
  *
@@ -25,6 +28,7 @@ import * as RegistryContext from "./RegistryContext.ts"
 import * as Auth from "./Auth.ts"
 import * as Capabilities from "./Capabilities.ts"
 import * as Collections from "./Collections.ts"
+import * as Flavor from "./Flavor.ts"
 import * as ItemReads from "./ItemReads.ts"
 import * as Items from "./Items.ts"
 import * as Transport from "./Transport.ts"
@@ -56,8 +60,10 @@ export interface StacApiConfig {
   readonly pageSize?: number
   /** Parallel single-item requests (deletes, writes without bulk_items); default 8. */
   readonly concurrency?: number
-  /** How long a write may take to become visible to search; default 5000 ms. */
+  /** How long a write may take to become visible to search; default per flavor (5 s pgstac, 30 s otherwise). */
   readonly visibilityTimeoutMs?: number
+  /** Which server this is (STAC_API_FLAVOR): `auto` (default) asks it once, when the registry is built. */
+  readonly flavor?: Flavor.Setting
 }
 
 type Shape = StacRegistry.StacRegistryShape
@@ -95,15 +101,30 @@ export const make = (config: StacApiConfig): Effect.Effect<Shape, never, HttpCli
         maxMillis: config.retryMaxDelayMs ?? CoreRetry.requestDefaults.maxMillis
       }
     })
-    const api = RegistryContext.make(base, auth, http, {
+    const sizes = {
       pageSize: Math.max(1, config.pageSize ?? 500),
       batchSize: Math.max(1, config.batchSize),
-      concurrency: Math.max(1, config.concurrency ?? 8),
-      visibilityTimeoutMs: Math.max(0, config.visibilityTimeoutMs ?? 5000)
+      concurrency: Math.max(1, config.concurrency ?? 8)
+    }
+    // The flavor is asked once, with one untraced try and a short bound: a
+    // server that is down is `unknown` here and reported by `check`.
+    const probeHttp = yield* Transport.make(base, auth, {
+      timeoutMs: Math.min(config.timeoutMs, 10_000),
+      retry: { retries: 0, baseMillis: CoreRetry.requestDefaults.baseMillis, maxMillis: CoreRetry.requestDefaults.maxMillis }
+    })
+    const flavor = yield* Flavor.resolve(RegistryContext.make(base, auth, probeHttp, { ...sizes, visibilityTimeoutMs: 0, rules: StacRegistry.PGSTAC_RULES, flavor: "unknown" }), config.flavor ?? "auto").pipe(
+      Effect.withTracerEnabled(false)
+    )
+    const behaviour = Flavor.behaviour(flavor)
+    const api = RegistryContext.make(base, auth, http, {
+      ...sizes,
+      visibilityTimeoutMs: Math.max(0, config.visibilityTimeoutMs ?? behaviour.visibilityTimeoutMs),
+      rules: behaviour.rules,
+      flavor
     })
     return {
-      // pgstac's: the server this adapter is written to (and checked against by the contract suite).
-      rules: StacRegistry.PGSTAC_RULES,
+      // The server's own (see Flavor.ts), checked against it by the contract suite.
+      rules: behaviour.rules,
       check: Capabilities.check(api),
       getCollection: Collections.getCollection(api),
       putCollection: Collections.putCollection(api),
