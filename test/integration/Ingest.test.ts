@@ -1,7 +1,7 @@
 /**
  * `hysds-stac ingest` of the (renamed) example mixed job into REAL servers:
  * SeaweedFS S3, GRQ on OpenSearch (then on Elasticsearch), STAC-FastAPI on
- * pgstac. What landed is read back from the servers themselves: objects and
+ * pgstac (then stac-fastapi-opensearch as the registry). What landed is read back from the servers themselves: objects and
  * their bytes through the S3 API, documents through the cluster's REST API
  * (under the alias `grq`), the collection and items through the STAC API.
  * Then HySDS's dedup: a re-ingest fails with "already exists" and changes
@@ -13,6 +13,7 @@ import * as path from "node:path"
 import {
   EXIT,
   type Engine,
+  type Registry,
   type Fixture,
   type Job,
   describeRun,
@@ -28,6 +29,7 @@ import {
   readObject,
   s3State,
   services,
+  registryState,
   stacGet,
   stacState,
   tag,
@@ -59,7 +61,7 @@ const expectedKeys = (fx: Fixture, job: Job) => {
 
 type Link = { rel: string; href: string }
 
-const suite = (engine: Engine, grqUrl: string | undefined) => {
+const suite = (engine: Engine, grqUrl: string | undefined, registry: Registry = "pgstac") => {
   let fx: Fixture
   let job: Job
   let state: string
@@ -70,11 +72,11 @@ const suite = (engine: Engine, grqUrl: string | undefined) => {
   const world = async () => ({
     s3: await s3State(fx.client, fx.buckets),
     grq: await grqDocs(fx.grqUrl, job.docIds),
-    stac: await stacState(fx.svc.STAC_API_URL!, [job.collection])
+    stac: await registryState(fx, [job.collection])
   })
 
   beforeAll(async () => {
-    fx = await fixture(svc!, engine, grqUrl!, `ingest-${engine}`)
+    fx = await fixture(svc!, engine, grqUrl!, `ingest-${engine}-${registry}`, registry)
     job = fx.track(mixedJob(tag()))
     state = tempDir("state")
     base = `https://${fx.dataUrl}/catalogs/${job.catalog}`
@@ -163,7 +165,7 @@ const suite = (engine: Engine, grqUrl: string | undefined) => {
   }, TIMEOUT)
 
   test("STAC-FastAPI serves the collection and its 3 items, with canonical links to the published JSON", async () => {
-    const served = (await stacState(fx.svc.STAC_API_URL!, [job.collection]))[job.collection]!
+    const served = (await stacState(fx.stacUrl, [job.collection]))[job.collection]!
     const collection = served.collection as { id: string; links: Array<Link> }
     expect(collection.id).toBe(job.collection)
     expect(collection.links.filter((l) => l.rel === "canonical").map((l) => l.href)).toEqual([`${base}/${job.collection}/collection.json`])
@@ -177,7 +179,7 @@ const suite = (engine: Engine, grqUrl: string | undefined) => {
       expect(item.geometry).toEqual(fromS3.geometry)
       expect(item.properties).toMatchObject(fromS3.properties)
       // And one by one, as a client would ask.
-      expect((await stacGet(fx.svc.STAC_API_URL!, `collections/${job.collection}/items/${item.id}`)).status).toBe(200)
+      expect((await stacGet(fx.stacUrl, `collections/${job.collection}/items/${item.id}`)).status).toBe(200)
     }
     published = await world()
   }, TIMEOUT)
@@ -213,4 +215,8 @@ describe.skipIf(!svc)("ingest into S3 + OpenSearch + STAC-FastAPI", () => {
 if (svc && !svc.ELASTICSEARCH_URL) console.warn("Elasticsearch ingest tests skipped: services.env has no ELASTICSEARCH_URL")
 describe.skipIf(!svc?.ELASTICSEARCH_URL)("ingest into S3 + Elasticsearch + STAC-FastAPI (GRQ_ES_ENGINE=elasticsearch)", () => {
   suite("elasticsearch", svc?.ELASTICSEARCH_URL)
+})
+
+describe.skipIf(!svc)("ingest into S3 + OpenSearch + stac-fastapi-opensearch (the second STAC registry)", () => {
+  suite("opensearch", svc?.OPENSEARCH_URL, "sfeos")
 })

@@ -14,6 +14,12 @@
  * documents and items). The ingests run in batches of two items, so the
  * pipelined stages (files, items, documents of different batches side by
  * side) are killed at too.
+ *
+ * One suite per STAC registry of the test services, each in its own test file
+ * (KillMatrix.test.ts: stac-fastapi-pgstac, every boundary;
+ * KillMatrixSfeos.test.ts: stac-fastapi-opensearch, whose items are compared
+ * without the `created`/`updated` stamps it writes, on the boundaries it is
+ * given).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import * as fs from "node:fs"
@@ -29,33 +35,43 @@ import {
   isLeftover,
   mixedJob,
   parseJson,
+  type Registry,
   readObject,
+  registryState,
   services,
   sha256,
-  stacState,
   tag,
   tempDir
 } from "./Real.ts"
 import { ListObjectsV2Command } from "./S3Sdk.ts"
 import { journalFiles, journalRecords } from "../support/State.ts"
 
-const svc = services()
 const TIMEOUT = 900_000
 const WIDTH = 3
 /** Two items per batch: the mixed job's three items take the pipelined stages in two batches, so kills land between stages. */
 const PIPELINED = ["--batch-size", "2"]
 
-/** Runs `f` over 1..n with at most `width` at a time. */
-const pool = async (n: number, width: number, f: (k: number) => Promise<void>) => {
-  let next = 1
+/** Runs `f` over `ks` with at most `width` at a time. */
+const pool = async (ks: ReadonlyArray<number>, width: number, f: (k: number) => Promise<void>) => {
+  let next = 0
   await Promise.all(
     Array.from({ length: width }, async () => {
-      while (next <= n) await f(next++)
+      while (next < ks.length) await f(ks[next++]!)
     })
   )
 }
 
-describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real servers, then recover", () => {
+/** A journal record of the reference run, as test/support/State.ts reads it. */
+export type RecordSummary = ReturnType<typeof journalRecords>[number]
+
+export interface KillMatrixOptions {
+  /** Which boundaries K (1-based journal appends) to kill at, given the reference run's records (default: every one). */
+  readonly boundaries?: (records: ReadonlyArray<RecordSummary>) => ReadonlyArray<number>
+}
+
+export const killMatrixSuite = (registry: Registry, options: KillMatrixOptions = {}) => {
+const svc = services()
+describe.skipIf(!svc)(`kill -9 at step boundaries of an ingest into real servers (STAC registry: ${registry}), then recover`, () => {
   let fx: Fixture
   const states: Array<string> = []
   const freshState = () => {
@@ -65,7 +81,7 @@ describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real ser
   }
 
   beforeAll(async () => {
-    fx = await fixture(svc!, "opensearch", svc!.OPENSEARCH_URL!, "kill")
+    fx = await fixture(svc!, "opensearch", svc!.OPENSEARCH_URL!, `kill-${registry}`, registry)
   }, TIMEOUT)
 
   afterAll(async () => {
@@ -97,7 +113,7 @@ describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real ser
   const world = async (job: Job) => {
     const s3 = await objects(job)
     const grq = await grqState(fx.grqUrl, job.docIds)
-    const stac = (await stacState(fx.svc.STAC_API_URL!, [job.collection]))[job.collection]!
+    const stac = (await registryState(fx, [job.collection]))[job.collection]!
     return JSON.parse(JSON.stringify({ s3, grq, stac }).replaceAll(job.tag, "<T>")) as {
       s3: Array<[string, string]>
       grq: Array<unknown>
@@ -106,7 +122,7 @@ describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real ser
   }
 
   test(
-    "a fresh ingest of the mixed job: every boundary, before Commit rolled back, from Commit on rolled forward",
+    `a fresh ingest of the mixed job: ${options.boundaries === undefined ? "every boundary" : "the chosen boundaries"}, before Commit rolled back, from Commit on rolled forward`,
     async () => {
       // A reference run: how many journal appends an ingest makes, which one is the Commit, what it publishes.
       const reference = fx.track(mixedJob(tag()))
@@ -124,8 +140,11 @@ describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real ser
       expect(published.stac.items).toHaveLength(3)
       const started = Date.now()
       const outcomes: Array<string> = []
+      const every = Array.from({ length: total }, (_, i) => i + 1)
+      const ks = options.boundaries === undefined ? every : [...new Set(options.boundaries(records))].filter((k) => k >= 1 && k <= total).sort((a, b) => a - b)
+      expect(ks.length).toBeGreaterThan(0)
 
-      await pool(total, WIDTH, async (k) => {
+      await pool(ks, WIDTH, async (k) => {
         const job = fx.track(mixedJob(tag()))
         const state = freshState()
         const before = await world(job)
@@ -142,7 +161,7 @@ describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real ser
       })
 
       console.log(
-        `kill matrix on real servers: ${total} boundaries (Commit is append ${commit}), ${WIDTH} at a time, ${((Date.now() - started) / 1000).toFixed(1)} s\n  ${outcomes.filter(Boolean).join(" ")}`
+        `kill matrix on real servers (${registry}): ${ks.length} of ${total} boundaries (Commit is append ${commit}), ${WIDTH} at a time, ${((Date.now() - started) / 1000).toFixed(1)} s\n  ${outcomes.filter(Boolean).join(" ")}`
       )
     },
     TIMEOUT
@@ -167,3 +186,4 @@ describe.skipIf(!svc)("kill -9 at every step boundary of an ingest into real ser
     TIMEOUT
   )
 })
+}

@@ -1,7 +1,7 @@
 /**
  * Support for the integration tests: the `hysds-stac` CLI run as a process
  * against the REAL servers of test/services (SeaweedFS S3, OpenSearch,
- * Elasticsearch, STAC-FastAPI on pgstac), and the servers' own view of what
+ * Elasticsearch, STAC-FastAPI on pgstac or on OpenSearch), and the servers' own view of what
  * landed, read straight from them (the S3 API, the search cluster's REST API,
  * the STAC API), never from our CLI's output.
  *
@@ -158,10 +158,29 @@ export interface Buckets {
 
 export type Engine = "opensearch" | "elasticsearch"
 
+/**
+ * Which STAC API of the test services: stac-fastapi-pgstac (`STAC_API_URL`)
+ * or stac-fastapi-opensearch (`SFEOS_STAC_API_URL`, "SFEOS").
+ */
+export type Registry = "pgstac" | "sfeos"
+
+export const REGISTRIES: ReadonlyArray<Registry> = ["pgstac", "sfeos"]
+
+/** The URL of `registry`'s STAC API; fails clearly when services.env lacks it. */
+export const stacUrlOf = (svc: ServicesEnv, registry: Registry): string => {
+  const name = registry === "pgstac" ? "STAC_API_URL" : "SFEOS_STAC_API_URL"
+  const url = svc[name]
+  if (!url) throw new Error(`test/services/.run/services.env has no ${name}: run test/services/services.sh start`)
+  return url
+}
+
 export interface Backends {
   readonly svc: ServicesEnv
   readonly engine: Engine
   readonly grqUrl: string
+  readonly registry: Registry
+  /** The STAC API the CLI publishes to (pgstac's or SFEOS's). */
+  readonly stacUrl: string
   readonly buckets: Buckets
   /** STAC_DATA_URL: the host (and path) the catalogs are published under, `https://<it>/catalogs/...`. */
   readonly dataUrl: string
@@ -188,7 +207,7 @@ export const cliEnv = (b: Backends, overrides: Record<string, string | undefined
     AWS_CONFIG_FILE: `${b.credentialsFile}.config-absent`,
     GRQ_ES_ENGINE: b.engine,
     GRQ_ES_URL: b.grqUrl,
-    STAC_API_URL: b.svc.STAC_API_URL,
+    STAC_API_URL: b.stacUrl,
     STAC_S3_BUCKET: b.buckets.catalogs,
     DATASET_BUCKET: b.buckets.products,
     BROWSE_BUCKET: b.buckets.browse,
@@ -390,16 +409,35 @@ export const stacItems = async (stacUrl: string, collection: string): Promise<Ar
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
-/** Each collection (null when absent) with its items, as the STAC API serves them. */
-export const stacState = async (stacUrl: string, collections: ReadonlyArray<string>) => {
+/**
+ * Each collection (null when absent) with its items, as the STAC API serves
+ * them. With `withoutStamps` (for SFEOS) the items lose `properties.created`
+ * and `properties.updated`, which that server writes itself on every write
+ * (the jobs' items have neither): a restored item is otherwise exact, but
+ * stamped anew.
+ */
+export const stacState = async (stacUrl: string, collections: ReadonlyArray<string>, options: { readonly withoutStamps?: boolean } = {}) => {
   const out: Record<string, { collection: unknown; items: Array<Record<string, any>> }> = {}
   for (const c of collections) {
     const r = await stacGet(stacUrl, `collections/${encodeURIComponent(c)}`)
     if (r.status !== 200 && r.status !== 404) throw new Error(`GET collection ${c}: ${r.status} ${JSON.stringify(r.body)}`)
-    out[c] = { collection: r.status === 200 ? r.body : null, items: await stacItems(stacUrl, c) }
+    const items = await stacItems(stacUrl, c)
+    out[c] = {
+      collection: r.status === 200 ? r.body : null,
+      items: options.withoutStamps
+        ? items.map((i) => {
+            const { created: _c, updated: _u, ...properties } = (i.properties ?? {}) as Record<string, unknown>
+            return { ...i, properties }
+          })
+        : items
+    }
   }
   return out
 }
+
+/** stacState of the fixture's registry, stamps left out on SFEOS. */
+export const registryState = (b: Backends, collections: ReadonlyArray<string>) =>
+  stacState(b.stacUrl, collections, { withoutStamps: b.registry === "sfeos" })
 
 export const deleteCollections = async (stacUrl: string, collections: ReadonlyArray<string>) => {
   for (const c of collections) await fetch(`${stacUrl.replace(/\/+$/, "")}/collections/${encodeURIComponent(c)}`, { method: "DELETE" })
@@ -421,7 +459,7 @@ export const worldState = async (
   return {
     s3,
     grq: await grqState(b.grqUrl, jobs.flatMap((j) => j.docIds)),
-    stac: await stacState(b.svc.STAC_API_URL!, [...new Set(jobs.map((j) => j.collection))])
+    stac: await registryState(b, [...new Set(jobs.map((j) => j.collection))])
   }
 }
 
@@ -443,7 +481,7 @@ export interface Fixture extends Backends {
 }
 
 /** Creates fresh buckets, and installs the GRQ template on the engine (as `hysds-stac grq init`, once per engine). */
-export const fixture = async (svc: ServicesEnv, engine: Engine, grqUrl: string, name: string): Promise<Fixture> => {
+export const fixture = async (svc: ServicesEnv, engine: Engine, grqUrl: string, name: string, registry: Registry = "pgstac"): Promise<Fixture> => {
   const t = tag()
   const client = s3Client(svc)
   const jobs: Array<Job> = []
@@ -451,6 +489,8 @@ export const fixture = async (svc: ServicesEnv, engine: Engine, grqUrl: string, 
     svc,
     engine,
     grqUrl,
+    registry,
+    stacUrl: stacUrlOf(svc, registry),
     buckets: bucketsFor(t),
     dataUrl: `${name}-${t}.data.example.org`,
     credentialsFile: credentialsFile(svc)
@@ -466,7 +506,7 @@ export const fixture = async (svc: ServicesEnv, engine: Engine, grqUrl: string, 
       return job
     },
     cleanup: async () => {
-      await deleteCollections(svc.STAC_API_URL!, [...new Set(jobs.map((j) => j.collection))])
+      await deleteCollections(backends.stacUrl, [...new Set(jobs.map((j) => j.collection))])
       await deleteGrqDocs(grqUrl, jobs.flatMap((j) => j.docIds))
       await deleteBuckets(client, backends.buckets)
       for (const j of jobs) fs.rmSync(path.dirname(j.dir), { recursive: true, force: true })

@@ -10,6 +10,11 @@
  * failed `--force` re-ingest of A leaves A byte-identical.
  *
  * Everything is read back from the servers, never from the CLI's own output.
+ *
+ * One suite per STAC registry of the test services (stac-fastapi-pgstac, and
+ * stac-fastapi-opensearch, which stamps `created`/`updated` on every item write:
+ * its items are compared without those stamps). Each registry's run is its own
+ * test file (Rollback.test.ts, RollbackSfeos.test.ts) so they run side by side.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import * as fs from "node:fs"
@@ -21,6 +26,7 @@ import {
   type Fixture,
   type Job,
   type CliResult,
+  type Registry,
   cli,
   describeRun,
   expectExit,
@@ -32,16 +38,15 @@ import {
   journalList,
   mixedJob,
   parseJson,
+  registryState,
   s3State,
   services,
   sha256,
   stacItems,
-  stacState,
   tag,
   tempDir
 } from "./Real.ts"
 
-const svc = services()
 const TIMEOUT = 300_000
 
 const pathOf = (r: Request) => new URL(r.url).pathname
@@ -49,12 +54,14 @@ const pathOf = (r: Request) => new URL(r.url).pathname
 const isUpload = (r: Request) => r.method === "PUT" && !r.headers.has("x-amz-copy-source")
 const isBulk = (r: Request) => r.method === "POST" && pathOf(r).endsWith("/_bulk")
 
-describe.skipIf(!svc)("rollback on real servers: a failure at any backend leaves nothing of the run and the earlier data intact", () => {
+export const rollbackSuite = (registry: Registry) => {
+const svc = services()
+describe.skipIf(!svc)(`rollback on real servers (STAC registry: ${registry}): a failure at any backend leaves nothing of the run and the earlier data intact`, () => {
   let fx: Fixture
   let A: Job
   let stateA: string
   /** A's publication, as the servers hold it (GRQ documents in full, ingest time included). */
-  let published: { s3: Array<readonly [string, string]>; grq: Awaited<ReturnType<typeof grqDocs>>; stac: Awaited<ReturnType<typeof stacState>> }
+  let published: { s3: Array<readonly [string, string]>; grq: Awaited<ReturnType<typeof grqDocs>>; stac: Awaited<ReturnType<typeof registryState>> }
   const proxies: Array<FaultProxy.FaultProxy> = []
   const latencies: Array<Latency.Latency> = []
   const states: Array<string> = []
@@ -71,7 +78,7 @@ describe.skipIf(!svc)("rollback on real servers: a failure at any backend leaves
   }
 
   beforeAll(async () => {
-    fx = await fixture(svc!, "opensearch", svc!.OPENSEARCH_URL!, "rollback")
+    fx = await fixture(svc!, "opensearch", svc!.OPENSEARCH_URL!, `rollback-${registry}`, registry)
     A = fx.track(mixedJob(tag()))
     stateA = freshState()
     expectExit(await ingest(A, stateA, fx.env()), EXIT.ok)
@@ -79,7 +86,7 @@ describe.skipIf(!svc)("rollback on real servers: a failure at any backend leaves
       // The buckets are this file's: every object in them is A's.
       s3: await s3State(fx.client, fx.buckets),
       grq: await grqDocs(fx.grqUrl, A.docIds),
-      stac: await stacState(fx.svc.STAC_API_URL!, [A.collection])
+      stac: await registryState(fx, [A.collection])
     }
     expect(published.s3).toHaveLength(27) // 24 published files and a publish context at each of the 3 publish locations
     expect(published.s3.filter(([k]) => !k.includes(`_${A.tag}/`))).toEqual([])
@@ -107,12 +114,12 @@ describe.skipIf(!svc)("rollback on real servers: a failure at any backend leaves
     expect(objects.filter(([k]) => k.includes(B.tag))).toEqual([])
     expect(objects.filter(([k]) => k.includes(`_${A.tag}/`))).toEqual(published.s3)
     expect(await grqDocs(fx.grqUrl, [...A.docIds, ...B.docIds])).toEqual(published.grq)
-    const stac = (await stacState(fx.svc.STAC_API_URL!, [A.collection]))[A.collection]!
+    const stac = (await registryState(fx, [A.collection]))[A.collection]!
     const before = published.stac[A.collection]!
     expect(stac.collection).toEqual(before.collection)
     expect(stac.items.map((i) => i.id)).not.toContain(B.items[0])
     expect(stac.items.filter((i) => A.items.includes(i.id))).toEqual(before.items)
-    for (const item of B.items) expect((await fetch(`${fx.svc.STAC_API_URL}/collections/${A.collection}/items/${item}`)).status).toBe(404)
+    for (const item of B.items) expect((await fetch(`${fx.stacUrl}/collections/${A.collection}/items/${item}`)).status).toBe(404)
   }
 
   /** The run failed with `code`, rolled back without a failed undo, and its transaction is recorded as aborted. */
@@ -206,7 +213,7 @@ describe.skipIf(!svc)("rollback on real servers: a failure at any backend leaves
     // Let the items through (bulk_items answers 200: they are stored), then die
     // on the search that checks they are visible (the next request): the run
     // fails, and its rollback cannot reach the STAC API to delete them.
-    const stac: FaultProxy.FaultProxy = proxy(svc!.STAC_API_URL!, [
+    const stac: FaultProxy.FaultProxy = proxy(fx.stacUrl, [
       {
         match: (r) => {
           if (r.method === "POST" && /\/collections\/[^/]+\/(bulk_)?items$/.test(pathOf(r))) itemsPosted = true
@@ -232,7 +239,7 @@ describe.skipIf(!svc)("rollback on real servers: a failure at any backend leaves
     const open = await journalList(state, env)
     expect(open.map((t) => [t.tx, t.state])).toEqual([[out.tx, "abort-incomplete"]])
     // B's items are still on the server (the undo could not reach it).
-    const stranded = (await stacItems(fx.svc.STAC_API_URL!, A.collection)).map((i) => i.id)
+    const stranded = (await stacItems(fx.stacUrl, A.collection)).map((i) => i.id)
     for (const item of B.items) expect(stranded).toContain(item)
 
     stac.revive()
@@ -261,10 +268,11 @@ describe.skipIf(!svc)("rollback on real servers: a failure at any backend leaves
         return { index, id, doc: rest }
       })
     )
-    const stac = (await stacState(fx.svc.STAC_API_URL!, [A.collection]))[A.collection]!
+    const stac = (await registryState(fx, [A.collection]))[A.collection]!
     expect(stac.items.filter((i) => A.items.includes(i.id))).toEqual(published.stac[A.collection]!.items)
     expect(sha256(fs.readFileSync(datasetsJson))).toBe(before)
     // The collection --force replaced is put back as the STAC API served it before.
     expect(stac.collection).toEqual(published.stac[A.collection]!.collection)
   }, TIMEOUT)
 })
+}
