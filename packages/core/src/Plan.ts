@@ -255,17 +255,31 @@ const nameProblems = (dir: string, files: ReadonlyArray<{ readonly relPath: stri
   return problems
 }
 
-/** Key length limits of the destination: an S3 key (with room for its `--force` backup). */
-const lengthProblems = (files: ReadonlyArray<PlannedFile>, sources: ReadonlyArray<string>): Array<Problem> => {
+/**
+ * Key length limits of the destination: an S3 key (with room for its `--force`
+ * backup). Each file is published at `location` + its relative path, so the key
+ * is the location's key and the path (Location.child encodes each name and
+ * parse decodes it back): each location is parsed once, not once per file.
+ */
+const lengthProblems = (files: ReadonlyArray<{ readonly location: string; readonly relPath: string; readonly source: string }>): Array<Problem> => {
   const problems: Array<Problem> = []
-  files.forEach((f, i) => {
-    const parsed = Location.parse(f.url)
-    if (Either.isLeft(parsed)) return void problems.push(problemAt(sources[i] ?? f.url, parsed.left))
-    const loc = parsed.right
-    if (loc.scheme === "s3" && SafeName.byteLength(loc.key) + SafeName.BACKUP_OVERHEAD_BYTES > SafeName.MAX_S3_KEY_BYTES) {
-      problems.push(problemAt(sources[i] ?? f.url, `its S3 key would be ${SafeName.byteLength(loc.key)} bytes; with its backup prefix that exceeds S3's ${SafeName.MAX_S3_KEY_BYTES}-byte limit: shorten the name or the location`))
+  const keyBytes = new Map<string, Either.Either<number | undefined, string>>()
+  for (const f of files) {
+    let base = keyBytes.get(f.location)
+    if (base === undefined) {
+      base = Either.map(Location.parse(f.location), (loc) => (loc.scheme === "s3" ? SafeName.byteLength(loc.key) : undefined))
+      keyBytes.set(f.location, base)
     }
-  })
+    if (Either.isLeft(base)) {
+      problems.push(problemAt(f.source, base.left))
+      continue
+    }
+    if (base.right === undefined) continue
+    const bytes = base.right + (base.right > 0 ? 1 : 0) + SafeName.byteLength(f.relPath)
+    if (bytes + SafeName.BACKUP_OVERHEAD_BYTES > SafeName.MAX_S3_KEY_BYTES) {
+      problems.push(problemAt(f.source, `its S3 key would be ${bytes} bytes; with its backup prefix that exceeds S3's ${SafeName.MAX_S3_KEY_BYTES}-byte limit: shorten the name or the location`))
+    }
+  }
   return problems
 }
 
@@ -433,11 +447,11 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
     // HySDS: image records (file names) and browse urls only when the entry has `browse`.
     const sortOrder = yield* browseSortOrder(entry, dir)
     const images = publish.browse ? GrqDocument.images(names, sortOrder) : []
-    const tooLong = lengthProblems(files, [
-      ...published.map((f) => f.absPath),
-      ...(contextFile !== undefined && location !== undefined ? [contextFile.realPath] : []),
-      ...(extracted !== undefined && location !== undefined ? [path.join(dir, `${id}.met.json`)] : []),
-      ...browseUploads.map((f) => f.absPath)
+    const tooLong = lengthProblems([
+      ...published.map((f) => ({ location: location!, relPath: f.relPath, source: f.absPath })),
+      ...(contextFile !== undefined && location !== undefined ? [{ location, relPath: contextName, source: contextFile.realPath }] : []),
+      ...(extracted !== undefined && location !== undefined ? [{ location, relPath: `${id}.met.json`, source: path.join(dir, `${id}.met.json`) }] : []),
+      ...(publish.browse ? browseUploads.map((f) => ({ location: publish.browse!.location, relPath: f.relPath, source: f.absPath })) : [])
     ])
     if (tooLong.length > 0) return yield* planProblems(tooLong)
     const document = GrqDocument.classic({
@@ -567,11 +581,7 @@ const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: str
       return yield* planProblems([problemAt(dir, `entry ${entry.name} has no publish: a STAC catalog needs publish.location (its hrefs are rewritten to the published URLs)`)])
     }
     const baseUrl = publish.urls[0] ?? location
-    const url = (relPath: string) => Location.child(location, relPath)
-    const problems: Array<Problem> = lengthProblems(
-      tree.files.map((f) => ({ url: url(f.relPath), size: f.size, source: { _tag: "File", path: f.realPath, identity: f.identity } })),
-      tree.files.map((f) => f.absPath)
-    )
+    const problems: Array<Problem> = lengthProblems(tree.files.map((f) => ({ location, relPath: f.relPath, source: f.absPath })))
 
     // The documents are kept as where they are and what planning saw of them
     // (StacSource); the files, as the store will read them; both compact (CatalogEntries).

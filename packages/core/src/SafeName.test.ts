@@ -26,3 +26,12 @@ describe("SafeName.problem", () => {
     ["", "empty"]
   ])("refuses %p", (name, why) => expect(SafeName.problem(name)).toContain(why))
 })
+
+describe("SafeName.byteLength", () => {
+  test("counts the bytes TextEncoder writes, surrogate pairs and lone surrogates included", () => {
+    const encoder = new TextEncoder()
+    for (const s of ["", "a.tif", "é", "€uro", "😀", "a😀b", "\ud800", "x\udc00y", "\ud83d", "日本語/ファイル.tif"]) {
+      expect(SafeName.byteLength(s)).toBe(encoder.encode(s).length)
+    }
+  })
+})

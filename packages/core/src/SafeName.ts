@@ -22,10 +22,20 @@
  *   1024 bytes per S3 key (the key of its `--force` backup included).
  */
 
-const encoder = new TextEncoder()
-
-/** UTF-8 byte length. */
-export const byteLength = (s: string): number => encoder.encode(s).length
+/** UTF-8 byte length, counted rather than encoded: it runs for every file of a catalog. */
+export const byteLength = (s: string): number => {
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4 // a surrogate pair: one code point beyond the BMP
+      i++
+    } else n += 3 // the rest of the BMP; a lone surrogate encodes as U+FFFD, 3 bytes, as TextEncoder does
+  }
+  return n
+}
 
 /** Longest name a filesystem holds (NAME_MAX). */
 export const MAX_SEGMENT_BYTES = 255

@@ -36,9 +36,10 @@ interface Dir {
 
 const UNREADABLE = "unreadable" as const
 
-/** Not answerable from the index: the file system must be asked. */
-const UNKNOWN = Symbol("unknown")
-type Local = Resolved | undefined | typeof UNKNOWN
+/** Not answerable from the index: the file system must be asked (`resolve` does). */
+export const Unknown: unique symbol = Symbol("TreeIndex.Unknown")
+export type Known = Resolved | undefined | typeof Unknown
+type Local = Known
 
 const join = (dir: string, name: string) => (dir === "/" ? `/${name}` : `${dir}/${name}`)
 
@@ -48,6 +49,12 @@ export interface TreeIndex {
   readonly port: JobTreeShape
   /** realpath of `abs` (absolute and normalized) and the stat of it; undefined when that would fail. */
   readonly resolve: (abs: string) => Effect.Effect<Resolved | undefined>
+  /**
+   * `resolve` answered from the index alone, without an Effect: `Unknown` when
+   * only the file system can answer. Why: the checks of a 100,000-item catalog
+   * ask this a million times, and an Effect per question was most of the plan.
+   */
+  readonly known: (abs: string) => Known
   /** Sorted entry names of a real directory, with the lstat of each; undefined when it cannot be read. */
   readonly list: (real: string) => Effect.Effect<{ readonly names: ReadonlyArray<string>; readonly entries: ReadonlyMap<string, EntryInfo> } | undefined>
   /** The lstat of `abs` itself (a symlink is `SymbolicLink`), when the index holds its directory. */
@@ -106,22 +113,22 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
 
     /** One step of realpath: `name` inside the resolved directory `parent`. */
     const step = (parent: Resolved, name: string): Local => {
-      if (name === "" || name === "." || name === "..") return UNKNOWN
+      if (name === "" || name === "." || name === "..") return Unknown
       if (parent.info.type !== "Directory") return undefined // ENOTDIR
       const dir = dirs.get(parent.real)
-      if (dir === undefined || dir === UNREADABLE) return UNKNOWN
+      if (dir === undefined || dir === UNREADABLE) return Unknown
       const entry = dir.entries.get(name)
       if (entry === undefined) return undefined // ENOENT
       const own = join(parent.real, name)
       if (entry.type !== "SymbolicLink") return { real: own, info: entry }
-      if (!links.has(own)) return UNKNOWN
+      if (!links.has(own)) return Unknown
       return links.get(own) // undefined: broken, or a loop
     }
     /** Directories as named, resolved once: every file of a directory shares the answer. */
     const parents = new Map<string, Local>()
-    /** Component by component, as realpath does; UNKNOWN where the index has no answer. */
+    /** Component by component, as realpath does; Unknown where the index has no answer. */
     const resolveLocal = (abs: string): Local => {
-      if (rootInfo === undefined || !Confine.isInside(root, abs)) return UNKNOWN
+      if (rootInfo === undefined || !Confine.isInside(root, abs)) return Unknown
       if (abs === root) return { real: root, info: rootInfo }
       const slash = abs.lastIndexOf("/")
       const parentPath = slash === 0 ? "/" : abs.slice(0, slash)
@@ -130,7 +137,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
         parent = resolveLocal(parentPath)
         parents.set(parentPath, parent)
       }
-      if (parent === UNKNOWN || parent === undefined) return parent
+      if (parent === Unknown || parent === undefined) return parent
       return step(parent, abs.slice(slash + 1))
     }
 
@@ -144,8 +151,9 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
       port,
       resolve: (abs) => {
         const local = resolveLocal(abs)
-        return local === UNKNOWN ? port.resolve(abs) : Effect.succeed(local)
+        return local === Unknown ? port.resolve(abs) : Effect.succeed(local)
       },
+      known: resolveLocal,
       list: (real) => {
         const dir = dirs.get(real)
         if (dir === UNREADABLE) return Effect.succeed(undefined)
@@ -159,7 +167,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
       own: (abs) => {
         const slash = abs.lastIndexOf("/")
         const parent = resolveLocal(slash === 0 ? "/" : abs.slice(0, slash))
-        if (parent === UNKNOWN || parent === undefined) return undefined
+        if (parent === Unknown || parent === undefined) return undefined
         const dir = dirs.get(parent.real)
         return dir === undefined || dir === UNREADABLE ? undefined : dir.entries.get(abs.slice(slash + 1))
       },
@@ -167,7 +175,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
         const reals: Array<string> = []
         for (const file of files) {
           const local = resolveLocal(file)
-          if (local !== UNKNOWN && local !== undefined && local.info.type === "File") reals.push(local.real)
+          if (local !== Unknown && local !== undefined && local.info.type === "File") reals.push(local.real)
         }
         upcoming = reals
         position = new Map(reals.map((r, i) => [r, i]))

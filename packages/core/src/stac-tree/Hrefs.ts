@@ -9,21 +9,12 @@
  * appears (a tree link cannot be remote, an asset may use a few schemes), so
  * the caller says, through `remoteOk`.
  */
-import type { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
+import type { Resolved } from "../JobTree.ts"
 import { isInside } from "../ProductFiles.ts"
 import * as Stac from "../Stac.ts"
+import * as TreeIndex from "../TreeIndex.ts"
 import type { Reading } from "./Reading.ts"
-
-type Inspected =
-  | { readonly _tag: "Missing" }
-  | { readonly _tag: "Found"; readonly type: FileSystem.File.Type; readonly real: string }
-
-/** stat + realpath from the planning walk's index, without ever opening the file (a fifo would block a read). */
-const inspect = (r: Reading, abs: string): Effect.Effect<Inspected> =>
-  Effect.map(r.tree.resolve(abs), (found): Inspected =>
-    found === undefined ? { _tag: "Missing" } : { _tag: "Found", type: found.info.type, real: found.real }
-  )
 
 /** A checked local target: its absolute path as named and its real path. */
 export interface Target {
@@ -45,29 +36,30 @@ export const check = (
   what: string,
   isAsset: boolean,
   remoteOk: (scheme: string) => string | undefined
-): Effect.Effect<Target | undefined> =>
-  Effect.gen(function* () {
-    const kind = Stac.classifyHref(href)
-    switch (kind._tag) {
-      case "FileUrl":
-        r.report(from, jsonPath, `${what} is a file: URL (${href}), which points at the local machine; use a path relative to the catalog`)
-        return undefined
-      case "AbsolutePath":
-        r.report(from, jsonPath, `${what} is an absolute local path (${href}); use a path relative to the catalog`)
-        return undefined
-      case "Url": {
-        const refusal = remoteOk(kind.scheme)
-        if (refusal !== undefined) r.report(from, jsonPath, refusal)
-        return undefined
+): Effect.Effect<Target | undefined> => {
+  const kind = Stac.classifyHref(href)
+  switch (kind._tag) {
+    case "FileUrl":
+      r.report(from, jsonPath, `${what} is a file: URL (${href}), which points at the local machine; use a path relative to the catalog`)
+      return NONE
+    case "AbsolutePath":
+      r.report(from, jsonPath, `${what} is an absolute local path (${href}); use a path relative to the catalog`)
+      return NONE
+    case "Url": {
+      const refusal = remoteOk(kind.scheme)
+      if (refusal !== undefined) r.report(from, jsonPath, refusal)
+      return NONE
+    }
+    case "Relative": {
+      const abs = r.path.resolve(r.path.dirname(from), kind.path)
+      if (!isInside(r.rootDir, abs)) {
+        r.report(from, jsonPath, `${what} ${JSON.stringify(href)} resolves outside the catalog directory ${r.rootDir} (to ${abs})`)
+        return NONE
       }
-      case "Relative": {
-        const abs = r.path.resolve(r.path.dirname(from), kind.path)
-        if (!isInside(r.rootDir, abs)) {
-          r.report(from, jsonPath, `${what} ${JSON.stringify(href)} resolves outside the catalog directory ${r.rootDir} (to ${abs})`)
-          return undefined
-        }
-        const found = yield* inspect(r, abs)
-        if (found._tag === "Missing") {
+      // stat + realpath from the planning walk's index, without ever opening the
+      // file (a fifo would block a read); the file system only when the index cannot say.
+      const conclude = (found: Resolved | undefined): Target | undefined => {
+        if (found === undefined) {
           r.report(
             from,
             jsonPath,
@@ -81,11 +73,16 @@ export const check = (
           r.report(from, jsonPath, `${what} ${JSON.stringify(href)} is a symlink leading outside the catalog directory (to ${found.real})`)
           return undefined
         }
-        if (found.type !== "File") {
-          r.report(from, jsonPath, `${what} ${JSON.stringify(href)} is not a regular file (${found.type})`)
+        if (found.info.type !== "File") {
+          r.report(from, jsonPath, `${what} ${JSON.stringify(href)} is not a regular file (${found.info.type})`)
           return undefined
         }
         return { abs, real: found.real }
       }
+      const known = r.tree.known(abs)
+      return known === TreeIndex.Unknown ? Effect.map(r.tree.resolve(abs), conclude) : Effect.succeed(conclude(known))
     }
-  })
+  }
+}
+
+const NONE: Effect.Effect<undefined> = Effect.succeed(undefined)
