@@ -137,8 +137,18 @@ describe("StacTree.readTree: valid catalogs", () => {
       "items/c/c.json",
       "items/c/data.tif"
     ])
-    // json is the document as read, extra fields included
-    expect(tree.items[0]!.json).toEqual(readJson(d, "items/a/a.json"))
+    // A collection keeps its document as read, extra fields included; an item only its outline.
+    expect(tree.collections[0]!.json).toEqual(readJson(d, "collection.json"))
+    const item = readJson(d, "items/a/a.json") as Record<string, any>
+    expect(tree.items[0]!.json).toEqual({
+      type: "Feature",
+      stac_version: item.stac_version,
+      id: "a",
+      collection: "coll",
+      bbox: item.bbox,
+      properties: { datetime: item.properties.datetime },
+      assets: Object.fromEntries(Object.entries(item.assets as Record<string, { href: string }>).map(([k, v]) => [k, { href: v.href }]))
+    })
   })
 
   test("reads a 1.0.0 catalog as 1.1.0, one warning per migrated document, the files untouched", async () => {

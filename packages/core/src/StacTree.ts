@@ -35,7 +35,11 @@ export interface StacNode {
   readonly relPath: string
   readonly type: Stac.StacType
   readonly id: string
-  /** The document as read, migrated to STAC 1.1.0 when it was older (StacMigrate); the file itself is never modified. */
+  /**
+   * The document as read, migrated to STAC 1.1.0 when it was older (StacMigrate);
+   * the file itself is never modified. For an item, only its outline
+   * (stac-tree/Outline.ts): a catalog may hold 100,000 of them.
+   */
   readonly json: Record<string, unknown>
   /** Absolute path of the document whose `child`/`item` link reached this one. */
   readonly parent?: string

@@ -13,7 +13,7 @@ import { Predicate } from "effect"
 import type { Graph, Reading, Visited } from "./Reading.ts"
 
 /** Checked while walking, when the item is first reached. */
-export const checkItem = (r: Reading, item: Visited, via: { readonly from: string } | undefined): void => {
+export const checkItem = (r: Reading, item: Pick<Visited, "file" | "json" | "owner">, via: { readonly from: string } | undefined): void => {
   const field = item.json["collection"]
   const links = Array.isArray(item.json["links"]) ? item.json["links"] : []
   const linkIndex = links.findIndex((l) => Predicate.isRecord(l) && l["rel"] === "collection")

@@ -67,6 +67,7 @@ export interface Visited {
   readonly file: string
   /** Its real path: two hrefs (or a symlink) naming the same document meet here. */
   readonly key: string
+  /** The document as read (migrated when older); for an item, its outline (Outline.ts). */
   readonly json: Record<string, unknown>
   readonly type: Stac.StacType | undefined
   readonly id: string | undefined

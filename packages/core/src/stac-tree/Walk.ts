@@ -23,6 +23,7 @@ import * as StacMigrate from "../StacMigrate.ts"
 import * as Assets from "./Assets.ts"
 import * as Hrefs from "./Hrefs.ts"
 import * as ItemCollection from "./ItemCollection.ts"
+import * as Outline from "./Outline.ts"
 import type { Graph, LateLink, Reading, Visited } from "./Reading.ts"
 
 /** Links whose targets are part of this tree and must therefore be local and readable. */
@@ -102,10 +103,11 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
           r.report(file, "$.type", "the root document must be a Catalog or Collection, not an Item")
         }
 
-        const self: Visited = { file, key, json, type, id, parent: via?.from, owner }
+        if (type === "Feature") ItemCollection.checkItem(r, { file, json, owner }, via)
+        // An item's whole document is checked here, with its links and assets below; the tree keeps its outline.
+        const self: Visited = { file, key, json: type === "Feature" ? Outline.item(json) : json, type, id, parent: via?.from, owner }
         visited.set(key, self)
         order.push(self)
-        if (type === "Feature") ItemCollection.checkItem(r, self, via)
 
         const childOwner = type === "Collection" && id !== undefined ? { id, file } : owner
         const here = [...stack, key]

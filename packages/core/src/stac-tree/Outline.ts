@@ -1,0 +1,38 @@
+/**
+ * What the tree keeps of an item once the walk has checked it: the members
+ * that the whole-tree checks (LateLinks, Ids, ItemCollection.collectionOf,
+ * extents) and the plan (asset paths) read after the walk, and nothing else.
+ *
+ * Why: a catalog may hold 100,000 items, and holding every parsed document
+ * until the walk ended made a plan's memory grow with the catalog (about 2 KiB
+ * per item before the garbage collector's own share). Everything else of an
+ * item is checked while its document is at hand, and the publish reads each
+ * document again, batch by batch (StacSource), so nothing needs the rest.
+ */
+import { Predicate } from "effect"
+
+/** The datetimes of `properties` (an item's time, for extent checks). */
+const TIMES = ["datetime", "start_datetime", "end_datetime"] as const
+
+export const item = (json: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = { type: json["type"], stac_version: json["stac_version"], id: json["id"] }
+  if ("collection" in json) out["collection"] = json["collection"]
+  // Only whether it is null matters afterwards (a registry refusing null geometry).
+  if (json["geometry"] === null) out["geometry"] = null
+  if ("bbox" in json) out["bbox"] = json["bbox"]
+  const properties = json["properties"]
+  if (Predicate.isRecord(properties)) {
+    const times: Record<string, unknown> = {}
+    for (const k of TIMES) if (k in properties) times[k] = properties[k]
+    out["properties"] = times
+  }
+  const assets = json["assets"]
+  if (Predicate.isRecord(assets)) {
+    const hrefs: Record<string, unknown> = {}
+    for (const [name, asset] of Object.entries(assets)) {
+      if (Predicate.isRecord(asset) && typeof asset["href"] === "string") hrefs[name] = { href: asset["href"] }
+    }
+    out["assets"] = hrefs
+  }
+  return out
+}
