@@ -1,7 +1,8 @@
 /**
  * What the tree keeps of an item once the walk has checked it: the members
  * that the whole-tree checks (LateLinks, Ids, ItemCollection.collectionOf,
- * extents) and the plan (asset paths) read after the walk, and nothing else.
+ * Extents) and the plan (asset paths, the GRQ index of each item) read after
+ * the walk, and nothing else.
  *
  * Why: a catalog may hold 100,000 items, and holding every parsed document
  * until the walk ended made a plan's memory grow with the catalog (about 2 KiB
@@ -11,8 +12,8 @@
  */
 import { Predicate } from "effect"
 
-/** The datetimes of `properties` (an item's time, for extent checks). */
-const TIMES = ["datetime", "start_datetime", "end_datetime"] as const
+/** Of `properties`: the item's time (extent checks) and its version (the GRQ index its document lands in). */
+const PROPERTIES = ["datetime", "start_datetime", "end_datetime", "version"] as const
 
 export const item = (json: Record<string, unknown>): Record<string, unknown> => {
   const out: Record<string, unknown> = { type: json["type"], stac_version: json["stac_version"], id: json["id"] }
@@ -22,9 +23,9 @@ export const item = (json: Record<string, unknown>): Record<string, unknown> => 
   if ("bbox" in json) out["bbox"] = json["bbox"]
   const properties = json["properties"]
   if (Predicate.isRecord(properties)) {
-    const times: Record<string, unknown> = {}
-    for (const k of TIMES) if (k in properties) times[k] = properties[k]
-    out["properties"] = times
+    const kept: Record<string, unknown> = {}
+    for (const k of PROPERTIES) if (k in properties) kept[k] = properties[k]
+    out["properties"] = kept
   }
   const assets = json["assets"]
   if (Predicate.isRecord(assets)) {
