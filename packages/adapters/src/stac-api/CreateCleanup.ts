@@ -45,9 +45,13 @@ export const undoCreate = (api: Api, collection: string, written: Written) =>
     }
     const created = [...new Set(written.created)]
     if (created.length === 0) return "; nothing was written"
-    // Awaited until search agrees, as every write is: on an eventually
-    // consistent server the caller's next read must not see them.
-    return yield* deleteEach(api, collection, created).pipe(
+    // Deleted only once search sees them: stac-fastapi-opensearch (no
+    // DATABASE_REFRESH) answers a delete of an item it wrote a moment ago but
+    // has not refreshed yet with 404 and deletes nothing, and the item shows
+    // up afterwards (seen: 64 of 249 left behind). Then awaited until search
+    // agrees, as every write is: the caller's next read must not see them.
+    return yield* awaitSearch(api, collection, created, "present").pipe(
+      Effect.zipRight(deleteEach(api, collection, created)),
       Effect.zipRight(awaitSearch(api, collection, created, "absent")),
       Effect.flatMap(({ pending }) =>
         pending.length === 0
