@@ -220,15 +220,23 @@ const itemBatches = (plan: Plan.Plan, size: number): Array<ItemBatch> => {
 const assetsOf = (b: ItemBatch): ReadonlyArray<Plan.PlannedFile> =>
   b.p.files.slice(b.from === 0 ? b.stac.headFiles : b.stac.assetsEnd[b.from - 1]!, b.stac.assetsEnd[b.to - 1]!)
 
+/**
+ * A batch's URLs, made again each time its record is needed. Made here, not in
+ * `storeBatch`: a closure made in a generator keeps the generator's whole
+ * frame alive (the batch's documents among it) for as long as it lives, and
+ * the record maker lives until the ingest ends.
+ */
+const batchUrls = (b: ItemBatch) => () => [
+  ...b.stac.items.slice(b.from, b.to).map((i) => Location.child(b.p.location!, i.relPath)),
+  ...assetsOf(b).map((f) => f.url)
+]
+
 /** Stage 1: a batch's items read again and put with their assets; what stages 2 and 3 need of them. */
 const storeBatch = (b: ItemBatch, concurrency: number) =>
   Effect.gen(function* () {
     const items = b.stac.items.slice(b.from, b.to)
     const loaded = yield* load(b.stac, items, concurrency)
-    yield* Steps.PutObjects.run(b.p.id, [...documentFiles(b.p, loaded), ...assetsOf(b)], concurrency, () => [
-      ...b.stac.items.slice(b.from, b.to).map((i) => Location.child(b.p.location!, i.relPath)),
-      ...assetsOf(b).map((f) => f.url)
-    ])
+    yield* Steps.PutObjects.run(b.p.id, [...documentFiles(b.p, loaded), ...assetsOf(b)], concurrency, batchUrls(b))
     const registered = loaded.map((l) => StacSource.registered(l.doc, l.published, b.stac.baseUrl))
     return {
       collection: items[0]!.collection,

@@ -26,6 +26,14 @@ const declared = Step.declare("PutObjects", {
 })
 
 /**
+ * The record, made anew when needed. Made outside `run` on purpose: a closure
+ * made inside it would keep the batch's files (and the bytes of its
+ * documents) alive until the ingest ends (see Step's `release`).
+ */
+const recordOf = (product: string, urls: ReadonlyArray<string> | (() => ReadonlyArray<string>)) =>
+  typeof urls === "function" ? () => declared.make({ product, urls: urls() }) : declared.make({ product, urls })
+
+/**
  * When one copy fails, the others already under way are let finish (no new one
  * starts) before the step fails: its undo must not run while a copy is still in
  * flight, or that copy would land after the undo removed its URL. Seen: relying
@@ -36,10 +44,15 @@ const run = (
   product: string,
   files: ReadonlyArray<Plan.PlannedFile>,
   concurrency: number,
-  /** The URLs again, for the undo: a batch's record is made anew rather than held (see Step.run). */
-  urls: () => ReadonlyArray<string> = () => files.map((f) => f.url)
+  /**
+   * The URLs for the record; as a function (made outside the caller's scope
+   * for the same reason as `recordOf`), a batch's record is made anew rather
+   * than held (see Step.run).
+   */
+  urls?: () => ReadonlyArray<string>
 ) =>
   Effect.gen(function* () {
+    const record = recordOf(product, urls ?? files.map((f) => f.url))
     const store = yield* ObjectStore
     const progress = yield* Progress
     let failed = false
@@ -53,7 +66,7 @@ const run = (
       )
     yield* Step.run(
       declared,
-      () => declared.make({ product, urls: urls() }),
+      record,
       Effect.forEach(files, (f) => Effect.either(Effect.suspend(() => (failed ? Effect.void : put(f)))), { concurrency, discard: false }).pipe(
         Effect.flatMap((outcomes) => {
           const first = outcomes.find(Either.isLeft)
