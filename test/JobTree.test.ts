@@ -65,8 +65,11 @@ describe("NodeJobTree (core's JobTree port over node:fs)", () => {
   test("reads regular files only: never through a symlink, never a fifo (it would block), never past the limit", async () => {
     const files = ["a/b/item.json", "a/inner-link", "pipe", "a/big.json", "missing.json"].map((p) => path.join(job, p))
     const read = await run(node.readTexts(files, 50))
+    const st = fs.statSync(files[0]!)
+    // With what was read: its descriptor's stat and the bytes, for a caller checking it is still the planned file.
+    const item = { type: "File", size: 10, dev: st.dev, ino: st.ino, mtimeMs: Math.trunc(st.mtimeMs) }
     expect(read).toEqual([
-      { _tag: "Text", text: '{"id":"x"}' },
+      { _tag: "Text", text: '{"id":"x"}', info: item, bytes: 10 },
       { _tag: "Failed", reason: "NotAFile" },
       { _tag: "Failed", reason: "NotAFile" },
       { _tag: "Failed", reason: "TooLarge", size: 100 },
@@ -86,6 +89,6 @@ describe("NodeJobTree (core's JobTree port over node:fs)", () => {
       expect({ p, r: await run(index.resolve(p)) }).toEqual({ p, r: await run(node.resolve(p)) })
     }
     index.expect([path.join(job, "a", "b", "item.json"), path.join(job, "a", "inner-link")])
-    expect(await run(index.readText(path.join(job, "a", "b", "item.json"), 1000))).toEqual({ _tag: "Text", text: '{"id":"x"}' })
+    expect(await run(index.readText(path.join(job, "a", "b", "item.json"), 1000))).toMatchObject({ _tag: "Text", text: '{"id":"x"}', bytes: 10 })
   })
 })

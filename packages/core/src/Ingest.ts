@@ -183,12 +183,10 @@ interface Loaded {
   readonly published: Record<string, unknown>
 }
 
-/** Reads documents again (checked against the plan) and publishes them, `concurrency` at a time. */
+/** Reads documents again (checked against the plan) and publishes them. */
 const load = <D extends StacSource.StacDocument>(stac: Plan.StacPlan, docs: ReadonlyArray<D>, concurrency: number) =>
-  Effect.forEach(
-    docs,
-    (doc) => Effect.map(StacSource.read(doc), (json) => ({ doc, published: StacSource.published(doc, json, stac.baseUrl) })),
-    { concurrency }
+  Effect.map(StacSource.readMany(docs, concurrency), (jsons) =>
+    jsons.map((json, i) => ({ doc: docs[i]!, published: StacSource.published(docs[i]!, json, stac.baseUrl) }))
   )
 
 /** Items of one product and one collection: the unit that flows through the pipeline. */

@@ -36,11 +36,18 @@ const products = (plan: Plan.Plan, path: Path.Path): ReadonlyArray<Plan.PlannedP
   return [...plan.products.filter((p) => p.kind === "stac"), ...classic.map((c) => c.p)]
 }
 
-/** An item's GRQ document and `_datasets.json` entry, from its file. */
-export const itemDocument = (stac: Plan.StacPlan, item: StacSource.PlannedItem) =>
-  Effect.map(StacSource.read(item), (json) =>
-    StacSource.document(item, StacSource.registered(item, StacSource.published(item, json, stac.baseUrl), stac.baseUrl), stac)
-  )
+/** An item's GRQ document and `_datasets.json` entry, from its file's JSON. */
+const itemDocument = (stac: Plan.StacPlan, item: StacSource.PlannedItem, json: Json) =>
+  StacSource.document(item, StacSource.registered(item, StacSource.published(item, json, stac.baseUrl), stac.baseUrl), stac)
+
+/** The entries of a batch: its items read again in one go (StacSource.readMany), the classic ones as planned. */
+const entries = (batch: ReadonlyArray<Ref>, concurrency: number) => {
+  const items = batch.flatMap((r) => ("item" in r ? [r.item] : []))
+  return Effect.map(StacSource.readMany(items, concurrency), (jsons) => {
+    let next = 0
+    return batch.map((r) => ("doc" in r ? r.doc : itemDocument(r.stac, r.item, jsons[next++]!).update))
+  })
+}
 
 /** The entries in HySDS's order, `batchSize` at a time. */
 export const ordered = (
@@ -57,13 +64,7 @@ export const ordered = (
   }
   return Stream.fromIterable({ [Symbol.iterator]: refs }).pipe(
     Stream.grouped(Math.max(1, batchSize)),
-    Stream.mapEffect((batch) =>
-      Effect.forEach(
-        Chunk.toReadonlyArray(batch),
-        (r) => ("doc" in r ? Effect.succeed(r.doc) : Effect.map(itemDocument(r.stac, r.item), (d) => d.update)),
-        { concurrency }
-      )
-    )
+    Stream.mapEffect((batch) => entries(Chunk.toReadonlyArray(batch), concurrency))
   )
 }
 

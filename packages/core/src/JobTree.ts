@@ -44,7 +44,14 @@ export interface Resolved {
 
 /** One small file's text, or why it was not read. */
 export type TextRead =
-  | { readonly _tag: "Text"; readonly text: string }
+  | {
+      readonly _tag: "Text"
+      readonly text: string
+      /** The stat of what was read (of the open descriptor, where the implementation has one). */
+      readonly info: EntryInfo
+      /** How many bytes were read: a file rewritten while it was read differs from `info.size`. */
+      readonly bytes: number
+    }
   | { readonly _tag: "Failed"; readonly reason: "Missing" | "NotAFile" | "TooLarge" | "Unreadable"; readonly size?: number }
 
 export interface JobTreeShape {
@@ -91,8 +98,8 @@ export const fromFileSystem = (fs: FileSystem.FileSystem): JobTreeShape => {
       if (own === undefined) return { _tag: "Failed", reason: "Missing" } as const
       if (own.type !== "File") return { _tag: "Failed", reason: "NotAFile" } as const
       if (own.size > maxBytes) return { _tag: "Failed", reason: "TooLarge", size: own.size } as const
-      return yield* fs.readFileString(file).pipe(
-        Effect.map((text): TextRead => ({ _tag: "Text", text })),
+      return yield* fs.readFile(file).pipe(
+        Effect.map((content): TextRead => ({ _tag: "Text", text: new TextDecoder().decode(content), info: own, bytes: content.length })),
         Effect.orElseSucceed((): TextRead => ({ _tag: "Failed", reason: "Unreadable" }))
       )
     })

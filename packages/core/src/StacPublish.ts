@@ -49,8 +49,16 @@ const absolutize = (baseUrl: string, node: StacNode, href: string): string => {
 }
 
 /** One document in published form; `node.json` is left untouched. */
-export const publishNode = (node: StacNode, baseUrl: string): Record<string, unknown> => {
-  const json = structuredClone(node.json)
+export const publishNode = (node: StacNode, baseUrl: string): Record<string, unknown> =>
+  publishInPlace({ ...node, json: structuredClone(node.json) }, baseUrl)
+
+/**
+ * As publishNode, turning `node.json` itself into the published form: for a
+ * document just read, which nothing else holds (the publish reads every item
+ * again; copying each was a cost of its own).
+ */
+export const publishInPlace = (node: StacNode, baseUrl: string): Record<string, unknown> => {
+  const json = node.json
   const selfHref = canonicalUrl(baseUrl, node.relPath)
 
   const links: Array<unknown> = []

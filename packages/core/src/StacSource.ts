@@ -19,6 +19,7 @@ import { Effect, Either, Option, Predicate } from "effect"
 import { StorageError } from "./Errors.ts"
 import * as GrqDocument from "./GrqDocument.ts"
 import { MAX_JSON_BYTES } from "./JsonFile.ts"
+import * as JobTree from "./JobTree.ts"
 import type { FileIdentity } from "./ObjectStore.ts"
 import type * as Stac from "./Stac.ts"
 import * as StacMigrate from "./StacMigrate.ts"
@@ -61,42 +62,84 @@ const changed = (doc: StacDocument, detail: string) =>
   })
 
 /** What differs from the plan; empty when it is the file planning read. */
-const differences = (info: FileSystem.File.Info, expected: FileIdentity): Array<string> => {
+const differences = (info: JobTree.EntryInfo, expected: FileIdentity): Array<string> => {
   if (info.type !== "File") return ["it is no longer a regular file"]
   const out: Array<string> = []
-  if (Number(info.size) !== expected.size) out.push(`size ${expected.size} → ${info.size} bytes`)
-  if (expected.ino !== undefined && Option.isSome(info.ino) && info.ino.value !== expected.ino) out.push("another inode")
+  if (info.size !== expected.size) out.push(`size ${expected.size} → ${info.size} bytes`)
+  if (expected.ino !== undefined && info.ino !== undefined && info.ino !== expected.ino) out.push("another inode")
   if (expected.dev !== undefined && info.dev !== expected.dev) out.push("another device")
-  if (expected.mtimeMs !== undefined && Option.isSome(info.mtime) && info.mtime.value.getTime() !== expected.mtimeMs) {
-    out.push(`modified at ${info.mtime.value.toISOString()}`)
+  if (expected.mtimeMs !== undefined && info.mtimeMs !== undefined && info.mtimeMs !== expected.mtimeMs) {
+    out.push(`modified at ${new Date(info.mtimeMs).toISOString()}`)
   }
   return out
 }
 
-/** The document as it is on disk, if it is still the file planning read. */
+/** The document from the text read of its file (`info`: that file's stat), if it is still the one planning read. */
+const fromText = (doc: StacDocument, info: JobTree.EntryInfo, text: string, bytes: number): Either.Either<Json, StorageError> => {
+  const diff = differences(info, doc.identity)
+  if (diff.length > 0) return Either.left(changed(doc, diff.join(", ")))
+  if (bytes !== doc.identity.size) return Either.left(changed(doc, `${bytes} bytes read, ${doc.identity.size} planned`))
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return Either.left(changed(doc, "it is no longer valid JSON"))
+  }
+  // Migrated again as planning did (StacMigrate): a 0.9 catalog has no `type` until then.
+  const migrated = Predicate.isRecord(parsed) ? StacMigrate.migrate(parsed) : undefined
+  if (migrated !== undefined && Either.isLeft(migrated)) return Either.left(changed(doc, migrated.left.message))
+  const json = migrated === undefined ? parsed : migrated.right.json
+  if (!Predicate.isRecord(json) || json.id !== doc.id || json.type !== doc.type) return Either.left(changed(doc, "its id or type is not the one planned"))
+  return Either.right(json)
+}
+
+/** The document as it is on disk, if it is still the file planning read: its descriptor is checked, then read. */
 export const read = (doc: StacDocument): Effect.Effect<Json, StorageError, FileSystem.FileSystem> =>
   Effect.scoped(
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
       const file = yield* fs.open(doc.path, { flag: "r" }).pipe(Effect.mapError(() => changed(doc, "it is gone or unreadable")))
-      const info = yield* file.stat.pipe(Effect.mapError(() => changed(doc, "it cannot be stat'ed")))
+      const info = JobTree.infoOf(yield* file.stat.pipe(Effect.mapError(() => changed(doc, "it cannot be stat'ed"))))
       const diff = differences(info, doc.identity)
       if (diff.length > 0) return yield* Effect.fail(changed(doc, diff.join(", ")))
       if (doc.identity.size > MAX_JSON_BYTES) return yield* Effect.fail(changed(doc, "over the metadata size limit"))
       const bytes = yield* file.readAlloc(FileSystem.Size(doc.identity.size)).pipe(Effect.mapError(() => changed(doc, "it cannot be read")))
       const content = Option.getOrElse(bytes, () => new Uint8Array())
-      if (content.length !== doc.identity.size) return yield* Effect.fail(changed(doc, `${content.length} bytes read, ${doc.identity.size} planned`))
-      const text = new TextDecoder().decode(content)
-      const parsed = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => changed(doc, "it is no longer valid JSON") })
-      // Migrated again as planning did (StacMigrate): a 0.9 catalog has no `type` until then.
-      const migrated = Predicate.isRecord(parsed) ? StacMigrate.migrate(parsed) : undefined
-      if (migrated !== undefined && Either.isLeft(migrated)) return yield* Effect.fail(changed(doc, migrated.left.message))
-      const json = migrated === undefined ? parsed : migrated.right.json
-      if (!Predicate.isRecord(json) || json.id !== doc.id || json.type !== doc.type) {
-        return yield* Effect.fail(changed(doc, "its id or type is not the one planned"))
-      }
-      return json
+      return yield* fromText(doc, info, new TextDecoder().decode(content), content.length)
     })
+  )
+
+const unread = {
+  Missing: "it is gone or unreadable",
+  NotAFile: "it is no longer a regular file",
+  TooLarge: "over the metadata size limit",
+  Unreadable: "it cannot be read"
+} as const
+
+/**
+ * Many documents, read as `read` reads one. Through the JobTree port when one
+ * is provided: one call for the whole batch (each file opened no-follow, its
+ * descriptor stat'ed, then read), rather than four trips through the thread
+ * pool per document; a large ingest reads every item twice (publish, job file).
+ */
+export const readMany = (
+  docs: ReadonlyArray<StacDocument>,
+  concurrency: number
+): Effect.Effect<Array<Json>, StorageError, FileSystem.FileSystem> =>
+  Effect.flatMap(Effect.serviceOption(JobTree.JobTree), (tree) =>
+    Option.isNone(tree)
+      ? Effect.forEach(docs, read, { concurrency })
+      : Effect.flatMap(
+          tree.value.readTexts(
+            docs.map((d) => d.path),
+            MAX_JSON_BYTES
+          ),
+          (texts) =>
+            Effect.forEach(docs, (doc, i) => {
+              const t = texts[i]!
+              return t._tag === "Text" ? fromText(doc, t.info, t.text, t.bytes) : Effect.fail(changed(doc, unread[t.reason]))
+            })
+        )
   )
 
 /** The published JSON plus a `canonical` link to it: STAC APIs regenerate structural links. */
@@ -108,9 +151,9 @@ export const withCanonical = (json: Json, url: string): Json => ({
   ]
 })
 
-/** The document as published to the object store (every href absolute, `self` on it). */
+/** The document as published to the object store (every href absolute, `self` on it), made of `json`, just read. */
 export const published = (doc: StacDocument, json: Json, baseUrl: string): Json =>
-  StacPublish.publishNode({ file: doc.path, relPath: doc.relPath, type: doc.type, id: doc.id, json }, baseUrl)
+  StacPublish.publishInPlace({ file: doc.path, relPath: doc.relPath, type: doc.type, id: doc.id, json }, baseUrl)
 
 /** What the STAC API gets: the published document with its canonical link. */
 export const registered = (doc: StacDocument, publishedJson: Json, baseUrl: string): Json =>

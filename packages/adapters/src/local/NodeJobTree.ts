@@ -90,7 +90,8 @@ const readOne = (file: string, maxBytes: number): JobTree.TextRead => {
     const st = fs.fstatSync(fd)
     if (!st.isFile()) return { _tag: "Failed", reason: "NotAFile" }
     if (st.size > maxBytes) return { _tag: "Failed", reason: "TooLarge", size: st.size }
-    return { _tag: "Text", text: fs.readFileSync(fd, "utf8") }
+    const content = fs.readFileSync(fd)
+    return { _tag: "Text", text: content.toString("utf8"), info: infoOf(st), bytes: content.length }
   } catch {
     return { _tag: "Failed", reason: "Unreadable" }
   } finally {
