@@ -68,3 +68,18 @@ py_install() {
   py_resolve
   venv_build "$VENV_DIR" pip.log "$PY_CONSTRAINTS" "${PY_REQUIREMENTS[@]}"
 }
+
+# Starts a stac-fastapi app under uvicorn as service NAME: `launch_uvicorn NAME
+# VENV APP PORT [VAR=value ...]`. In a clean environment (only PATH, HOME, LANG
+# and the given variables) and an empty working directory of its own, so
+# stray variables or a .env file (pydantic-settings reads both) cannot change
+# its settings; uvicorn directly, because `python -m stac_fastapi.pgstac.app`
+# (7.2.0) ignores APP_HOST/APP_PORT and binds 0.0.0.0:8000.
+launch_uvicorn() {
+  local name=$1 venv=$2 app=$3 port=$4
+  shift 4
+  mkdir -p "$RUN_DIR/$name"
+  (cd "$RUN_DIR/$name" && launch "$name" env -i \
+    PATH="$venv/bin:/usr/bin:/bin" HOME="$HOME" LANG=C.UTF-8 "$@" \
+    "$venv/bin/uvicorn" "$app" --factory --host "$BIND_HOST" --port "$port" --log-level info)
+}

@@ -41,18 +41,13 @@ sfeos_start() {
   os_port="$(read_port opensearch)" || { log "sfeos: opensearch has no port"; return 1; }
   port="$(choose_port sfeos "$SFEOS_DEFAULT_PORT")"
   echo "$port" >"$(port_file sfeos)"
-  mkdir -p "$RUN_DIR/sfeos"
-  # Clean environment, empty working directory (pydantic-settings reads a
-  # .env there), as for the pgstac API. Transactions and bulk transactions are
-  # on by default in 8.0.0; said explicitly so a changed default is noticed.
-  (cd "$RUN_DIR/sfeos" && launch sfeos env -i \
-    PATH="$SFEOS_VENV_DIR/bin:/usr/bin:/bin" HOME="$HOME" LANG=C.UTF-8 \
+  # Transactions and bulk transactions are on by default in 8.0.0; said
+  # explicitly so a changed default is noticed.
+  launch_uvicorn sfeos "$SFEOS_VENV_DIR" stac_fastapi.opensearch.app:create_app "$port" \
     ES_HOST="$BIND_HOST" ES_PORT="$os_port" ES_USE_SSL=false ES_VERIFY_CERTS=false \
     STAC_COLLECTIONS_INDEX="$SFEOS_COLLECTIONS_INDEX" \
     STAC_ITEMS_INDEX_PREFIX="$SFEOS_ITEMS_INDEX_PREFIX" \
-    ENABLE_TRANSACTIONS_EXTENSIONS=true \
-    "$SFEOS_VENV_DIR/bin/uvicorn" stac_fastapi.opensearch.app:create_app --factory \
-    --host "$BIND_HOST" --port "$port" --log-level info)
+    ENABLE_TRANSACTIONS_EXTENSIONS=true
 }
 
 sfeos_wait() { wait_ready sfeos 90 sfeos_ready "$(log_file sfeos)"; }

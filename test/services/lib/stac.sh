@@ -20,19 +20,10 @@ stac_start() {
   local port
   port="$(choose_port stac "$STAC_DEFAULT_PORT")"
   echo "$port" >"$(port_file stac)"
-  mkdir -p "$RUN_DIR/stac"
   local -a env_vars
   mapfile -t env_vars < <(pg_env)
-  # uvicorn directly: `python -m stac_fastapi.pgstac.app` (7.2.0) ignores
-  # APP_HOST/APP_PORT and binds 0.0.0.0:8000. A clean environment and an empty
-  # working directory keep stray variables or a .env file from changing
-  # settings (pydantic-settings reads both).
-  (cd "$RUN_DIR/stac" && launch stac env -i \
-    PATH="$VENV_DIR/bin:/usr/bin:/bin" HOME="$HOME" LANG=C.UTF-8 \
-    "${env_vars[@]}" \
-    ENABLE_TRANSACTIONS_EXTENSIONS=true \
-    "$VENV_DIR/bin/uvicorn" stac_fastapi.pgstac.app:create_app --factory \
-    --host "$BIND_HOST" --port "$port" --log-level info)
+  launch_uvicorn stac "$VENV_DIR" stac_fastapi.pgstac.app:create_app "$port" \
+    "${env_vars[@]}" ENABLE_TRANSACTIONS_EXTENSIONS=true
 }
 
 stac_wait() { wait_ready stac 60 stac_ready "$(log_file stac)"; }
