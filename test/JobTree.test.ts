@@ -67,7 +67,7 @@ describe("NodeJobTree (core's JobTree port over node:fs)", () => {
     const read = await run(node.readTexts(files, 50))
     const st = fs.statSync(files[0]!)
     // With what was read: its descriptor's stat and the bytes, for a caller checking it is still the planned file.
-    const item = { type: "File", size: 10, dev: st.dev, ino: st.ino, mtimeMs: Math.trunc(st.mtimeMs) }
+    const item = { type: "File" as const, size: 10, dev: st.dev, ino: st.ino, mtimeMs: Math.trunc(st.mtimeMs) }
     expect(read).toEqual([
       { _tag: "Text", text: '{"id":"x"}', info: item, bytes: 10 },
       { _tag: "Failed", reason: "NotAFile" },
