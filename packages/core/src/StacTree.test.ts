@@ -396,6 +396,22 @@ describe("StacTree.readTree: invalid catalogs", () => {
     expect(ps[3]!.message).toContain("not at the root document catalog.json")
   })
 
+  test("root, parent and collection links are judged against the whole tree, and reported after the walk's own problems", async () => {
+    const d = validCatalog()
+    write(d, "stray/s.json", { ...itemDoc("s", "1.1.0", null), links: [], assets: {} })
+    // A parent link to a document the walk reaches only later (item c comes after the collection): fine.
+    edit(d, "collection.json", (c) => (c.links.find((l: any) => l.rel === "parent").href = "./items/c/c.json"))
+    // Met on item a, before item c's own problem; reported after it, with the whole tree known.
+    edit(d, "items/a/a.json", (i) => (i.links.find((l: any) => l.rel === "parent").href = "../../stray/s.json"))
+    edit(d, "items/c/c.json", (i) => (i.assets.ftp = { href: "ftp://host/x.tif" }))
+    const ps = await problemsOf(path.join(d, "catalog.json"))
+    expect(ps.map((p) => [p.file, p.path])).toEqual([
+      [path.join(d, "items/c/c.json"), "$.assets.ftp.href"],
+      [path.join(d, "items/a/a.json"), "$.links[1].href"]
+    ])
+    expect(ps[1]!.message).toContain("parent link points at stray/s.json, which is not a document of this catalog tree")
+  })
+
   test("reports every problem of a tree at once", async () => {
     const d = validCatalog()
     edit(d, "items/a/a.json", (i) => {

@@ -95,6 +95,7 @@ export interface Graph {
   readonly visited: ReadonlyMap<string, Visited>
   /** Discovery order (depth-first, in link order), root first. */
   readonly order: ReadonlyArray<Visited>
+  /** The late links that did not pass when the walk met them (LateLinks.ts). */
   readonly late: ReadonlyArray<LateLink>
   /** Document key → key of the target of its first `rel=collection` link. */
   readonly collectionLinks: ReadonlyMap<string, string>

@@ -9,10 +9,11 @@
  * place in the tree decides where it is published and which collection its
  * items belong to; a cycle would never end.
  *
- * `root`, `parent` and `collection` links are only checked to stay inside the
- * catalog here; whether their target is a document of the tree needs the whole
- * tree, so they are kept as late links (LateLinks.ts). Items are leaves: a
- * `child`/`item` link on one is not part of the tree.
+ * `root`, `parent` and `collection` links are checked to stay inside the
+ * catalog here; whether their target is a document of the tree may need the
+ * whole tree, so those that do not pass yet are kept as late links
+ * (LateLinks.ts). Items are leaves: a `child`/`item` link on one is not part
+ * of the tree.
  */
 import type { FileSystem } from "@effect/platform"
 import { Effect, Predicate } from "effect"
@@ -23,6 +24,7 @@ import * as StacMigrate from "../StacMigrate.ts"
 import * as Assets from "./Assets.ts"
 import * as Hrefs from "./Hrefs.ts"
 import * as ItemCollection from "./ItemCollection.ts"
+import * as LateLinks from "./LateLinks.ts"
 import * as Outline from "./Outline.ts"
 import type { Graph, LateLink, Reading, Visited } from "./Reading.ts"
 
@@ -49,10 +51,12 @@ const followedTargets = (r: Reading, file: string, links: ReadonlyArray<unknown>
 
 export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSystem> =>
   Effect.gen(function* () {
+    const rootKey = (yield* r.tree.resolve(r.rootAbs))?.real ?? r.rootAbs
     const visited = new Map<string, Visited>()
     const order: Array<Visited> = []
     const late: Array<LateLink> = []
     const collectionLinks = new Map<string, string>()
+    const known = { rootKey, visited }
 
     const visit = (
       file: string,
@@ -147,17 +151,19 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
               )
               continue
             }
-            yield* visit(target.abs, target.real, { from: file, index, rel: relName }, childOwner, here)
+            // One string for both when no symlink is on the way: the tree keeps them for every item.
+            yield* visit(target.abs, target.real === target.abs ? target.abs : target.real, { from: file, index, rel: relName }, childOwner, here)
           } else if (TREE_RELS.has(relName)) {
-            late.push({ from: file, fromKey: key, fromType: type, index, rel: relName, target: target.abs, targetKey: target.real })
-            if (relName === "collection" && !collectionLinks.has(key)) collectionLinks.set(key, target.real)
+            const link: LateLink = { from: file, fromKey: key, fromType: type, index, rel: relName, target: target.abs, targetKey: target.real }
+            if (!LateLinks.passes(r, known, link)) late.push(link)
+            // The target's key as the tree already holds it, when it does: one string for all its items.
+            if (relName === "collection" && !collectionLinks.has(key)) collectionLinks.set(key, visited.get(target.real)?.key ?? target.real)
           }
         }
 
         yield* Assets.check(r, file, json)
       })
 
-    const rootKey = (yield* r.tree.resolve(r.rootAbs))?.real ?? r.rootAbs
     yield* visit(r.rootAbs, rootKey, undefined, undefined, [])
     return { rootKey, visited, order, late, collectionLinks }
   })
