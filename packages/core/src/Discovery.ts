@@ -76,9 +76,10 @@ export const discover = (
         if (listed === undefined) problems.push({ file: dir, path: "", message: "cannot read directory" })
         const sorted = listed?.names ?? []
         dirs.push({ dir, names: sorted })
-        for (const name of sorted) {
+        for (let i = 0; i < sorted.length; i++) {
+          const name = sorted[i]!
           const child = path.join(dir, name)
-          const entry = listed!.entries.get(name)!
+          const entry = listed!.infos[i]!
           if (entry.type === "Directory") {
             yield* walk(child, path.join(real, name))
             continue

@@ -28,13 +28,45 @@ import type { DirEntry, EntryInfo, JobTreeShape, Resolved, TextRead } from "./Jo
 /** Files read per call to the port when a caller says which it will read next. */
 export const READ_BATCH = 256
 
-interface Dir {
-  /** Sorted, as every walk of planning visits them. */
+/** Resolved directories kept for the next questions (see `parents` in `scan`). */
+const PARENTS_CACHED = 4096
+
+/**
+ * A directory's entries: names sorted (as every walk of planning visits them)
+ * and the lstat of each at the same position. Two arrays rather than a Map per
+ * directory: a catalog may put each of 100,000 items in a directory of its own,
+ * and a Map costs several times the entries it holds of a small one.
+ */
+export interface Listing {
   readonly names: ReadonlyArray<string>
-  readonly entries: ReadonlyMap<string, EntryInfo>
+  readonly infos: ReadonlyArray<EntryInfo>
 }
 
+/** The lstat of `name` in a listing, by binary search over its sorted names. */
+export const entryOf = (dir: Listing, name: string): EntryInfo | undefined => {
+  let lo = 0
+  let hi = dir.names.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    const at = dir.names[mid]!
+    if (at === name) return dir.infos[mid]
+    if (at < name) lo = mid + 1
+    else hi = mid - 1
+  }
+  return undefined
+}
+
+/** Sorted by name with the `<` of strings (UTF-16 code units), as Array.prototype.sort does by default. */
+const listingOf = (listed: ReadonlyArray<DirEntry>): Listing => {
+  const sorted = [...listed].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  return { names: sorted.map((e) => e.name), infos: sorted.map((e) => e.info) }
+}
+
+type Dir = Listing
+
 const UNREADABLE = "unreadable" as const
+/** Queued for listing during the scan; no directory is left so once it ends. */
+const PENDING = "pending" as const
 
 /** Not answerable from the index: the file system must be asked (`resolve` does). */
 export const Unknown: unique symbol = Symbol("TreeIndex.Unknown")
@@ -56,7 +88,7 @@ export interface TreeIndex {
    */
   readonly known: (abs: string) => Known
   /** Sorted entry names of a real directory, with the lstat of each; undefined when it cannot be read. */
-  readonly list: (real: string) => Effect.Effect<{ readonly names: ReadonlyArray<string>; readonly entries: ReadonlyMap<string, EntryInfo> } | undefined>
+  readonly list: (real: string) => Effect.Effect<Listing | undefined>
   /** The lstat of `abs` itself (a symlink is `SymbolicLink`), when the index holds its directory. */
   readonly own: (abs: string) => EntryInfo | undefined
   /**
@@ -76,17 +108,16 @@ export interface TreeIndex {
  */
 export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex> =>
   Effect.gen(function* () {
-    const dirs = new Map<string, Dir | typeof UNREADABLE>()
+    const dirs = new Map<string, Dir | typeof UNREADABLE | typeof PENDING>()
     /** Symlinks by their own path (real directory + name): where each leads; undefined when broken. */
     const links = new Map<string, Resolved | undefined>()
     const rootResolved = yield* port.resolve(root)
     const rootInfo = rootResolved?.info
 
-    const queued = new Set<string>()
     const pending: Array<string> = []
     const enqueue = (real: string) => {
-      if (queued.has(real)) return
-      queued.add(real)
+      if (dirs.has(real)) return
+      dirs.set(real, PENDING)
       pending.push(real)
     }
     if (rootInfo?.type === "Directory") enqueue(root)
@@ -97,9 +128,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
         dirs.set(dir, UNREADABLE)
         continue
       }
-      const entries = new Map<string, EntryInfo>()
-      for (const e of listed) entries.set(e.name, e.info)
-      dirs.set(dir, { names: [...entries.keys()].sort(), entries })
+      dirs.set(dir, listingOf(listed))
       for (const e of listed) {
         const own = join(dir, e.name)
         if (e.info.type === "Directory") enqueue(own)
@@ -116,15 +145,19 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
       if (name === "" || name === "." || name === "..") return Unknown
       if (parent.info.type !== "Directory") return undefined // ENOTDIR
       const dir = dirs.get(parent.real)
-      if (dir === undefined || dir === UNREADABLE) return Unknown
-      const entry = dir.entries.get(name)
+      if (dir === undefined || dir === UNREADABLE || dir === PENDING) return Unknown
+      const entry = entryOf(dir, name)
       if (entry === undefined) return undefined // ENOENT
       const own = join(parent.real, name)
       if (entry.type !== "SymbolicLink") return { real: own, info: entry }
       if (!links.has(own)) return Unknown
       return links.get(own) // undefined: broken, or a loop
     }
-    /** Directories as named, resolved once: every file of a directory shares the answer. */
+    /**
+     * Directories as named, resolved once: every file of a directory shares the
+     * answer. Bounded: the walks ask about one directory's files together, and a
+     * cache of every directory of a 100,000-item catalog would be held to the end.
+     */
     const parents = new Map<string, Local>()
     /** Component by component, as realpath does; Unknown where the index has no answer. */
     const resolveLocal = (abs: string): Local => {
@@ -135,6 +168,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
       let parent = parents.get(parentPath)
       if (parent === undefined && !parents.has(parentPath)) {
         parent = resolveLocal(parentPath)
+        if (parents.size >= PARENTS_CACHED) parents.clear()
         parents.set(parentPath, parent)
       }
       if (parent === Unknown || parent === undefined) return parent
@@ -157,19 +191,15 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
       list: (real) => {
         const dir = dirs.get(real)
         if (dir === UNREADABLE) return Effect.succeed(undefined)
-        if (dir !== undefined) return Effect.succeed(dir)
-        return Effect.map(port.list(real), (listed) => {
-          if (listed === undefined) return undefined
-          const entries = new Map<string, EntryInfo>(listed.map((e: DirEntry) => [e.name, e.info]))
-          return { names: [...entries.keys()].sort(), entries }
-        })
+        if (dir !== undefined && dir !== PENDING) return Effect.succeed(dir)
+        return Effect.map(port.list(real), (listed) => (listed === undefined ? undefined : listingOf(listed)))
       },
       own: (abs) => {
         const slash = abs.lastIndexOf("/")
         const parent = resolveLocal(slash === 0 ? "/" : abs.slice(0, slash))
         if (parent === Unknown || parent === undefined) return undefined
         const dir = dirs.get(parent.real)
-        return dir === undefined || dir === UNREADABLE ? undefined : dir.entries.get(abs.slice(slash + 1))
+        return dir === undefined || dir === UNREADABLE || dir === PENDING ? undefined : entryOf(dir, abs.slice(slash + 1))
       },
       expect: (files) => {
         const reals: Array<string> = []
