@@ -97,7 +97,8 @@ export const list = (
         }
       } else if (info.type === "File") {
         const identity = Confine.identityOfEntry(info)
-        files.push({ relPath: rel, absPath: abs, realPath: real, size: identity.size, identity })
+        // One string when both name the same path (no symlink on the way): a catalog has hundreds of thousands.
+        files.push({ relPath: rel, absPath: abs, realPath: real === abs ? abs : real, size: identity.size, identity })
       } else {
         problems.push({ file: abs, path: "", message: `not a regular file (${info.type})` })
       }
