@@ -11,7 +11,8 @@
  */
 import { constants, promises as fs } from "node:fs"
 import type { FileHandle } from "node:fs/promises"
-import { Errors, type ObjectStore } from "@hysds-stac/core"
+import { Confine, Errors, type ObjectStore } from "@hysds-stac/core"
+import * as NodeJobTree from "./local/NodeJobTree.ts"
 
 const errno = (e: unknown): string | undefined => {
   const code = (e as { readonly code?: unknown } | null)?.code
@@ -30,22 +31,6 @@ const changed = (file: string, url: string, detail: string, cause?: unknown) =>
 export const identityOf = async (file: string): Promise<ObjectStore.FileIdentity> => {
   const st = await fs.stat(file)
   return { size: st.size, ino: Number(st.ino), dev: Number(st.dev), mtimeMs: Math.trunc(st.mtimeMs) }
-}
-
-/** What differs between the descriptor's stat and the plan; empty when it is the same file. */
-const differences = (
-  st: Awaited<ReturnType<FileHandle["stat"]>>,
-  expected: ObjectStore.FileIdentity
-): Array<string> => {
-  if (!st.isFile()) return ["it is no longer a regular file"]
-  const out: Array<string> = []
-  if (Number(st.size) !== expected.size) out.push(`size ${expected.size} → ${st.size} bytes`)
-  if (expected.ino !== undefined && Number(st.ino) !== expected.ino) out.push(`inode ${expected.ino} → ${st.ino}`)
-  if (expected.dev !== undefined && Number(st.dev) !== expected.dev) out.push(`device ${expected.dev} → ${st.dev}`)
-  if (expected.mtimeMs !== undefined && Math.trunc(Number(st.mtimeMs)) !== expected.mtimeMs) {
-    out.push(`modified at ${new Date(Number(st.mtimeMs)).toISOString()}, planned at ${new Date(expected.mtimeMs).toISOString()}`)
-  }
-  return out
 }
 
 /**
@@ -69,7 +54,7 @@ export const openChecked = async (file: string, url: string, expected: ObjectSto
     })
   }
   try {
-    const diff = differences(await handle.stat(), expected)
+    const diff = Confine.changesSince(NodeJobTree.infoOf(await handle.stat()), expected)
     if (diff.length > 0) throw changed(file, url, diff.join(", "))
     return handle
   } catch (e) {

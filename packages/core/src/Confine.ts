@@ -102,6 +102,24 @@ export const identityOfEntry = (info: EntryInfo): FileIdentity => {
 }
 
 /**
+ * What differs between a file's stat now (`info`, of the descriptor about to be
+ * read) and the identity planning recorded; empty when it is the same file.
+ * Every reader of a planned file (the stores copying it, the publish reading a
+ * STAC document again) refuses it with these words.
+ */
+export const changesSince = (info: EntryInfo, planned: FileIdentity): Array<string> => {
+  if (info.type !== "File") return ["it is no longer a regular file"]
+  const out: Array<string> = []
+  if (info.size !== planned.size) out.push(`size ${planned.size} → ${info.size} bytes`)
+  if (planned.ino !== undefined && info.ino !== undefined && info.ino !== planned.ino) out.push(`inode ${planned.ino} → ${info.ino}`)
+  if (planned.dev !== undefined && info.dev !== planned.dev) out.push(`device ${planned.dev} → ${info.dev}`)
+  if (planned.mtimeMs !== undefined && info.mtimeMs !== undefined && info.mtimeMs !== planned.mtimeMs) {
+    out.push(`modified at ${new Date(info.mtimeMs).toISOString()}, planned at ${new Date(planned.mtimeMs).toISOString()}`)
+  }
+  return out
+}
+
+/**
  * `resolveInside`, answered by the planning walk's index (TreeIndex.known or
  * TreeIndex.resolve): the same realpath, stat of the real path and check, the
  * same Problems. Plain, not an Effect: it runs once per file of the job.

@@ -16,6 +16,7 @@
  */
 import { FileSystem } from "@effect/platform"
 import { Effect, Either, Option, Predicate } from "effect"
+import * as Confine from "./Confine.ts"
 import { StorageError } from "./Errors.ts"
 import * as GrqDocument from "./GrqDocument.ts"
 import { MAX_JSON_BYTES } from "./JsonFile.ts"
@@ -61,22 +62,9 @@ const changed = (doc: StacDocument, detail: string) =>
     hint: "something changed the job dir while it was being ingested; ingest again once the job's outputs are final"
   })
 
-/** What differs from the plan; empty when it is the file planning read. */
-const differences = (info: JobTree.EntryInfo, expected: FileIdentity): Array<string> => {
-  if (info.type !== "File") return ["it is no longer a regular file"]
-  const out: Array<string> = []
-  if (info.size !== expected.size) out.push(`size ${expected.size} → ${info.size} bytes`)
-  if (expected.ino !== undefined && info.ino !== undefined && info.ino !== expected.ino) out.push("another inode")
-  if (expected.dev !== undefined && info.dev !== expected.dev) out.push("another device")
-  if (expected.mtimeMs !== undefined && info.mtimeMs !== undefined && info.mtimeMs !== expected.mtimeMs) {
-    out.push(`modified at ${new Date(info.mtimeMs).toISOString()}`)
-  }
-  return out
-}
-
 /** The document from the text read of its file (`info`: that file's stat), if it is still the one planning read. */
 const fromText = (doc: StacDocument, info: JobTree.EntryInfo, text: string, bytes: number): Either.Either<Json, StorageError> => {
-  const diff = differences(info, doc.identity)
+  const diff = Confine.changesSince(info, doc.identity)
   if (diff.length > 0) return Either.left(changed(doc, diff.join(", ")))
   if (bytes !== doc.identity.size) return Either.left(changed(doc, `${bytes} bytes read, ${doc.identity.size} planned`))
   let parsed: unknown
@@ -100,7 +88,7 @@ export const read = (doc: StacDocument): Effect.Effect<Json, StorageError, FileS
       const fs = yield* FileSystem.FileSystem
       const file = yield* fs.open(doc.path, { flag: "r" }).pipe(Effect.mapError(() => changed(doc, "it is gone or unreadable")))
       const info = JobTree.infoOf(yield* file.stat.pipe(Effect.mapError(() => changed(doc, "it cannot be stat'ed"))))
-      const diff = differences(info, doc.identity)
+      const diff = Confine.changesSince(info, doc.identity)
       if (diff.length > 0) return yield* Effect.fail(changed(doc, diff.join(", ")))
       if (doc.identity.size > MAX_JSON_BYTES) return yield* Effect.fail(changed(doc, "over the metadata size limit"))
       const bytes = yield* file.readAlloc(FileSystem.Size(doc.identity.size)).pipe(Effect.mapError(() => changed(doc, "it cannot be read")))

@@ -39,7 +39,7 @@ const typeOf = (st: fs.Stats): FileType =>
                 : "Unknown"
 
 /** The same fields, with the same rounding, as core's identity from a platform stat (Confine.identityOf). */
-const infoOf = (st: fs.Stats): JobTree.EntryInfo => ({
+export const infoOf = (st: fs.Stats): JobTree.EntryInfo => ({
   type: typeOf(st),
   size: st.size,
   dev: st.dev,
