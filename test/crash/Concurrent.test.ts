@@ -5,11 +5,12 @@
  */
 import { describe, expect, test } from "bun:test"
 import * as path from "node:path"
+import { CLI } from "../support/State.ts"
 import { copyJob, examples, repo, snapshot, tempDir } from "../workflow/Harness.ts"
 
 // Batches of two items: the mixed job's three items take the pipelined stages with two batches.
 const start = (job: string, state: string) =>
-  Bun.spawn(["bun", path.join(repo, "packages/cli/src/bin.ts"), "ingest", job, "--datasets", path.join(examples, "datasets.json"), "--state-dir", state, "--json", "--batch-size", "2"], {
+  Bun.spawn([...CLI, "ingest", job, "--datasets", path.join(examples, "datasets.json"), "--state-dir", state, "--json", "--batch-size", "2"], {
     cwd: repo,
     stdout: "pipe",
     stderr: "pipe"

@@ -11,11 +11,11 @@
 import { describe, expect, test } from "bun:test"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { journalFiles, journalRecords } from "../support/State.ts"
+import { CLI, journalFiles, journalRecords } from "../support/State.ts"
 import { copyJob, examples, repo, type Snapshot, snapshot, tempDir } from "../workflow/Harness.ts"
 
 const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-  const r = Bun.spawnSync(["bun", path.join(repo, "packages/cli/src/bin.ts"), ...args], {
+  const r = Bun.spawnSync([...CLI, ...args], {
     cwd: repo,
     env: { ...process.env, ...env, HYSDS_STAC_CRASH_AT: env.HYSDS_STAC_CRASH_AT ?? "" }
   })
@@ -24,7 +24,7 @@ const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
 
 /** The same, without blocking, so independent boundaries run side by side. */
 const cliAsync = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-  const p = Bun.spawn(["bun", path.join(repo, "packages/cli/src/bin.ts"), ...args], {
+  const p = Bun.spawn([...CLI, ...args], {
     cwd: repo,
     env: { ...process.env, ...env, HYSDS_STAC_CRASH_AT: env.HYSDS_STAC_CRASH_AT ?? "" },
     stdout: "pipe",

@@ -15,6 +15,7 @@ import { createHash, randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { CLI } from "../support/State.ts"
 import { services as readServices, type ServicesEnv } from "../../packages/adapters/src/contract/Services.ts"
 import {
   CreateBucketCommand,
@@ -31,7 +32,8 @@ export type { ServicesEnv }
 export const ROOT = path.resolve(import.meta.dir, "..", "..")
 export const EXAMPLES = path.join(ROOT, "examples")
 export const DATASETS = path.join(EXAMPLES, "datasets.json")
-export const BIN = path.join(ROOT, "packages/cli/src/bin.ts")
+/** How the CLI is started (the compiled executable when the test script built one; see State.CLI). */
+export { CLI }
 
 /** Exit codes of packages/cli/src/ExitCode.ts, restated so a change is noticed. */
 export const EXIT = { ok: 0, internal: 1, config: 3, validation: 4, conflict: 5, storage: 6, index: 7, catalogApi: 8 } as const
@@ -235,7 +237,7 @@ export interface CliResult {
 /** Runs `hysds-stac args...` from the repository root, as users do. */
 export const cli = async (args: ReadonlyArray<string>, env: Record<string, string>, timeoutMs = 240_000): Promise<CliResult> => {
   const started = Date.now()
-  const p = Bun.spawn(["bun", BIN, ...args], { cwd: ROOT, env, stdout: "pipe", stderr: "pipe" })
+  const p = Bun.spawn([...CLI, ...args], { cwd: ROOT, env, stdout: "pipe", stderr: "pipe" })
   const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs)
   const [stdout, stderr] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()])
   await p.exited

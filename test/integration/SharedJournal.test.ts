@@ -21,7 +21,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "./S3S
 import * as fs from "node:fs"
 import * as path from "node:path"
 import {
-  BIN,
+  CLI,
   EXIT,
   type Fixture,
   type Job,
@@ -158,7 +158,7 @@ describe.skipIf(!svc)("many workers sharing one journal in S3", () => {
   }
 
   const spawnIngest = (job: Job & { datasets: string }, stateDir: string, env: Record<string, string>) =>
-    Bun.spawn(["bun", BIN, "ingest", job.dir, "--datasets", job.datasets, "--state-dir", stateDir, "--json"], { cwd: ROOT, env, stdout: "pipe", stderr: "pipe" })
+    Bun.spawn([...CLI, "ingest", job.dir, "--datasets", job.datasets, "--state-dir", stateDir, "--json"], { cwd: ROOT, env, stdout: "pipe", stderr: "pipe" })
 
   let published: Awaited<ReturnType<typeof world>>
   let total = 0

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { copyFileSync } from "node:fs"
 import * as path from "node:path"
-import { DATASETS, type Sandbox, cliEnv, copyExample, isEmpty, leftovers, ROOT, sandbox, snapshot, summary } from "../support/State.ts"
+import { CLI, DATASETS, type Sandbox, cliEnv, copyExample, isEmpty, leftovers, ROOT, sandbox, snapshot, summary } from "../support/State.ts"
 import { type Server, TIMEOUT, scrape, startServer } from "./Harness.ts"
 
 let sb: Sandbox
@@ -22,7 +22,7 @@ beforeAll(async () => {
   jobDir = copyExample("mixed-job", path.join(sb.root, "jobs", "mixed"))
   const datasets = path.join(sb.root, "cli-datasets.json")
   copyFileSync(DATASETS, datasets)
-  const proc = Bun.spawnSync(["bun", "packages/cli/src/bin.ts", "ingest", jobDir, "--datasets", datasets, "--state-dir", sb.stateDir], {
+  const proc = Bun.spawnSync([...CLI, "ingest", jobDir, "--datasets", datasets, "--state-dir", sb.stateDir], {
     cwd: ROOT,
     env: cliEnv({ HYSDS_STAC_CRASH_AT: "9" })
   })
