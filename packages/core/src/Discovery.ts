@@ -68,30 +68,33 @@ export const discover = (
     // Sorted walk that follows links like HySDS, but only to directories inside the
     // job dir, entering each real directory once. Every answer comes from the index:
     // an entry's kind from its lstat, a symlink's target from its one realpath.
-    const walk = (dir: string, real: string): Effect.Effect<void> =>
-      Effect.gen(function* () {
-        if (seen.has(real)) return
-        seen.add(real)
-        const listed = yield* tree.list(real)
-        if (listed === undefined) problems.push({ file: dir, path: "", message: "cannot read directory" })
-        const sorted = listed?.names ?? []
-        dirs.push({ dir, names: sorted })
-        for (let i = 0; i < sorted.length; i++) {
-          const name = sorted[i]!
-          const child = path.join(dir, name)
-          const entry = listed!.infos[i]!
-          if (entry.type === "Directory") {
-            yield* walk(child, path.join(real, name))
-            continue
-          }
-          if (entry.type !== "SymbolicLink") continue
-          const target = yield* tree.resolve(path.join(real, name))
-          if (target === undefined) continue // a broken link publishes nothing
-          if (target.info.type !== "Directory") continue
-          if (isInside(realRoot, target.real)) {
-            yield* walk(child, target.real)
-            continue
-          }
+    // Depth-first with a stack of open directories rather than an Effect per
+    // directory: a catalog may put each of 100,000 items in a directory of its own.
+    const open: Array<{ readonly dir: string; readonly real: string; readonly listed: TreeIndex.Listing | undefined; next: number }> = []
+    const enter = (dir: string, real: string, listed: TreeIndex.Listing | undefined) => {
+      if (listed === undefined) problems.push({ file: dir, path: "", message: "cannot read directory" })
+      dirs.push({ dir, names: listed?.names ?? [] })
+      open.push({ dir, real, listed, next: 0 })
+    }
+    seen.add(realRoot)
+    enter(jobDir, realRoot, yield* tree.list(realRoot))
+    while (open.length > 0) {
+      const top = open[open.length - 1]!
+      if (top.listed === undefined || top.next >= top.listed.names.length) {
+        open.pop()
+        continue
+      }
+      const i = top.next++
+      const name = top.listed.names[i]!
+      const entry = top.listed.infos[i]!
+      const child = path.join(top.dir, name)
+      let real: string
+      if (entry.type === "Directory") real = path.join(top.real, name)
+      else if (entry.type === "SymbolicLink") {
+        const target = yield* tree.resolve(path.join(top.real, name))
+        if (target === undefined) continue // a broken link publishes nothing
+        if (target.info.type !== "Directory") continue
+        if (!isInside(realRoot, target.real)) {
           const localized = yield* fs.exists(path.join(target.real, ".localized")).pipe(Effect.orElseSucceed(() => false))
           if (localized) skipped.push({ dir: child, reason: `input of the job (.localized), a symlink to ${target.real}` })
           else {
@@ -101,9 +104,14 @@ export const discover = (
               message: `is a symlink to ${target.real}, outside the job dir ${realRoot}; a job publishes only what lies inside its own directory: copy the data into the job dir or remove the link`
             })
           }
+          continue
         }
-      })
-    yield* walk(jobDir, realRoot)
+        real = target.real
+      } else continue
+      if (seen.has(real)) continue
+      seen.add(real)
+      enter(child, real, yield* tree.list(real))
+    }
 
     // A candidate inside another candidate's directory belongs to that catalog; the
     // walk is depth-first and sorted, so shallower candidates come first per branch.
