@@ -62,10 +62,14 @@ const changed = (doc: StacDocument, detail: string) =>
     hint: "something changed the job dir while it was being ingested; ingest again once the job's outputs are final"
   })
 
-/** The document from the text read of its file (`info`: that file's stat), if it is still the one planning read. */
-const fromText = (doc: StacDocument, info: JobTree.EntryInfo, text: string, bytes: number): Either.Either<Json, StorageError> => {
+/** Undefined while `info` (the stat of the file about to be or just read) is the file planning read. */
+const identityChange = (doc: StacDocument, info: JobTree.EntryInfo): StorageError | undefined => {
   const diff = Confine.changesSince(info, doc.identity)
-  if (diff.length > 0) return Either.left(changed(doc, diff.join(", ")))
+  return diff.length > 0 ? changed(doc, diff.join(", ")) : undefined
+}
+
+/** The document from the text read of its file, once that file's identity is checked (`identityChange`). */
+const fromText = (doc: StacDocument, text: string, bytes: number): Either.Either<Json, StorageError> => {
   if (bytes !== doc.identity.size) return Either.left(changed(doc, `${bytes} bytes read, ${doc.identity.size} planned`))
   let parsed: unknown
   try {
@@ -88,12 +92,12 @@ export const read = (doc: StacDocument): Effect.Effect<Json, StorageError, FileS
       const fs = yield* FileSystem.FileSystem
       const file = yield* fs.open(doc.path, { flag: "r" }).pipe(Effect.mapError(() => changed(doc, "it is gone or unreadable")))
       const info = JobTree.infoOf(yield* file.stat.pipe(Effect.mapError(() => changed(doc, "it cannot be stat'ed"))))
-      const diff = Confine.changesSince(info, doc.identity)
-      if (diff.length > 0) return yield* Effect.fail(changed(doc, diff.join(", ")))
+      const different = identityChange(doc, info)
+      if (different !== undefined) return yield* Effect.fail(different)
       if (doc.identity.size > MAX_JSON_BYTES) return yield* Effect.fail(changed(doc, "over the metadata size limit"))
       const bytes = yield* file.readAlloc(FileSystem.Size(doc.identity.size)).pipe(Effect.mapError(() => changed(doc, "it cannot be read")))
       const content = Option.getOrElse(bytes, () => new Uint8Array())
-      return yield* fromText(doc, info, new TextDecoder().decode(content), content.length)
+      return yield* fromText(doc, new TextDecoder().decode(content), content.length)
     })
   )
 
@@ -125,7 +129,9 @@ export const readMany = (
           (texts) =>
             Effect.forEach(docs, (doc, i) => {
               const t = texts[i]!
-              return t._tag === "Text" ? fromText(doc, t.info, t.text, t.bytes) : Effect.fail(changed(doc, unread[t.reason]))
+              if (t._tag === "Failed") return Either.left(changed(doc, unread[t.reason]))
+              const different = identityChange(doc, t.info)
+              return different !== undefined ? Either.left(different) : fromText(doc, t.text, t.bytes)
             })
         )
   )
