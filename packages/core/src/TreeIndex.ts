@@ -62,8 +62,6 @@ const listingOf = (listed: ReadonlyArray<DirEntry>): Listing => {
   return { names: sorted.map((e) => e.name), infos: sorted.map((e) => e.info) }
 }
 
-type Dir = Listing
-
 const UNREADABLE = "unreadable" as const
 /** Queued for listing during the scan; no directory is left so once it ends. */
 const PENDING = "pending" as const
@@ -108,7 +106,7 @@ export interface TreeIndex {
  */
 export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex> =>
   Effect.gen(function* () {
-    const dirs = new Map<string, Dir | typeof UNREADABLE | typeof PENDING>()
+    const dirs = new Map<string, Listing | typeof UNREADABLE | typeof PENDING>()
     /** Symlinks by their own path (real directory + name): where each leads; undefined when broken. */
     const links = new Map<string, Resolved | undefined>()
     const rootResolved = yield* port.resolve(root)
