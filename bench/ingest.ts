@@ -28,6 +28,7 @@ import * as path from "node:path"
 import { parseArgs } from "node:util"
 import * as Floors from "./Floors.ts"
 import { generate } from "./Generate.ts"
+import * as Rss from "./Rss.ts"
 
 const { values } = parseArgs({
   options: {
@@ -92,8 +93,6 @@ if (services) {
 
 let peak = 0
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
-/** The most resident memory the process has held so far (maxRSS is in KiB). */
-const maxRss = () => process.resourceUsage().maxRSS * 1024
 
 type Phase = PhaseClock.Phase
 const PHASES = PhaseClock.PHASES.filter((p) => p !== "rollback")
@@ -126,7 +125,7 @@ const options = (jobDir: string, datasetsFile: string): Ingest.IngestOptions => 
 /** `interrupt`: stop the run when its last step starts (as Ctrl-C would), so every step is undone. */
 const run = async (jobDir: string, datasets: string, interrupt = false) => {
   peak = process.memoryUsage().rss
-  const maxBefore = maxRss()
+  const peakOfRun = Rss.during()
   timeline.rollback = 0
   timeline.started = performance.now()
   timeline.clock = PhaseClock.make(timeline.started)
@@ -136,10 +135,7 @@ const run = async (jobDir: string, datasets: string, interrupt = false) => {
   timeline.whenLastStep = interrupt ? () => void Effect.runFork(Fiber.interrupt(fiber)) : undefined
   const exit = await Effect.runPromise(Fiber.await(fiber))
   const ended = performance.now()
-  // The sampler misses what planning holds (its walk runs between two ticks); the
-  // process's maxRSS does not, and when it rose during the run, the run set it.
-  const maxAfter = maxRss()
-  if (maxAfter > maxBefore) peak = Math.max(peak, maxAfter)
+  peak = peakOfRun(peak)
   return {
     seconds: (ended - timeline.started) / 1000,
     undoSeconds: timeline.rollback ? (ended - timeline.rollback) / 1000 : 0,

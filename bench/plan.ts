@@ -22,6 +22,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
 import { generate } from "./Generate.ts"
+import * as Rss from "./Rss.ts"
 
 const { values } = parseArgs({
   options: {
@@ -74,8 +75,6 @@ const plan = () =>
 
 let peak = process.memoryUsage().rss
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
-/** The most resident memory the process has held so far (maxRSS is in KiB). */
-const maxRss = () => process.resourceUsage().maxRSS * 1024
 /** Wall and CPU (user + system) seconds: on a loaded machine the CPU ratio is the steadier one. */
 const time = async <A>(f: () => A | Promise<A>): Promise<[A, number, number]> => {
   const t = performance.now()
@@ -88,11 +87,9 @@ const time = async <A>(f: () => A | Promise<A>): Promise<[A, number, number]> =>
 console.log(`plan of ${items} items x ${values.assets} assets (${values["platform-fs"] ? "platform FileSystem" : "node:fs JobTree"})`)
 for (let run = 1; run <= Number(values.runs); run++) {
   const [jsonFiles, floorSeconds, floorCpu] = await time(() => floor(job.jobDir))
-  const maxBefore = maxRss()
+  const peakOfPlan = Rss.during()
   const [exit, planSeconds, planCpu] = await time(plan)
-  // The sampler misses what planning holds (its walk runs between two ticks); the
-  // process's maxRSS does not, and when it rose during the plan, the plan set it.
-  if (maxRss() > maxBefore) peak = Math.max(peak, maxRss())
+  peak = peakOfPlan(peak)
   if (!Exit.isSuccess(exit)) throw new Error(`plan failed: ${JSON.stringify(exit.cause).slice(0, 2000)}`)
   console.log(
     `run ${run}: floor ${floorSeconds.toFixed(2)} s (CPU ${floorCpu.toFixed(2)} s; ${jsonFiles} JSON files), ` +
