@@ -28,10 +28,8 @@ const changed = (file: string, url: string, detail: string, cause?: unknown) =>
   })
 
 /** The identity of `file` as planning records it (for tests and tools; the core takes it from its own stat). */
-export const identityOf = async (file: string): Promise<ObjectStore.FileIdentity> => {
-  const st = await fs.stat(file)
-  return { size: st.size, ino: Number(st.ino), dev: Number(st.dev), mtimeMs: Math.trunc(st.mtimeMs) }
-}
+export const identityOf = async (file: string): Promise<ObjectStore.FileIdentity> =>
+  Confine.identityOfEntry(NodeJobTree.infoOf(await fs.stat(file)))
 
 /**
  * Opens `file` no-follow and checks it is still the planned file; the caller
