@@ -73,8 +73,8 @@ export const text = <E, R>(batches: Stream.Stream<ReadonlyArray<Json>, E, R>): S
   let count = 0
   const body = Stream.map(batches, (docs) => {
     let out = ""
-    // An entry at depth one is its dump with every line indented once more (no string holds a raw newline).
-    for (const d of docs) out += `${count++ === 0 ? "[\n" : ",\n"}  ${PyJson.dump(d).replaceAll("\n", "\n  ")}`
+    // An entry at depth one: its dump with every line after the first indented once more.
+    for (const d of docs) out += `${count++ === 0 ? "[\n" : ",\n"}  ${PyJson.dump(d, "  ")}`
     return out
   })
   return Stream.concat(body, Stream.suspend(() => Stream.make(count === 0 ? "[]" : "\n]")))

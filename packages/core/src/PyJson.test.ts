@@ -26,4 +26,38 @@ describe("PyJson", () => {
   test("keys sorted by code point, as Python compares str", () => {
     expect(Object.keys(JSON.parse(PyJson.dump({ "\u{1F600}": 1, "\uFF5E": 2, b: 3, B: 4 })))).toEqual(["B", "b", "\uFF5E", "\u{1F600}"])
   })
+  test("strings: every ASCII character as json.dumps writes it, alone and amid plain text", () => {
+    const named: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" }
+    for (let c = 0; c < 0x80; c++) {
+      const ch = String.fromCharCode(c)
+      const escaped = named[ch] ?? (c < 0x20 || c === 0x7f ? `\\u${c.toString(16).padStart(4, "0")}` : ch)
+      expect(PyJson.stringText(ch)).toBe(`"${escaped}"`)
+      expect(PyJson.stringText(`id-${ch}-1`)).toBe(`"id-${escaped}-1"`)
+    }
+    expect(PyJson.stringText("")).toBe('""')
+  })
+  test("code point order agrees with comparing code point lists, surrogates anywhere", () => {
+    const alphabet = ["a", "b", "Z", "~", "\uFF5E", "\uE000", "\u{1F600}", "\u{10000}", "\u00e9"]
+    let seed = 7
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648)
+    const word = () => Array.from({ length: next() % 5 }, () => alphabet[next() % alphabet.length]).join("")
+    const points = (s: string) => Array.from(s, (c) => c.codePointAt(0)!)
+    const reference = (a: string, b: string) => {
+      const x = points(a)
+      const y = points(b)
+      for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!
+      return x.length - y.length
+    }
+    for (let i = 0; i < 3000; i++) {
+      const a = word()
+      const b = i % 3 === 0 ? a + word() : word()
+      expect(Math.sign(PyJson.compareCodePoints(a, b))).toBe(Math.sign(reference(a, b)))
+      expect(Math.sign(PyJson.compareCodePoints(b, a))).toBe(Math.sign(reference(b, a)))
+    }
+  })
+  test("a margin indents every line after the first, as the value nested that deep", () => {
+    const value = { id: "x", links: [{ href: "a\nb", rel: "self" }], n: 1.5 }
+    expect(PyJson.dump(value, "  ")).toBe(PyJson.dump(value).replaceAll("\n", "\n  "))
+    expect(PyJson.dump([value], "")).toBe(PyJson.dump([value]))
+  })
 })

@@ -82,8 +82,13 @@ const numberText = (n: number | PyNumber): string => {
   return Number.isInteger(n) && Math.abs(n) < 2 ** 63 ? BigInt(n).toString() : floatRepr(n)
 }
 
+/** Printable ASCII but `"` and `\\`: what json.dumps writes as it is. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+
 /** `json.dumps(s)` with `ensure_ascii=True`. */
 export const stringText = (s: string): string => {
+  // Most strings (ids, keys, urls, dates) need no escape: one test instead of a string built char by char.
+  if (PLAIN.test(s)) return `"${s}"`
   let out = '"'
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
@@ -103,6 +108,21 @@ export const stringText = (s: string): string => {
 
 /** Python compares str by code point; JavaScript's `<` compares UTF-16 units. */
 export const compareCodePoints = (a: string, b: string): number => {
+  // The two orders differ only once a surrogate (a code point above U+FFFF) is
+  // met, so units are compared as they are up to the first difference, and
+  // split into code points only when a surrogate is at or before it.
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x >= 0xd800 && x <= 0xdfff) return byCodePoints(a, b)
+    if (y >= 0xd800 && y <= 0xdfff) return byCodePoints(a, b)
+    if (x !== y) return x - y
+  }
+  return a.length - b.length
+}
+
+const byCodePoints = (a: string, b: string): number => {
   const x = Array.from(a)
   const y = Array.from(b)
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
@@ -132,8 +152,12 @@ const write = (value: unknown, indent: string, step: string, sortKeys = true): s
   return stringText(String(value))
 }
 
-/** `json.dump(value, f, indent=2, sort_keys=True)`: the exact text, without a final newline (json.dump writes none). */
-export const dump = (value: unknown): string => write(value, "", "  ")
+/**
+ * `json.dump(value, f, indent=2, sort_keys=True)`: the exact text, without a
+ * final newline (json.dump writes none). With `margin`, every line after the
+ * first starts with it: the value as it appears nested that deep.
+ */
+export const dump = (value: unknown, margin = ""): string => write(value, margin, "  ")
 
 /**
  * `json.dump(value, f, indent=2)` without `sort_keys`: keys in the object's
