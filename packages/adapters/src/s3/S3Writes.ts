@@ -13,7 +13,6 @@
 import { AbortMultipartUploadCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3"
 import { Upload } from "@aws-sdk/lib-storage"
 import { Effect } from "effect"
-import type { FileHandle } from "node:fs/promises"
 import { pipeline, type Readable, Transform } from "node:stream"
 import { Errors, type ObjectStore } from "@hysds-stac/core"
 import * as SourceFile from "../SourceFile.ts"
@@ -99,37 +98,20 @@ export const upload = (s3: Calls, target: S3Location.S3Target, body: Readable, s
   }).pipe(Effect.withSpan(`s3 ${action} (upload)`, s3.spanOf(target)))
 
 /**
- * Files up to this size are read whole from their descriptor and sent in one
- * PutObject: for the many small files of a large catalog the stream and
- * upload machinery cost more CPU than the request (the files phase of a
- * 10,000-item bench ran at 2.4x the bare PutObject floor). The buffer is
- * smaller than one part of the streamed upload, so memory stays bounded.
+ * Files up to this size are read whole, at once, from their checked
+ * descriptor (SourceFile.readChecked) and sent in one PutObject: for the many
+ * small files of a large catalog the stream and upload machinery cost more
+ * CPU than the request (the files phase of a 10,000-item bench ran at 2.4x
+ * the bare PutObject floor). The buffer is smaller than one part of the
+ * streamed upload, so memory stays bounded.
  */
 const WHOLE_FILE_MAX = 1024 * 1024
 
 /**
- * All of a small file's bytes, read from its checked descriptor: exactly
- * `size` of them, or the error a streamed upload gives for a file rewritten
- * in place (one byte more is asked for, so growth is seen too).
- */
-export const readWhole = async (handle: FileHandle, size: number, mismatch: (seen: number) => Errors.StorageError): Promise<Buffer> => {
-  const buffer = Buffer.allocUnsafe(size + 1)
-  let seen = 0
-  for (;;) {
-    const { bytesRead } = await handle.read(buffer, seen, buffer.length - seen, seen)
-    if (bytesRead === 0) break
-    seen += bytesRead
-    if (seen > size) throw mismatch(seen)
-  }
-  if (seen !== size) throw mismatch(seen)
-  return buffer.subarray(0, size)
-}
-
-/**
  * The file is opened once, no-follow, and checked against the plan (see
  * SourceFile); its bytes come from that descriptor only, so a path swapped
- * after planning publishes nothing: a small file in one PutObject, a larger
- * one streamed (single PUT or multipart).
+ * after planning publishes nothing: a small file read whole and sent in one
+ * PutObject, a larger one streamed (single PUT or multipart).
  */
 export const putFile =
   (s3: Calls): Shape["putFile"] =>
@@ -137,36 +119,31 @@ export const putFile =
     Effect.gen(function* () {
       const target = yield* s3.object(url)
       const size = expected.size
-      yield* Effect.acquireUseRelease(
-        Effect.tryPromise({
-          try: () => SourceFile.openChecked(file, url, expected),
-          catch: (e) =>
-            e instanceof Errors.StorageError ? e : new Errors.StorageError({ message: `cannot publish ${file} to ${url}: ${String(e)}`, url, cause: e })
-        }),
-        (handle) =>
-          Effect.suspend(() => {
-            const mismatch = (seen: number) => SourceFile.sizeChanged(file, url, seen, size)
-            if (size <= WHOLE_FILE_MAX) {
-              // Runs to its answer even when interrupted: see `upload`.
-              return Effect.uninterruptible(
-                s3.call("write", target, async (c, abortSignal) => {
-                  const bytes = await readWhole(handle, size, mismatch)
-                  return c.send(
-                    new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: bytes, ContentLength: size, ContentType: contentTypeFor(target.key) }),
-                    { abortSignal }
-                  )
-                })
-              )
-            }
-            return upload(
-              s3,
-              target,
-              counted(handle.createReadStream({ start: 0, autoClose: false }), size, mismatch),
-              size,
-              contentTypeFor(target.key),
-              "write"
+      const refused = (e: unknown) =>
+        e instanceof Errors.StorageError ? e : new Errors.StorageError({ message: `cannot publish ${file} to ${url}: ${String(e)}`, url, cause: e })
+      if (size <= WHOLE_FILE_MAX) {
+        const bytes = yield* Effect.try({ try: () => SourceFile.readChecked(file, url, expected), catch: refused })
+        // Runs to its answer even when interrupted: see `upload`.
+        return yield* Effect.uninterruptible(
+          s3.call("write", target, (c, abortSignal) =>
+            c.send(
+              new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: bytes, ContentLength: size, ContentType: contentTypeFor(target.key) }),
+              { abortSignal }
             )
-          }),
+          )
+        )
+      }
+      yield* Effect.acquireUseRelease(
+        Effect.tryPromise({ try: () => SourceFile.openChecked(file, url, expected), catch: refused }),
+        (handle) =>
+          upload(
+            s3,
+            target,
+            counted(handle.createReadStream({ start: 0, autoClose: false }), size, (seen) => SourceFile.sizeChanged(file, url, seen, size)),
+            size,
+            contentTypeFor(target.key),
+            "write"
+          ),
         (handle) => Effect.promise(() => handle.close().catch(() => undefined))
       )
     })
