@@ -26,6 +26,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
+import * as Cpu from "./Cpu.ts"
 import * as Floors from "./Floors.ts"
 import { generate } from "./Generate.ts"
 import * as Rss from "./Rss.ts"
@@ -126,6 +127,7 @@ const options = (jobDir: string, datasetsFile: string): Ingest.IngestOptions => 
 const run = async (jobDir: string, datasets: string, interrupt = false) => {
   peak = process.memoryUsage().rss
   const peakOfRun = Rss.during()
+  const spentOfRun = Cpu.during()
   timeline.rollback = 0
   timeline.started = performance.now()
   timeline.clock = PhaseClock.make(timeline.started)
@@ -136,7 +138,9 @@ const run = async (jobDir: string, datasets: string, interrupt = false) => {
   const exit = await Effect.runPromise(Fiber.await(fiber))
   const ended = performance.now()
   peak = peakOfRun(peak)
+  const cpu = spentOfRun()
   return {
+    cpu,
     seconds: (ended - timeline.started) / 1000,
     undoSeconds: timeline.rollback ? (ended - timeline.rollback) / 1000 : 0,
     phases: timeline.clock.times(timeline.rollback || ended),
@@ -177,7 +181,15 @@ try {
   published = await Effect.runPromise(Ingest.plan(options(a.jobDir, a.datasets)).pipe(Effect.provide(Layer.merge(BunContext.layer, NodeJobTree.layer))))
 
   const floors: Partial<Record<Phase, number>> = {}
-  floors.plan = (await Floors.filesystem(a.jobDir)).seconds
+  /** What each floor spent: the ingest is set against their sum below. */
+  const floorCpu: Partial<Record<Phase, Cpu.Spent>> = {}
+  const floor = async <A>(phase: Phase, work: () => Promise<A>): Promise<A> => {
+    const spent = Cpu.during()
+    const result = await work()
+    floorCpu[phase] = spent()
+    return result
+  }
+  floors.plan = (await floor("plan", () => Floors.filesystem(a.jobDir))).seconds
   if (services) {
     const product = published.products[0]!
     const productFiles: Array<string> = []
@@ -185,17 +197,17 @@ try {
       for (const e of fs.readdirSync(dir, { withFileTypes: true })) e.isDirectory() ? walk(path.join(dir, e.name)) : productFiles.push(path.join(dir, e.name))
     }
     walk(product.dir)
-    floors.files = await Floors.s3(
+    floors.files = await floor("files", () => Floors.s3(
       { endpoint: services.S3_ENDPOINT!, region: services.S3_REGION ?? "us-east-1", accessKeyId: services.S3_ACCESS_KEY_ID!, secretAccessKey: services.S3_SECRET_ACCESS_KEY!, bucket: BUCKET },
       `floor-${tag}`,
       productFiles,
       concurrency
-    )
+    ))
     // The items and documents as the ingest sent them, held whole here (the ingest never does).
     const whole = await Effect.runPromise(Plan.published(product).pipe(Effect.provide(BunContext.layer)))
     const group = whole.items[0]!
-    floors.stac = await Floors.stac(services.STAC_API_URL!, { ...whole.collections[0]! }, `bench-floor-${tag}`, group.items.map((i) => ({ ...i })), batch)
-    floors.grq = await Floors.grq(services.OPENSEARCH_URL!, `hysds_stac_bench_floor_${tag}`, whole.documents, batch)
+    floors.stac = await floor("stac", () => Floors.stac(services.STAC_API_URL!, { ...whole.collections[0]! }, `bench-floor-${tag}`, group.items.map((i) => ({ ...i })), batch))
+    floors.grq = await floor("grq", () => Floors.grq(services.OPENSEARCH_URL!, `hysds_stac_bench_floor_${tag}`, whole.documents, batch))
   }
 
   const rollback = b ? await run(b.jobDir, b.datasets, true) : undefined
@@ -213,7 +225,8 @@ try {
     bytes: a.bytes,
     concurrency,
     batch,
-    ingest: { seconds: ingest.seconds, itemsPerSecond: items / ingest.seconds, peakRssMiB: ingest.peakMiB },
+    ingest: { seconds: ingest.seconds, itemsPerSecond: items / ingest.seconds, peakRssMiB: ingest.peakMiB, cpu: ingest.cpu },
+    floorsCpu: floorCpu,
     phases: Object.fromEntries(
       PHASES.filter((p) => ingest.phases[p] !== undefined).map((p) => [
         p,
@@ -255,6 +268,19 @@ try {
           `vs slowest floor ${e.slowestFloor.toFixed(2)} s: ${e.ratioToSlowest.toFixed(2)}x`
       )
     }
+    const sum = (pick: (c: Cpu.Spent) => number | undefined) =>
+      measured.reduce<number | undefined>((n, p) => {
+        const v = floorCpu[p] && pick(floorCpu[p]!)
+        return n === undefined || v === undefined ? undefined : n + v
+      }, 0)
+    const machine = (busy: number | undefined, share: number | undefined) =>
+      busy === undefined ? "" : `, machine busy ${busy.toFixed(1)} s${share !== undefined ? ` (${(share * 100).toFixed(0)}% of ${Cpu.cores} cores)` : ""}`
+    const floorsMachine = sum((c) => c.machine)
+    console.log(
+      `  ${"CPU".padEnd(18)} ingest: this process ${ingest.cpu.process.toFixed(1)} s${machine(ingest.cpu.machine, ingest.cpu.busyShare)}; ` +
+        `floors: this process ${sum((c) => c.process)!.toFixed(1)} s${machine(floorsMachine, undefined)} ` +
+        `(${measured.map((p) => `${names[p]} ${floorCpu[p]!.process.toFixed(1)}/${floorCpu[p]!.machine?.toFixed(1) ?? "?"}`).join(", ")})`
+    )
     if (rollback) {
       console.log(
         `rollback  the undo alone ${rollback.undoSeconds.toFixed(2)} s (${(rollback.undoSeconds / ingest.seconds).toFixed(2)}x the ingest; with the ingest before it ${rollback.seconds.toFixed(2)} s), peak RSS ${rollback.peakMiB.toFixed(0)} MiB`
