@@ -25,6 +25,14 @@ describe("SafeName.problem", () => {
     ["x".repeat(256), "256 bytes"],
     ["", "empty"]
   ])("refuses %p", (name, why) => expect(SafeName.problem(name)).toContain(why))
+  test("names of letters, digits, '.', '_' and '-' publish, but for '.' and '..' themselves", () => {
+    const chars = ["a", "Z", "0", ".", "_", "-"]
+    const names = chars.flatMap((a) => ["", ...chars].flatMap((b) => ["", ...chars].map((c) => a + b + c)))
+    for (const name of names) {
+      if (name === "." || name === "..") expect(SafeName.problem(name)).toBe(`"${name}" is a "." or ".." path segment`)
+      else expect(SafeName.problem(name)).toBeUndefined()
+    }
+  })
 })
 
 describe("SafeName.byteLength", () => {

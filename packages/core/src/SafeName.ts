@@ -51,6 +51,9 @@ export const BACKUP_OVERHEAD_BYTES = ".hysds-stac-backup/".length + 64 + 1
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
+/** Letters, digits, `.`, `_`, `-`: a name only the dot-segment rule can refuse. */
+const PLAIN = /^[A-Za-z0-9._-]+$/
+
 const describeChar = (c: string): string => {
   const named: Record<string, string> = { "\n": "a newline", "\r": "a carriage return", "\t": "a tab", "\u007f": "DEL" }
   return named[c] ?? `the control character U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`
@@ -78,6 +81,9 @@ const hasDotSegment = (s: string): boolean => s.split(/[/\\]/).some((seg) => seg
  * undefined when it can. Checks the name itself, whatever the destination.
  */
 export const problem = (name: string): string | undefined => {
+  // Most names (every segment of every file of a large catalog) are plain: no
+  // escape to decode, no separator, no control character, one byte per char.
+  if (name.length <= MAX_SEGMENT_BYTES && PLAIN.test(name)) return name === "." || name === ".." ? `"${name}" is a "." or ".." path segment` : undefined
   if (name === "") return "the name is empty"
   const control = CONTROL.exec(name)
   if (control) return `the name contains ${describeChar(control[0])}, which cannot be published safely`
