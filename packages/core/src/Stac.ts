@@ -515,6 +515,8 @@ export const classifyHref = (href: string): Href => {
     return scheme === "file" ? { _tag: "FileUrl" } : { _tag: "Url", scheme }
   }
   if (href.startsWith("/") || href.startsWith("\\")) return { _tag: "AbsolutePath" }
+  // Without a `%` there is nothing to decode (most hrefs: this runs for every link and asset).
+  if (!href.includes("%")) return { _tag: "Relative", path: href }
   let path = href
   try {
     path = decodeURIComponent(href)
