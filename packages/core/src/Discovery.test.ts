@@ -57,4 +57,16 @@ describe("Discovery: what a job dir holds, in the order of a sorted depth-first 
     expect(found.problems).toEqual([])
     fs.rmSync(root, { recursive: true, force: true })
   })
+
+  test("a job dir named with a trailing '/' or a '.' segment finds the same products under normalized paths", async () => {
+    const root = tmp()
+    const job = path.join(root, "job")
+    write(job, "a/a.dataset.json")
+    write(job, "b/c/c.dataset.json")
+    for (const named of [`${job}/`, `${job}/.`, `${root}/./job`]) {
+      const found = await discover(named)
+      expect(found.products).toEqual([path.join(job, "a"), path.join(job, "b/c")])
+    }
+    fs.rmSync(root, { recursive: true, force: true })
+  })
 })

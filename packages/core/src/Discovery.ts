@@ -87,11 +87,12 @@ export const discover = (
       const i = top.next++
       const name = top.listed.names[i]!
       const entry = top.listed.infos[i]!
-      const child = path.join(top.dir, name)
+      // Only the job dir itself may be named unnormalized; real paths and every path made below it are normalized.
+      const child = top.dir === jobDir ? path.join(top.dir, name) : TreeIndex.childOf(top.dir, name)
       let real: string
-      if (entry.type === "Directory") real = path.join(top.real, name)
+      if (entry.type === "Directory") real = TreeIndex.childOf(top.real, name)
       else if (entry.type === "SymbolicLink") {
-        const target = yield* tree.resolve(path.join(top.real, name))
+        const target = yield* tree.resolve(TreeIndex.childOf(top.real, name))
         if (target === undefined) continue // a broken link publishes nothing
         if (target.info.type !== "Directory") continue
         if (!isInside(realRoot, target.real)) {

@@ -19,6 +19,17 @@ describe("ProductFiles.list", () => {
     expect(r.problems).toEqual([])
     expect(r.files.map((f) => [f.relPath, f.size])).toEqual([["a.json", 2], ["b/x.tif", 5]])
   })
+  test("a directory named with a trailing '/' or a '.' segment lists normalized paths", async () => {
+    const d = fs.realpathSync(tmp())
+    fs.mkdirSync(path.join(d, "b"))
+    fs.writeFileSync(path.join(d, "b", "x.tif"), "12345")
+    fs.writeFileSync(path.join(d, "a.json"), "{}")
+    for (const named of [`${d}/`, `${d}/.`]) {
+      const r = await run(named)
+      expect(r.problems).toEqual([])
+      expect(r.files.map((f) => [f.relPath, f.absPath])).toEqual([["a.json", path.join(d, "a.json")], ["b/x.tif", path.join(d, "b", "x.tif")]])
+    }
+  })
   test("rejects a symlink escaping the directory but follows one inside", async () => {
     const d = tmp()
     const outside = tmp()

@@ -93,7 +93,8 @@ export const list = (
         const names = (yield* tree.list(real))?.names ?? []
         for (let i = names.length - 1; i >= 0; i--) {
           const name = names[i]!
-          stack.push({ abs: path.join(abs, name), rel: rel ? `${rel}/${name}` : name })
+          // Only `dir` itself may be named unnormalized (a trailing `/`); below it every path is made normalized.
+          stack.push({ abs: abs === dir ? path.join(abs, name) : TreeIndex.childOf(abs, name), rel: rel ? `${rel}/${name}` : name })
         }
       } else if (info.type === "File") {
         const identity = Confine.identityOfEntry(info)

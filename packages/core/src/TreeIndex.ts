@@ -71,7 +71,14 @@ export const Unknown: unique symbol = Symbol("TreeIndex.Unknown")
 export type Known = Resolved | undefined | typeof Unknown
 type Local = Known
 
-const join = (dir: string, name: string) => (dir === "/" ? `/${name}` : `${dir}/${name}`)
+/**
+ * `path.join(dir, name)` for a directory entry's `name` (never holding `/`,
+ * never `.` or `..`) in a normalized `dir`, as a concatenation: the walks
+ * join hundreds of thousands of them, and every path they make this way (or
+ * by path.join) is normalized in turn.
+ */
+export const childOf = (dir: string, name: string) => (dir === "/" ? `/${name}` : `${dir}/${name}`)
+const join = childOf
 
 export interface TreeIndex {
   /** The real path the index was built from. */
@@ -157,17 +164,26 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
      * cache of every directory of a 100,000-item catalog would be held to the end.
      */
     const parents = new Map<string, Local>()
+    /** The directory asked about last: questions come a directory's files at a time, and this is checked without a new string. */
+    let lastPath = ""
+    let last: Local = Unknown
     /** Component by component, as realpath does; Unknown where the index has no answer. */
     const resolveLocal = (abs: string): Local => {
       if (rootInfo === undefined || !Confine.isInside(root, abs)) return Unknown
       if (abs === root) return { real: root, info: rootInfo }
       const slash = abs.lastIndexOf("/")
-      const parentPath = slash === 0 ? "/" : abs.slice(0, slash)
-      let parent = parents.get(parentPath)
-      if (parent === undefined && !parents.has(parentPath)) {
-        parent = resolveLocal(parentPath)
-        if (parents.size >= PARENTS_CACHED) parents.clear()
-        parents.set(parentPath, parent)
+      let parent: Local
+      if (slash > 0 && slash === lastPath.length && abs.startsWith(lastPath)) parent = last
+      else {
+        const parentPath = slash === 0 ? "/" : abs.slice(0, slash)
+        parent = parents.get(parentPath)
+        if (parent === undefined && !parents.has(parentPath)) {
+          parent = resolveLocal(parentPath)
+          if (parents.size >= PARENTS_CACHED) parents.clear()
+          parents.set(parentPath, parent)
+        }
+        lastPath = parentPath
+        last = parent
       }
       if (parent === Unknown || parent === undefined) return parent
       return step(parent, abs.slice(slash + 1))
