@@ -145,19 +145,24 @@ describe("SearchIndex bulk requests", () => {
   })
 
   test("remove: a missing document or index is done; other item failures are not", async () => {
-    const { engine } = scripted((ops) =>
-      ops.map((o): Engine.BulkItem => {
-        if (o.id === "gone") return { _index: o.index, _id: o.id, status: 404, result: "not_found" }
-        if (o.id === "no-index")
-          return { _index: o.index, _id: o.id, status: 404, error: { type: "index_not_found_exception", reason: "no such index" } }
-        if (o.id === "blocked")
-          return { _index: o.index, _id: o.id, status: 403, error: { type: "cluster_block_exception", reason: "index read-only" } }
-        return { _index: o.index, _id: o.id, status: 200, result: "deleted" }
-      })
+    const refreshed: Array<ReadonlyArray<string>> = []
+    const { engine } = scripted(
+      (ops) =>
+        ops.map((o): Engine.BulkItem => {
+          if (o.id === "gone") return { _index: o.index, _id: o.id, status: 404, result: "not_found" }
+          if (o.id === "no-index")
+            return { _index: o.index, _id: o.id, status: 404, error: { type: "index_not_found_exception", reason: "no such index" } }
+          if (o.id === "blocked")
+            return { _index: o.index, _id: o.id, status: 403, error: { type: "cluster_block_exception", reason: "index read-only" } }
+          return { _index: o.index, _id: o.id, status: 200, result: "deleted" }
+        }),
+      { refresh: (indexes) => Effect.sync(() => void refreshed.push(indexes)) }
     )
     const index = SearchIndex.make(engine, connection())
     const refs = (...ids: Array<string>) => ids.map((id) => ({ index: "grq_v1_t", id }))
     expect(Either.isRight(await run(index.remove(refs("gone", "no-index", "there"))))).toBe(true)
+    // Visible when remove returns: one refresh of the index, after the deletes.
+    expect(refreshed).toEqual([["grq_v1_t"]])
     const error = Either.getLeft(await run(index.remove(refs("there", "blocked")))).pipe(Option.getOrThrow)
     expect(error.id).toBe("blocked")
     expect(error.hint).toContain("read-only")
