@@ -19,7 +19,7 @@
  */
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
 import { BunContext } from "@effect/platform-bun"
-import { Backends, NodeJobTree, Settings } from "@hysds-stac/adapters"
+import { Backends, NodeJobTree, Settings, Tracing } from "@hysds-stac/adapters"
 import { GrqIndex, Ingest, Journal, ObjectStore, PhaseClock, Plan, Progress, StacRegistry } from "@hysds-stac/core"
 import { Effect, Either, Exit, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
@@ -132,7 +132,8 @@ const run = async (jobDir: string, datasets: string, interrupt = false) => {
   timeline.started = performance.now()
   timeline.clock = PhaseClock.make(timeline.started)
   const fiber = Effect.runFork(
-    Ingest.run(options(jobDir, datasets)).pipe(Effect.provide(Layer.mergeAll(backends, Journal.Journal.none, progress)))
+    // Without an exporter, as the CLI runs without OTEL_EXPORTER_OTLP_ENDPOINT.
+    Ingest.run(options(jobDir, datasets)).pipe(Effect.provide(Layer.mergeAll(backends, Journal.Journal.none, progress, Tracing.off)))
   )
   timeline.whenLastStep = interrupt ? () => void Effect.runFork(Fiber.interrupt(fiber)) : undefined
   const exit = await Effect.runPromise(Fiber.await(fiber))

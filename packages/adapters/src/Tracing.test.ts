@@ -5,7 +5,7 @@
  * by test/integration/Tracing.test.ts; here a small receiver records requests.
  */
 import { afterAll, describe, expect, test } from "bun:test"
-import { Effect, Either } from "effect"
+import { Effect, Either, Layer, Tracer } from "effect"
 import * as Tracing from "./Tracing.ts"
 
 const config = (env: Record<string, string>) => {
@@ -13,6 +13,29 @@ const config = (env: Record<string, string>) => {
   if (Either.isLeft(r)) throw new Error(`unexpected ConfigError: ${r.left.message}`)
   return r.right
 }
+
+describe("Tracing.layerOf", () => {
+  test("without an exporter no span is made at all; with a tracer, every one is", async () => {
+    const made: Array<string> = []
+    // Effect's own tracer, recording the name of every span it is asked to make.
+    const base = await Effect.runPromise(Effect.tracer)
+    const recording = Layer.setTracer(
+      Tracer.make({
+        span: (name, ...rest) => {
+          made.push(name)
+          return base.span(name, ...rest)
+        },
+        context: base.context
+      })
+    )
+    const work = Effect.void.pipe(Effect.withSpan("a request"), Effect.withSpan("a step"))
+    await Effect.runPromise(work.pipe(Effect.provide(recording)))
+    expect(made).toEqual(["a step", "a request"])
+    made.length = 0
+    await Effect.runPromise(work.pipe(Effect.provide(Layer.merge(recording, Tracing.layerOf(undefined)))))
+    expect(made).toEqual([])
+  })
+})
 
 describe("Tracing.fromEnv", () => {
   test("off unless an endpoint is set", () => {

@@ -33,7 +33,7 @@ const argv = process.argv.filter((a) => a !== "--verbose")
 const tracing = Tracing.fromEnv(process.env)
 const tracer = Either.match(tracing, {
   onLeft: (e) => Layer.effectDiscard(Output.failure(e, { json: argv.includes("--json") })),
-  onRight: (config) => (config === undefined ? Layer.empty : Tracing.layer(config))
+  onRight: Tracing.layerOf
 })
 
 const main = run(argv).pipe(

@@ -6,7 +6,7 @@
  */
 import { BunRuntime } from "@effect/platform-bun"
 import { Settings, Tracing } from "@hysds-stac/adapters"
-import { Cause, Effect, Either, Exit, Layer, Option, Redacted } from "effect"
+import { Cause, Effect, Either, Exit, Option, Redacted } from "effect"
 import * as ApiKeys from "./ApiKeys.ts"
 import * as JsonLogger from "./JsonLogger.ts"
 import * as SecretMask from "./SecretMask.ts"
@@ -57,7 +57,7 @@ const main = Server.run(config, keys, mask).pipe(
     Effect.logError(`the server cannot start: ${Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : String(Cause.squash(cause))}`)
   ),
   // Outside the server's scope: the exporter sends its last spans after the drain.
-  Effect.provide(tracing.right === undefined ? Layer.empty : Tracing.layer(tracing.right)),
+  Effect.provide(Tracing.layerOf(tracing.right)),
   Effect.provide(JsonLogger.layer(mask, config.logLevel)),
   Effect.withConfigProvider(provider)
 )
