@@ -124,7 +124,7 @@ export const putFile =
       if (size <= WHOLE_FILE_MAX) {
         const bytes = yield* Effect.try({ try: () => SourceFile.readChecked(file, url, expected), catch: refused })
         // Runs to its answer even when interrupted: see `upload`.
-        return yield* Effect.uninterruptible(
+        yield* Effect.uninterruptible(
           s3.call("write", target, (c, abortSignal) =>
             c.send(
               new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: bytes, ContentLength: size, ContentType: contentTypeFor(target.key) }),
@@ -132,6 +132,7 @@ export const putFile =
             )
           )
         )
+        return
       }
       yield* Effect.acquireUseRelease(
         Effect.tryPromise({ try: () => SourceFile.openChecked(file, url, expected), catch: refused }),
