@@ -78,7 +78,6 @@ type Local = Known
  * by path.join) is normalized in turn.
  */
 export const childOf = (dir: string, name: string) => (dir === "/" ? `/${name}` : `${dir}/${name}`)
-const join = childOf
 
 export interface TreeIndex {
   /** The real path the index was built from. */
@@ -135,7 +134,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
       }
       dirs.set(dir, listingOf(listed))
       for (const e of listed) {
-        const own = join(dir, e.name)
+        const own = childOf(dir, e.name)
         if (e.info.type === "Directory") enqueue(own)
         else if (e.info.type === "SymbolicLink") {
           const target = yield* port.resolve(own)
@@ -153,7 +152,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
       if (dir === undefined || dir === UNREADABLE || dir === PENDING) return Unknown
       const entry = entryOf(dir, name)
       if (entry === undefined) return undefined // ENOENT
-      const own = join(parent.real, name)
+      const own = childOf(parent.real, name)
       if (entry.type !== "SymbolicLink") return { real: own, info: entry }
       if (!links.has(own)) return Unknown
       return links.get(own) // undefined: broken, or a loop

@@ -15,7 +15,7 @@
  * fstat'ed: only a regular file within the size limit is read, from that
  * descriptor.
  */
-import { JobTree } from "@hysds-stac/core"
+import { JobTree, TreeIndex } from "@hysds-stac/core"
 import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
 
@@ -47,8 +47,6 @@ export const infoOf = (st: fs.Stats): JobTree.EntryInfo => ({
   mtimeMs: Math.trunc(st.mtimeMs)
 })
 
-const join = (dir: string, name: string) => (dir === "/" ? `/${name}` : `${dir}/${name}`)
-
 const list = (dir: string): ReadonlyArray<JobTree.DirEntry> | undefined => {
   let names: Array<string>
   try {
@@ -59,7 +57,7 @@ const list = (dir: string): ReadonlyArray<JobTree.DirEntry> | undefined => {
   const entries: Array<JobTree.DirEntry> = []
   for (const name of names) {
     // An entry gone between readdir and lstat is not listed, as if readdir had not seen it.
-    const st = fs.lstatSync(join(dir, name), { throwIfNoEntry: false })
+    const st = fs.lstatSync(TreeIndex.childOf(dir, name), { throwIfNoEntry: false })
     if (st !== undefined) entries.push({ name, info: infoOf(st) })
   }
   return entries
