@@ -73,6 +73,22 @@ const suite = (name: string, blobsOf: () => Promise<Blobs>) =>
       expect(all.find((t) => t.tx === tx)?.state).toBe("committed")
     })
 
+    test("a holder lost between its End record and leaving the open index: the next listing moves it to the finished ones", async () => {
+      const tx = unique("tx")
+      const j = journal()
+      const lease = await hold(j, tx, "begin")
+      await run(j.append(begin(tx)))
+      await run(j.append({ _tag: "Commit", tx, at }))
+      await run(j.append({ _tag: "End", tx, at, outcome: "committed" }))
+      await lease.close()
+      // As if the machine was lost right after End was stored: the open marker is still there.
+      await run(blobs.create(`open/${tx}`, "{}"))
+      const other = journal()
+      expect((await run(other.transactions())).map((t) => t.tx)).not.toContain(tx)
+      expect(await run(blobs.list(`open/${tx}`))).toEqual([])
+      expect((await run(other.transactions({ finished: true }))).find((t) => t.tx === tx)?.state).toBe("committed")
+    })
+
     test("an append without the transaction's lease is refused", async () => {
       const exit = await Effect.runPromiseExit(journal().append(begin(unique("tx"))))
       expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toContain("without holding its lease")

@@ -10,7 +10,8 @@
  *   tx/<tx>/records/<gen>-<seq>.json  one object per record: the lease generation
  *                                     that wrote it, then its sequence within it
  *   open/<tx>                         index of the open transactions (written before
- *                                     the lease is taken, removed once finished)
+ *                                     the lease is taken, removed once finished, or by
+ *                                     the next listing if its holder died in between)
  *   finished/<ended at>_<tx>          index of the finished ones, oldest first
  *
  * - Durable before the step: `append` returns once the store has answered the
@@ -133,7 +134,7 @@ export const make = (options: Options): Journal.JournalShape => {
       yield* blobs.remove([openKey(tx)])
       yield* sweep
     }).pipe(
-      // The transaction is finished by its End record; the index catches up at the next finish or listing.
+      // The transaction is finished by its End record; the index catches up at the next listing (`transactions`).
       Effect.catchAll((e) => Effect.logWarning(`journal: moving ${tx} to the finished ones failed: ${e.message}`))
     )
 
@@ -170,6 +171,11 @@ export const make = (options: Options): Journal.JournalShape => {
           ? (yield* blobs.list("finished/")).map((k) => k.slice("finished/".length)).map((n) => n.slice(n.indexOf("_") + 1))
           : []
       const all = yield* summaries([...new Set([...open, ...finished])])
+      // Still listed as open though its End record is stored: its holder was lost
+      // between the two (the End is what finishes it). Moved now, or it would stay
+      // in the open index for good (no recovery looks at a finished transaction).
+      const listed = new Set(open)
+      for (const t of all) if (listed.has(t.tx) && Journal.isFinished(t.state)) yield* finish(t.tx)
       return all
         .filter((t) => opts?.finished === true || !Journal.isFinished(t.state))
         .sort((a, b) => (b.lastAt ?? "").localeCompare(a.lastAt ?? "") || b.tx.localeCompare(a.tx))
