@@ -82,8 +82,9 @@ const hasDotSegment = (s: string): boolean => s.split(/[/\\]/).some((seg) => seg
  */
 export const problem = (name: string): string | undefined => {
   // Most names (every segment of every file of a large catalog) are plain: no
-  // escape to decode, no separator, no control character, one byte per char.
-  if (name.length <= MAX_SEGMENT_BYTES && PLAIN.test(name)) return name === "." || name === ".." ? `"${name}" is a "." or ".." path segment` : undefined
+  // escape to decode, no separator, no control character, one byte per char;
+  // only "." and ".." among them are refused, by the rule below.
+  if (name.length <= MAX_SEGMENT_BYTES && name !== "." && name !== ".." && PLAIN.test(name)) return undefined
   if (name === "") return "the name is empty"
   const control = CONTROL.exec(name)
   if (control) return `the name contains ${describeChar(control[0])}, which cannot be published safely`
