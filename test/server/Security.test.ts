@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { copyExample, isEmpty, sandbox, snapshot } from "../support/State.ts"
-import { type Json, type Reply, type Server, KEY, TIMEOUT, job, startServer } from "./Harness.ts"
+import { type Json, type Reply, type Server, KEY, TIMEOUT, job, startServer, waitFor } from "./Harness.ts"
 
 /** A backend secret the settings know (GRQ_ES_PASSWORD is collected even with the embedded index). */
 const SECRET = "Sup3rSecretGrqPassw0rd"
@@ -123,8 +123,9 @@ describe("job dirs are confined to the allowed roots", () => {
     const r = await call("POST", "/v1/ingests?wait=true", { body: { jobDir: link } })
     expect(r.status).toBe(403)
     expect(r.json!.message).toContain("symlinks")
-    const logged = server.logs().find((l) => l.requested === link)
-    expect(logged).toMatchObject({ level: "warn", resolvesTo: target })
+    // The line is read from the server's stdout, which may come after the answer: waited for, not sampled.
+    await waitFor("the refusal's log line", () => server.logs().some((l) => l.requested === link), 10_000)
+    expect(server.logs().find((l) => l.requested === link)).toMatchObject({ level: "warn", resolvesTo: target })
     // A parent directory that is a link out of the root is the same escape.
     const dirLink = path.join(server.jobs, "linked-parent")
     symlinkSync(outside, dirLink)
