@@ -5,7 +5,8 @@
  * exactly what it was before.
  */
 import { describe, expect, test } from "bun:test"
-import { Progress } from "@hysds-stac/core"
+import { Embedded } from "@hysds-stac/adapters"
+import { Progress, StacRegistry } from "@hysds-stac/core"
 import { Cause, Effect, Exit, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -103,7 +104,7 @@ describe("rollback on the embedded backends", () => {
   test("a compensation that fails is reported, the others still run, and the ORIGINAL error is kept", async () => {
     const state = tempDir("state")
     const { failure, run } = await failWith(state, copyJob("failing-job"), [
-      { port: "registry", method: "deleteCollection" } // every attempt to undo the collection fails
+      { port: "registry", method: "deleteCollectionIfEmpty" } // every attempt to undo the collection fails
     ])
     expect(failure.error._tag).toBe("IndexError") // the mapping conflict, not the undo failure
     expect(failure.error.message).toContain("AOI_zz_beta")
@@ -125,6 +126,31 @@ describe("rollback on the embedded backends", () => {
     const { failure } = await failWith(state, copyJob("mixed-job"), [{ port: "index", method: "bulkIndex", nth: 1 }], true)
     expect(failure.error._tag).toBe("IndexError")
     expect(await snapshot(state)).toEqual(before)
+  }, T)
+
+  test("a collection this run created is kept, with another job's item, when that job added one before the rollback", async () => {
+    const state = tempDir("state")
+    const job = copyJob("mixed-job")
+    const item = JSON.parse(fs.readFileSync(path.join(job, "stac_catalog_20240115_etna", "etna-scenes", "items", "etna-scene-001", "etna-scene-001.json"), "utf8"))
+    const other = { ...item, id: "etna-other-job-001", links: [], assets: {} }
+    // Another job finds the collection this run just created and publishes an item into it.
+    const otherJob = Layer.succeed(Progress.Progress, {
+      emit: (e) =>
+        e._tag === "ItemsRegistered"
+          ? Effect.flatMap(StacRegistry.StacRegistry, (r) => r.putItems(e.collection, [other], "create")).pipe(Effect.provide(Embedded.layer({ stateDir: state })), Effect.orDie)
+          : Effect.void
+    })
+    const { effect } = ingest(state, options(job), [{ port: "index", method: "bulkIndex", nth: 1 }], otherJob)
+    const exit = await Effect.runPromiseExit(effect)
+    const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : undefined
+    if (failure?._tag !== "Some" || failure.value._tag !== "IngestFailed") throw new Error(`expected the ingest to fail at the index: ${String(exit)}`)
+    expect(failure.value.error._tag).toBe("IndexError")
+    const after = await snapshot(state)
+    // This run's items, files and documents are gone; the other job's item, and so its collection, are not.
+    expect(after.items.map((i) => (i as { id: string }).id)).toEqual(["etna-other-job-001"])
+    expect(after.collections.map((c) => (c as { id: string }).id)).toEqual([item.collection])
+    expect(after.files).toEqual([])
+    expect(after.documents).toEqual([])
   }, T)
 
   test("a collection that existed before the run is never deleted by its rollback", async () => {

@@ -40,6 +40,14 @@ export interface StacRegistryShape {
   readonly putCollection: (collection: StacJson, mode: "create" | "replace") => Effect.Effect<void, CatalogApiError>
   /** Deleting a missing collection succeeds. */
   readonly deleteCollection: (id: string) => Effect.Effect<void, CatalogApiError>
+  /**
+   * Deletes the collection unless it holds an item; answers whether it is gone
+   * (a missing one is). Why: deleting a collection deletes its items, and a
+   * collection one run created may since hold another job's, which that job
+   * reported published. A backend that cannot check and delete in one
+   * transaction leaves a window of one request between the two.
+   */
+  readonly deleteCollectionIfEmpty: (id: string) => Effect.Effect<boolean, CatalogApiError>
   /** The items among `ids` that exist in `collection`. */
   readonly findItems: (
     collection: string,

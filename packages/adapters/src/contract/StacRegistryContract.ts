@@ -151,6 +151,18 @@ export const stacRegistryContract = (
       expect(await exec((r) => r.listItems(id))).toEqual([])
     })
 
+    test("deleteCollectionIfEmpty keeps a collection while it holds an item, deletes it once empty, and a missing one is gone", async () => {
+      const id = await withCollection()
+      await exec((r) => r.putItems(id, [itemJson(id, "another-jobs")], "create"))
+      expect(await exec((r) => r.deleteCollectionIfEmpty(id))).toBe(false)
+      expect(Option.isSome(await exec((r) => r.getCollection(id)))).toBe(true)
+      expect(ids(await exec((r) => r.listItems(id)))).toEqual(["another-jobs"])
+      await exec((r) => r.deleteItems(id, ["another-jobs"]))
+      expect(await exec((r) => r.deleteCollectionIfEmpty(id))).toBe(true)
+      expect(Option.isNone(await exec((r) => r.getCollection(id)))).toBe(true)
+      expect(await exec((r) => r.deleteCollectionIfEmpty(id))).toBe(true)
+    })
+
     test("putItems into a missing collection fails with 424 naming the collection", async () => {
       const id = collectionId()
       const error = await failure((r) => r.putItems(id, [itemJson(id, "orphan")], "create"))

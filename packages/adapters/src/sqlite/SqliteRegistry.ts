@@ -143,6 +143,16 @@ export const make: Effect.Effect<StacRegistry.StacRegistryShape, never, Database
         })
       )
 
+    const deleteCollectionIfEmpty: StacRegistry.StacRegistryShape["deleteCollectionIfEmpty"] = (id) =>
+      attempt(`delete collection "${id}" unless it holds items`, { collection: id }, () =>
+        // One write transaction: no item can arrive between the look and the delete.
+        writeTransaction(db, () => {
+          if (sql.query<unknown, [string]>("SELECT 1 FROM stac_items WHERE collection = ? LIMIT 1").get(id) !== null) return false
+          sql.query<unknown, [string]>("DELETE FROM stac_collections WHERE id = ?").run(id)
+          return true
+        })
+      )
+
     const findItems: StacRegistry.StacRegistryShape["findItems"] = (collection, ids) =>
       attempt(`look up ${ids.length} item(s) in "${collection}"`, { collection }, () => {
         const found: Array<{ readonly id: string; readonly doc: string }> = []
@@ -285,7 +295,7 @@ export const make: Effect.Effect<StacRegistry.StacRegistryShape, never, Database
 
     // Transactions are always on in the embedded registry.
     const check = () => Effect.void
-    return { rules: StacRegistry.PGSTAC_RULES, check, getCollection, putCollection, deleteCollection, findItems, putItems, deleteItems, listCollections, listItems }
+    return { rules: StacRegistry.PGSTAC_RULES, check, getCollection, putCollection, deleteCollection, deleteCollectionIfEmpty, findItems, putItems, deleteItems, listCollections, listItems }
   }
 )
 

@@ -111,6 +111,25 @@ export const deleteCollection =
     })
 
 /**
+ * Asks for one item of the collection first: the STAC API has no conditional
+ * delete, so an item another writer adds between the two requests goes with
+ * the collection (a window of one request, where deleting blindly had none).
+ */
+export const deleteCollectionIfEmpty =
+  (api: Api): Shape["deleteCollectionIfEmpty"] =>
+  (id) =>
+    Effect.gen(function* () {
+      const purpose = { action: `look for items in collection ${quote(id)}`, collection: id }
+      const reply = yield* api.http.send({ method: "GET", url: api.http.url(`collections/${encodeURIComponent(id)}/items`, { limit: "1" }) }, purpose)
+      if (reply.status === 404) return true
+      const features = isOk(reply.status) && Predicate.isRecord(reply.body) ? reply.body["features"] : undefined
+      if (!Array.isArray(features)) return yield* Effect.fail(api.http.unexpected(reply, purpose))
+      if (features.length > 0) return false
+      yield* deleteCollection(api)(id)
+      return true
+    })
+
+/**
  * On stac-fastapi-opensearch, waits until the collection listing shows `id`
  * (or no longer does), asking its collection search for that one id; a
  * no-op on pgstac, which is transactional. Running out of time is not an

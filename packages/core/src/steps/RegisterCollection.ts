@@ -3,9 +3,10 @@
  * is shared by many jobs: one that exists is used as is (no step), and
  * replaced only on --force, keeping the one it replaces in the record.
  *
- * Undo deletes the collection this run created, or puts the replaced one
- * back. A collection that existed before the run is never deleted. Nothing to
- * commit.
+ * Undo deletes the collection this run created, unless another job has
+ * published items into it meanwhile (deleting it would delete them), or puts
+ * the replaced one back. A collection that existed before the run is never
+ * deleted. Nothing to commit.
  */
 import { Effect, Option, Schema } from "effect"
 import { type StacJson, StacRegistry } from "../StacRegistry.ts"
@@ -19,7 +20,12 @@ const declared = Step.declare("RegisterCollection", {
   summary: (a) => `STAC collection ${a.id}${a.previous ? " (replaced)" : ""}`,
   undo: (a) =>
     Effect.flatMap(StacRegistry, (registry) =>
-      a.previous ? registry.putCollection(a.previous, "replace") : registry.deleteCollection(a.id)
+      a.previous
+        ? registry.putCollection(a.previous, "replace")
+        : // This run's items were undone before (reverse order): what is left is another job's, published into the collection once it existed.
+          Effect.flatMap(registry.deleteCollectionIfEmpty(a.id), (gone) =>
+            gone ? Effect.void : Effect.logWarning(`STAC collection ${a.id} was created by this run but kept: another job has published items into it since`)
+          )
     ),
   commit: () => Effect.void,
   attributes: (a) => ({ "hysds_stac.collection": a.id })
