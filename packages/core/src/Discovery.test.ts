@@ -47,6 +47,23 @@ describe("Discovery: what a job dir holds, in the order of a sorted depth-first 
     fs.rmSync(root, { recursive: true, force: true })
   })
 
+  test("a link that names a product dir otherwise and sorts before it does not hide the product", async () => {
+    const root = tmp()
+    const job = path.join(root, "job")
+    write(job, "d/e/e.dataset.json")
+    write(job, "d/e/f/f.dataset.json")
+    write(job, "e-twin/e-twin.dataset.json")
+    // Walked first, so the real directory is entered under this name, which is not `<X>/<X>.dataset.json`.
+    fs.symlinkSync(path.join(job, "d", "e"), path.join(job, "alias"))
+    // Two names that both match are still one product, found under the first.
+    fs.mkdirSync(path.join(job, "b"))
+    fs.symlinkSync(path.join(job, "e-twin"), path.join(job, "b", "e-twin"), "dir")
+    const found = await discover(job)
+    expect(found.products).toEqual([path.join(job, "alias/f"), path.join(job, "b/e-twin"), path.join(job, "d/e")])
+    expect(found.problems).toEqual([])
+    fs.rmSync(root, { recursive: true, force: true })
+  })
+
   test("a link back up the tree is entered once, never looped", async () => {
     const root = tmp()
     const job = path.join(root, "job")

@@ -43,7 +43,9 @@ export const discover = (
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const dirs: Array<{ dir: string; names: ReadonlyArray<string> }> = []
+    // Every name a directory is reached under, in walk order; `entered` marks the one
+    // walked into (each real directory once), whose descendants carry its name.
+    const dirs: Array<{ readonly dir: string; readonly real: string; readonly names: ReadonlyArray<string>; readonly entered: boolean }> = []
     const problems: Array<Problem> = []
     const seen = new Set<string>()
 
@@ -73,7 +75,7 @@ export const discover = (
     const open: Array<{ readonly dir: string; readonly real: string; readonly listed: TreeIndex.Listing | undefined; next: number }> = []
     const enter = (dir: string, real: string, listed: TreeIndex.Listing | undefined) => {
       if (listed === undefined) problems.push({ file: dir, path: "", message: "cannot read directory" })
-      dirs.push({ dir, names: listed?.names ?? [] })
+      dirs.push({ dir, real, names: listed?.names ?? [], entered: true })
       open.push({ dir, real, listed, next: 0 })
     }
     seen.add(realRoot)
@@ -109,7 +111,13 @@ export const discover = (
         }
         real = target.real
       } else continue
-      if (seen.has(real)) continue
+      if (seen.has(real)) {
+        // Not walked again, but still a name the directory has: a link sorted before a
+        // product dir would otherwise hide it (the link's name is not `<X>/<X>.dataset.json`).
+        const listed = yield* tree.list(real)
+        if (listed !== undefined) dirs.push({ dir: child, real, names: listed.names, entered: false })
+        continue
+      }
       seen.add(real)
       enter(child, real, yield* tree.list(real))
     }
@@ -118,8 +126,10 @@ export const discover = (
     // walk is depth-first and sorted, so shallower candidates come first per branch.
     const catalogs: Array<string> = []
     if (options.stac) {
+      // Under the name the walk entered: a catalog's products are found under it.
       const candidates = dirs
-        .flatMap(({ dir, names }) => {
+        .flatMap(({ dir, names, entered }) => {
+          if (!entered) return []
           const name = STAC_ROOT_NAMES.find((n) => names.includes(n))
           return name ? [path.join(dir, name)] : []
         })
@@ -129,10 +139,13 @@ export const discover = (
       }
     }
 
+    // A product is a real directory, found under the first of its names that matches.
     const products: Array<string> = []
-    for (const { dir, names } of dirs) {
+    const matched = new Set<string>()
+    for (const { dir, real, names } of dirs) {
       const id = path.basename(dir)
-      if (!names.includes(`${id}.dataset.json`)) continue
+      if (!names.includes(`${id}.dataset.json`) || matched.has(real)) continue
+      matched.add(real)
       const catalog = catalogs.find((root) => isInside(path.dirname(root), dir))
       if (catalog) skipped.push({ dir, reason: `part of STAC catalog ${catalog}` })
       else if (names.includes(".localized")) skipped.push({ dir, reason: "input of the job (.localized)" })
