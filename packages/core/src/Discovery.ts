@@ -13,6 +13,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import * as Confine from "./Confine.ts"
+import * as EventLoop from "./EventLoop.ts"
 import type { Problem } from "./Errors.ts"
 import * as JobTree from "./JobTree.ts"
 import * as TreeIndex from "./TreeIndex.ts"
@@ -50,6 +51,7 @@ export const discover = (
     const seen = new Set<string>()
 
     const skipped: Array<{ dir: string; reason: string }> = []
+    const due = yield* EventLoop.pace
     const tree = given ?? (yield* TreeIndex.scan(yield* JobTree.current, yield* fs.realPath(jobDir).pipe(Effect.orElseSucceed(() => jobDir))))
     const realRoot = (yield* tree.resolve(jobDir))?.real ?? jobDir
 
@@ -119,6 +121,7 @@ export const discover = (
         continue
       }
       seen.add(real)
+      if (due()) yield* EventLoop.turn
       enter(child, real, yield* tree.list(real))
     }
 

@@ -27,6 +27,7 @@ import * as StacPublish from "./StacPublish.ts"
 import * as StacSource from "./StacSource.ts"
 import * as StacTree from "./StacTree.ts"
 import * as Discovery from "./Discovery.ts"
+import * as EventLoop from "./EventLoop.ts"
 import * as JobTree from "./JobTree.ts"
 import * as TreeIndex from "./TreeIndex.ts"
 import type { Warning } from "./Warning.ts"
@@ -555,8 +556,11 @@ const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: str
     const tree = yield* StacTree.readTree(rootFile, input.rules, input.jobDir, index).pipe(
       Effect.mapError((e) => new PlanProblems({ problems: e.problems }))
     )
+    const due = yield* EventLoop.pace
     const dir = tree.rootDir
     const id = path.basename(dir)
+    // Turns of the event loop between the steps below: each goes over every item or file.
+    if (due()) yield* EventLoop.turn
     const badNames = nameProblems(dir, tree.files)
     if (badNames.length > 0) return yield* planProblems(badNames)
     const names = tree.files.map((f) => f.relPath).filter((n) => !n.includes("/"))
@@ -581,7 +585,9 @@ const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: str
       return yield* planProblems([problemAt(dir, `entry ${entry.name} has no publish: a STAC catalog needs publish.location (its hrefs are rewritten to the published URLs)`)])
     }
     const baseUrl = publish.urls[0] ?? location
+    if (due()) yield* EventLoop.turn
     const problems: Array<Problem> = lengthProblems(tree.files.map((f) => ({ location, relPath: f.relPath, source: f.absPath })))
+    if (due()) yield* EventLoop.turn
 
     // The documents are kept as where they are and what planning saw of them
     // (StacSource); the files, as the store will read them; both compact (CatalogEntries).
@@ -595,7 +601,9 @@ const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: str
     const nodes: Array<StacSource.StacDocument> = []
     // Items in tree order: the order HySDS lists them in `_datasets.json`; a batch never spans two collections.
     const ordered: Array<{ readonly node: StacTree.StacNode; readonly doc: StacSource.PlannedItem }> = []
-    for (const node of tree.nodes) {
+    for (let i = 0; i < tree.nodes.length; i++) {
+      if (due()) yield* EventLoop.turn
+      const node = tree.nodes[i]!
       if (node.type !== "Feature") {
         const f = fileOf(node)
         if (f) nodes.push(new CatalogEntries.CatalogDocument(root, f, node.type, node.id))
@@ -616,13 +624,16 @@ const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: str
     // an asset two items name goes with the first. Everything else is a head file.
     const documents = new Set([...nodes.map((d) => d.relPath), ...ordered.map((e) => e.doc.relPath)])
     const claimed = new Map<string, number>()
-    ordered.forEach(({ node }, i) => {
-      for (const rel of assetPaths(node)) if (byRelPath.has(rel) && !documents.has(rel) && !claimed.has(rel)) claimed.set(rel, i)
-    })
+    for (let i = 0; i < ordered.length; i++) {
+      if (due()) yield* EventLoop.turn
+      for (const rel of assetPaths(ordered[i]!.node)) if (byRelPath.has(rel) && !documents.has(rel) && !claimed.has(rel)) claimed.set(rel, i)
+    }
+    if (due()) yield* EventLoop.turn
     const files: Array<PlannedFile> = tree.files
       .filter((f) => !documents.has(f.relPath) && !claimed.has(f.relPath))
       .map((f) => new CatalogEntries.CatalogFile(root, f))
     const headFiles = files.length
+    if (due()) yield* EventLoop.turn
     const owned: Array<Array<PlannedFile>> = ordered.map(() => [])
     for (const f of tree.files) {
       const owner = claimed.get(f.relPath)
@@ -644,6 +655,7 @@ const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: str
       headFiles,
       assetsEnd
     }
+    if (due()) yield* EventLoop.turn
     // Each item's GRQ key, from the document as read, by the rule its document is built by (StacSource.document).
     const keys = ordered.map(({ node, doc }): GrqKey => ({
       id: doc.id,
@@ -717,6 +729,7 @@ export const make = (input: PlanInput): Effect.Effect<Plan, ConfigError | Valida
     const found = yield* Discovery.discover(input.jobDir, { stac: input.stac }, tree)
     const problems: Array<Problem> = [...found.problems]
     const planned: Array<Planned> = []
+    const due = yield* EventLoop.pace
     const plans: Array<Effect.Effect<Planned, PlanProblems | ConfigError, FileSystem.FileSystem | Path.Path>> = [
       ...found.catalogs.map((f) => stacProduct(input, tree, f)),
       ...found.products.map((d) =>
@@ -724,6 +737,7 @@ export const make = (input: PlanInput): Effect.Effect<Plan, ConfigError | Valida
       )
     ]
     for (const plan of plans) {
+      if (due()) yield* EventLoop.turn
       const outcome = yield* Effect.either(plan)
       if (Either.isRight(outcome)) planned.push(outcome.right)
       else if (outcome.left._tag === "PlanProblems") problems.push(...outcome.left.problems)

@@ -6,6 +6,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Either, Option } from "effect"
 import * as Confine from "./Confine.ts"
+import * as EventLoop from "./EventLoop.ts"
 import type { Problem } from "./Errors.ts"
 import * as JobTree from "./JobTree.ts"
 import * as TreeIndex from "./TreeIndex.ts"
@@ -65,6 +66,7 @@ export const list = (
       })
       return { files, problems }
     }
+    const due = yield* EventLoop.pace
     // Real directories already entered: a symlink back up the tree would loop forever.
     const seen = new Set<string>()
 
@@ -90,6 +92,7 @@ export const list = (
           continue
         }
         seen.add(real)
+        if (due()) yield* EventLoop.turn
         const names = (yield* tree.list(real))?.names ?? []
         for (let i = names.length - 1; i >= 0; i--) {
           const name = names[i]!

@@ -15,6 +15,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import { ValidationError } from "./Errors.ts"
+import * as EventLoop from "./EventLoop.ts"
 import * as JobTree from "./JobTree.ts"
 import { list, type ProductFile } from "./ProductFiles.ts"
 import * as Stac from "./Stac.ts"
@@ -100,6 +101,7 @@ export const readTree = (
     const r = yield* Reading.make(fs, path, tree, rootFile)
     const { rootAbs, rootDir, problems } = r
 
+    const due = yield* EventLoop.pace
     const graph = yield* Walk.walk(r)
     LateLinks.check(r, graph)
     Ids.check(r, graph, rules)
@@ -118,23 +120,25 @@ export const readTree = (
       )
     }
 
-    const nodes = graph.order.flatMap((v): Array<StacNode> => {
-      if (v.type === undefined || v.id === undefined) return []
+    const nodes: Array<StacNode> = []
+    for (let i = 0; i < graph.order.length; i++) {
+      if (due()) yield* EventLoop.turn
+      const v = graph.order[i]!
+      if (v.type === undefined || v.id === undefined) continue
       const collection = collectionOf(graph, v)
-      return [
-        {
-          file: v.file,
-          relPath: r.rel(v.file),
-          type: v.type,
-          id: v.id,
-          json: v.json,
-          ...(v.parent !== undefined ? { parent: v.parent } : {}),
-          ...(collection !== undefined ? { collection } : {})
-        }
-      ]
-    })
+      nodes.push({
+        file: v.file,
+        relPath: r.rel(v.file),
+        type: v.type,
+        id: v.id,
+        json: v.json,
+        ...(v.parent !== undefined ? { parent: v.parent } : {}),
+        ...(collection !== undefined ? { collection } : {})
+      })
+    }
     // Items outside their collection's extent: warnings, published anyway.
-    Extents.check(r, nodes)
+    yield* Extents.check(r, nodes)
+    if (due()) yield* EventLoop.turn
     return {
       rootFile: rootAbs,
       rootDir,

@@ -23,6 +23,7 @@
  */
 import { Effect } from "effect"
 import * as Confine from "./Confine.ts"
+import * as EventLoop from "./EventLoop.ts"
 import type { DirEntry, EntryInfo, JobTreeShape, Resolved, TextRead } from "./JobTree.ts"
 
 /** Files read per call to the port when a caller says which it will read next. */
@@ -100,7 +101,7 @@ export interface TreeIndex {
    * `readText` then reads them from the port in batches of READ_BATCH rather
    * than one by one. A path that is not a regular file of the index is left out.
    */
-  readonly expect: (files: ReadonlyArray<string>) => void
+  readonly expect: (files: ReadonlyArray<string>) => Effect.Effect<void>
   /** The text of a file (its real path), no-follow, at most `maxBytes`. */
   readonly readText: (real: string, maxBytes: number) => Effect.Effect<TextRead>
 }
@@ -118,6 +119,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
     const rootResolved = yield* port.resolve(root)
     const rootInfo = rootResolved?.info
 
+    const due = yield* EventLoop.pace
     const pending: Array<string> = []
     const enqueue = (real: string) => {
       if (dirs.has(real)) return
@@ -127,6 +129,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
     if (rootInfo?.type === "Directory") enqueue(root)
     while (pending.length > 0) {
       const dir = pending.pop()!
+      if (due()) yield* EventLoop.turn
       const listed = yield* port.list(dir)
       if (listed === undefined) {
         dirs.set(dir, UNREADABLE)
@@ -214,15 +217,17 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
         const dir = dirs.get(parent.real)
         return dir === undefined || dir === UNREADABLE || dir === PENDING ? undefined : entryOf(dir, abs.slice(slash + 1))
       },
-      expect: (files) => {
-        const reals: Array<string> = []
-        for (const file of files) {
-          const local = resolveLocal(file)
-          if (local !== Unknown && local !== undefined && local.info.type === "File") reals.push(local.real)
-        }
-        upcoming = reals
-        position = new Map(reals.map((r, i) => [r, i]))
-      },
+      expect: (files) =>
+        Effect.gen(function* () {
+          const reals: Array<string> = []
+          for (let i = 0; i < files.length; i++) {
+            if (due()) yield* EventLoop.turn
+            const local = resolveLocal(files[i]!)
+            if (local !== Unknown && local !== undefined && local.info.type === "File") reals.push(local.real)
+          }
+          upcoming = reals
+          position = new Map(reals.map((r, i) => [r, i]))
+        }),
       readText: (real, maxBytes) => {
         const cached = texts.get(real)
         if (cached !== undefined && cached.maxBytes === maxBytes) {

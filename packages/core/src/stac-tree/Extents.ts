@@ -12,7 +12,8 @@
  * The warnings go to the reading's one warning channel (Warning.ts), with
  * those of migrated documents and unchecked extensions.
  */
-import { Predicate } from "effect"
+import { Effect, Predicate } from "effect"
+import * as EventLoop from "../EventLoop.ts"
 import type { StacNode } from "../StacTree.ts"
 import type { Reading } from "./Reading.ts"
 
@@ -49,40 +50,44 @@ const lonInside = (w: number, e: number, cw: number, ce: number): boolean => {
 }
 
 /** One warning per item and kind, naming the item's file, the field and the collection. */
-export const check = (r: Reading, nodes: ReadonlyArray<StacNode>): void => {
-  const byId = new Map(nodes.filter((n) => n.type === "Collection").map((c) => [c.id, c] as const))
-  for (const item of nodes) {
-    if (item.type !== "Feature") continue
-    const collection = item.collection === undefined ? undefined : byId.get(item.collection)
-    if (collection === undefined) continue
-    const { bbox, interval } = overall(collection)
-    const props = Predicate.isRecord(item.json.properties) ? item.json.properties : {}
-    if (interval !== undefined) {
-      const start = time(interval[0])
-      const end = time(interval[1])
-      const from = time(props.start_datetime) ?? time(props.datetime)
-      const to = time(props.end_datetime) ?? time(props.datetime)
-      const field = props.datetime !== null && props.datetime !== undefined ? "$.properties.datetime" : "$.properties.start_datetime"
-      if ((from !== undefined && start !== undefined && from < start) || (to !== undefined && end !== undefined && to > end)) {
-        r.warn(
-          item.file,
-          field,
-          `the item's time lies outside the temporal extent of its collection ${collection.id} (${String(interval[0])} .. ${String(interval[1])}); published anyway: widen the collection's extent.temporal`
-        )
+export const check = (r: Reading, nodes: ReadonlyArray<StacNode>): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const due = yield* EventLoop.pace
+    const byId = new Map(nodes.filter((n) => n.type === "Collection").map((c) => [c.id, c] as const))
+    for (let i = 0; i < nodes.length; i++) {
+      if (due()) yield* EventLoop.turn
+      const item = nodes[i]!
+      if (item.type !== "Feature") continue
+      const collection = item.collection === undefined ? undefined : byId.get(item.collection)
+      if (collection === undefined) continue
+      const { bbox, interval } = overall(collection)
+      const props = Predicate.isRecord(item.json.properties) ? item.json.properties : {}
+      if (interval !== undefined) {
+        const start = time(interval[0])
+        const end = time(interval[1])
+        const from = time(props.start_datetime) ?? time(props.datetime)
+        const to = time(props.end_datetime) ?? time(props.datetime)
+        const field = props.datetime !== null && props.datetime !== undefined ? "$.properties.datetime" : "$.properties.start_datetime"
+        if ((from !== undefined && start !== undefined && from < start) || (to !== undefined && end !== undefined && to > end)) {
+          r.warn(
+            item.file,
+            field,
+            `the item's time lies outside the temporal extent of its collection ${collection.id} (${String(interval[0])} .. ${String(interval[1])}); published anyway: widen the collection's extent.temporal`
+          )
+        }
+      }
+      const own = numbers(item.json.bbox)
+      const ib = own ? corners(own) : undefined
+      if (bbox !== undefined && ib !== undefined) {
+        const [w, s, e, n] = ib
+        const [cw, cs, ce, cn] = bbox
+        if (!(s >= cs && n <= cn && lonInside(w, e, cw, ce))) {
+          r.warn(
+            item.file,
+            "$.bbox",
+            `the item's bbox [${ib.join(", ")}] is not inside the spatial extent of its collection ${collection.id} [${bbox.join(", ")}]; published anyway: widen the collection's extent.spatial`
+          )
+        }
       }
     }
-    const own = numbers(item.json.bbox)
-    const ib = own ? corners(own) : undefined
-    if (bbox !== undefined && ib !== undefined) {
-      const [w, s, e, n] = ib
-      const [cw, cs, ce, cn] = bbox
-      if (!(s >= cs && n <= cn && lonInside(w, e, cw, ce))) {
-        r.warn(
-          item.file,
-          "$.bbox",
-          `the item's bbox [${ib.join(", ")}] is not inside the spatial extent of its collection ${collection.id} [${bbox.join(", ")}]; published anyway: widen the collection's extent.spatial`
-        )
-      }
-    }
-  }
-}
+  })

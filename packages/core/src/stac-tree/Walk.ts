@@ -17,6 +17,7 @@
  */
 import type { FileSystem } from "@effect/platform"
 import { Effect, Predicate } from "effect"
+import * as EventLoop from "../EventLoop.ts"
 import * as JsonFile from "../JsonFile.ts"
 import * as Stac from "../Stac.ts"
 import * as StacExtensions from "../StacExtensions.ts"
@@ -39,18 +40,23 @@ const EXPECTED: Record<string, ReadonlyArray<Stac.StacType>> = {
 }
 
 /** Where the local child/item links of `file` lead, as named (checked only when followed). */
-const followedTargets = (r: Reading, file: string, links: ReadonlyArray<unknown>): Array<string> => {
-  const targets: Array<string> = []
-  for (const link of links) {
-    if (!Predicate.isRecord(link) || typeof link["href"] !== "string" || !FOLLOWED_RELS.has(String(link["rel"]))) continue
-    const kind = Stac.classifyHref(link["href"])
-    if (kind._tag === "Relative") targets.push(r.path.resolve(r.path.dirname(file), kind.path))
-  }
-  return targets
-}
+const followedTargets = (r: Reading, file: string, links: ReadonlyArray<unknown>): Effect.Effect<Array<string>> =>
+  Effect.gen(function* () {
+    const due = yield* EventLoop.pace
+    const targets: Array<string> = []
+    for (let i = 0; i < links.length; i++) {
+      if (due()) yield* EventLoop.turn
+      const link = links[i]
+      if (!Predicate.isRecord(link) || typeof link["href"] !== "string" || !FOLLOWED_RELS.has(String(link["rel"]))) continue
+      const kind = Stac.classifyHref(link["href"])
+      if (kind._tag === "Relative") targets.push(r.path.resolve(r.path.dirname(file), kind.path))
+    }
+    return targets
+  })
 
 export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSystem> =>
   Effect.gen(function* () {
+    const due = yield* EventLoop.pace
     const rootKey = (yield* r.tree.resolve(r.rootAbs))?.real ?? r.rootAbs
     const visited = new Map<string, Visited>()
     const order: Array<Visited> = []
@@ -66,6 +72,7 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
       stack: ReadonlyArray<string>
     ): Effect.Effect<void, never, FileSystem.FileSystem> =>
       Effect.gen(function* () {
+        if (due()) yield* EventLoop.turn
         // Links were checked to stay inside; this also covers the root document itself.
         const read = yield* JsonFile.read(file, { within: r.realRootDir, tree: r.tree }).pipe(Effect.either)
         if (read._tag === "Left") {
@@ -118,7 +125,7 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
         const links = Array.isArray(json["links"]) ? json["links"] : []
         // The documents this one's child/item links lead to are read next: say so, so that
         // they are read in batches (a collection's thousands of items), not one at a time.
-        if (type !== "Feature") r.tree.expect(followedTargets(r, file, links))
+        if (type !== "Feature") yield* r.tree.expect(yield* followedTargets(r, file, links))
         for (let index = 0; index < links.length; index++) {
           const link: unknown = links[index]
           if (!Predicate.isRecord(link) || typeof link["href"] !== "string") continue // schema reports it
