@@ -136,8 +136,8 @@ export const make: Effect.Effect<StacRegistry.StacRegistryShape, never, Database
     const deleteCollection: StacRegistry.StacRegistryShape["deleteCollection"] = (id) =>
       attempt(`delete collection "${id}"`, { collection: id }, () =>
         writeTransaction(db, () => {
-          // The foreign key cascades too; deleting explicitly keeps it true even
-          // on a connection where foreign keys were left off.
+          // Explicitly: the schema's foreign key would cascade, but connections leave
+          // foreign keys off (Database.ts says why).
           sql.query<unknown, [string]>("DELETE FROM stac_items WHERE collection = ?").run(id)
           sql.query<unknown, [string]>("DELETE FROM stac_collections WHERE id = ?").run(id)
         })
