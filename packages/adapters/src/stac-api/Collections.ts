@@ -120,7 +120,7 @@ export const deleteCollectionIfEmpty =
   (id) =>
     Effect.gen(function* () {
       const purpose = { action: `look for items in collection ${quote(id)}`, collection: id }
-      const reply = yield* api.http.send({ method: "GET", url: api.http.url(`collections/${encodeURIComponent(id)}/items`, { limit: "1" }) }, purpose)
+      const reply = yield* api.http.send({ method: "GET", url: api.itemsUrl(id, { limit: "1" }) }, purpose)
       if (reply.status === 404) return true
       const features = isOk(reply.status) && Predicate.isRecord(reply.body) ? reply.body["features"] : undefined
       if (!Array.isArray(features)) return yield* Effect.fail(api.http.unexpected(reply, purpose))

@@ -66,7 +66,7 @@ export const listItems =
   (collection) =>
     Effect.map(
       api.http.pages(
-        { method: "GET", url: api.http.url(`collections/${encodeURIComponent(collection)}/items`, { limit: String(api.pageSize) }) },
+        { method: "GET", url: api.itemsUrl(collection, { limit: String(api.pageSize) }) },
         "features",
         { action: `list the items of ${quote(collection)}`, collection }
       ),

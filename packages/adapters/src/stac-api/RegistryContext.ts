@@ -35,7 +35,7 @@ export interface Api extends Settings {
   readonly http: Transport.Transport
   readonly collectionUrl: (id: string) => string
   readonly itemUrl: (collection: string, id: string) => string
-  readonly itemsUrl: (collection: string) => string
+  readonly itemsUrl: (collection: string, query?: Readonly<Record<string, string>>) => string
   readonly bulkItemsUrl: (collection: string) => string
   /** Fails with a CatalogApiError whose message has been through redaction. */
   readonly fail: (fields: ConstructorParameters<typeof Errors.CatalogApiError>[0]) => Effect.Effect<never, Errors.CatalogApiError>
@@ -50,7 +50,7 @@ export const make = (base: Auth.BaseUrl, auth: Auth.Auth, http: Transport.Transp
     http,
     collectionUrl: (id) => http.url(`collections/${enc(id)}`),
     itemUrl: (collection, id) => http.url(`collections/${enc(collection)}/items/${enc(id)}`),
-    itemsUrl: (collection) => http.url(`collections/${enc(collection)}/items`),
+    itemsUrl: (collection, query) => http.url(`collections/${enc(collection)}/items`, query),
     bulkItemsUrl: (collection) => http.url(`collections/${enc(collection)}/bulk_items`),
     fail: (fields) => Effect.fail(new Errors.CatalogApiError({ ...fields, message: auth.redact(fields.message) }))
   }
