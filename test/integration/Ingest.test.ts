@@ -8,6 +8,7 @@
  * nothing; `--force` publishes again.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SQL } from "bun"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import {
@@ -60,6 +61,18 @@ const expectedKeys = (fx: Fixture, job: Job) => {
 }
 
 type Link = { rel: string; href: string }
+
+/** The links of a collection as pgstac stores it (its API answers with links of its own making). */
+const storedCollectionLinks = async (env: NonNullable<typeof svc>, id: string): Promise<Array<Link>> => {
+  const sql = new SQL({ hostname: env.PGHOST, port: Number(env.PGPORT), username: env.PGUSER, password: env.PGPASSWORD, database: env.PGDATABASE })
+  try {
+    const rows: Array<{ links: Array<Link> | null }> = await sql`SELECT content->'links' AS links FROM pgstac.collections WHERE id = ${id}`
+    expect(rows).toHaveLength(1)
+    return rows[0]!.links ?? []
+  } finally {
+    await sql.close()
+  }
+}
 
 const suite = (engine: Engine, grqUrl: string | undefined, registry: Registry = "pgstac") => {
   let fx: Fixture
@@ -169,6 +182,15 @@ const suite = (engine: Engine, grqUrl: string | undefined, registry: Registry = 
     const collection = served.collection as { id: string; links: Array<Link> }
     expect(collection.id).toBe(job.collection)
     expect(collection.links.filter((l) => l.rel === "canonical").map((l) => l.href)).toEqual([`${base}/${job.collection}/collection.json`])
+    // The API serves the items itself; the published collection.json keeps a link to each. Both
+    // servers leave item links out of what they answer, so pgstac's stored row is what shows it.
+    const fromS3 = JSON.parse(new TextDecoder().decode(await readObject(fx.client, fx.buckets.catalogs, `catalogs/${job.catalog}/${job.collection}/collection.json`)))
+    expect((fromS3.links as Array<Link>).filter((l) => l.rel === "item")).toHaveLength(job.items.length)
+    if (registry === "pgstac") {
+      const stored = await storedCollectionLinks(svc!, job.collection)
+      expect(stored.map((l) => l.rel)).toContain("canonical")
+      expect(stored.filter((l) => l.rel === "item")).toEqual([])
+    }
     expect(served.items.map((i) => i.id)).toEqual([...job.items])
     for (const item of served.items) {
       const rel = `${job.collection}/items/${item.id}/${item.id}.json`

@@ -149,9 +149,18 @@ export const withCanonical = (json: Json, url: string): Json => ({
 export const published = (doc: StacDocument, json: Json, baseUrl: string): Json =>
   StacPublish.publishInPlace({ file: doc.path, relPath: doc.relPath, type: doc.type, id: doc.id, json }, baseUrl)
 
-/** What the STAC API gets: the published document with its canonical link. */
+/**
+ * What the STAC API gets: the published document with its canonical link. A
+ * collection goes without its `item` links: the API serves its items itself
+ * (`/collections/{id}/items`), and a link per item made the stored collection
+ * grow with it (10 MB at 100,000 items), read whole at every check that it
+ * exists. The published collection.json, its canonical link, keeps them.
+ */
 export const registered = (doc: StacDocument, publishedJson: Json, baseUrl: string): Json =>
-  withCanonical(publishedJson, StacPublish.canonicalUrl(baseUrl, doc.relPath))
+  withCanonical(doc.type === "Feature" ? publishedJson : withoutItemLinks(publishedJson), StacPublish.canonicalUrl(baseUrl, doc.relPath))
+
+const withoutItemLinks = (json: Json): Json =>
+  Array.isArray(json.links) ? { ...json, links: (json.links as Array<Json>).filter((l) => !(Predicate.isRecord(l) && l.rel === "item")) } : json
 
 /** The file a published document becomes. */
 export const jsonBytes = (json: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n")
