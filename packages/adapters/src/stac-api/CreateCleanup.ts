@@ -50,9 +50,9 @@ export const undoCreate = (api: Api, collection: string, written: Written) =>
     // has not refreshed yet with 404 and deletes nothing, and the item shows
     // up afterwards (seen: 64 of 249 left behind). Then awaited until search
     // agrees, as every write is: the caller's next read must not see them.
-    return yield* awaitSearch(api, collection, created, "present").pipe(
+    return yield* awaitSearch(api, collection, created, "present", "ids").pipe(
       Effect.zipRight(deleteEach(api, collection, created)),
-      Effect.zipRight(awaitSearch(api, collection, created, "absent")),
+      Effect.zipRight(awaitSearch(api, collection, created, "absent", "ids")),
       Effect.flatMap(({ pending }) =>
         pending.length === 0
           ? Effect.succeed(`; the ${created.length} item(s) this call had written were deleted again, so nothing was written`)

@@ -36,30 +36,49 @@ type Shape = StacRegistry.StacRegistryShape
  */
 const SEARCH_CHUNK = 500
 
+/**
+ * What a search returns of each item (the Fields extension): `whole`, or only
+ * what a check needs. The read-back after a write needs ids and links (the
+ * canonical check), after a delete only ids. On pgstac, 500 whole items took
+ * a median 351 ms to search (430 KB), as much as writing them; ids and links
+ * 223 ms (267 KB). A server without the extension sends whole items, which
+ * serve as well.
+ */
+export type Projection = "whole" | "links" | "ids"
+
+const FIELDS: Record<Exclude<Projection, "whole">, Json> = {
+  links: { include: ["id", "collection", "links"], exclude: ["geometry", "bbox", "properties", "assets"] },
+  ids: { include: ["id", "collection"], exclude: ["geometry", "bbox", "properties", "assets", "links"] }
+}
+
+const search = (api: Api, collection: string, ids: ReadonlyArray<string>, projection: Projection) =>
+  Effect.gen(function* () {
+    const wanted = [...new Set(ids)]
+    if (wanted.length === 0) return []
+    const purpose = { action: `look up ${wanted.length} item(s) in ${quote(collection)}`, collection }
+    const fields = projection === "whole" ? {} : { fields: FIELDS[projection] }
+    const pages = yield* Effect.forEach(
+      Arr.chunksOf(wanted, SEARCH_CHUNK),
+      (chunk) =>
+        api.http.pages(
+          { method: "POST", url: api.http.url("search"), body: { collections: [collection], ids: chunk, limit: chunk.length, ...fields } },
+          "features",
+          purpose
+        ),
+      { concurrency: 4 }
+    )
+    const want = new Set(wanted)
+    // Filtered again: a server that ignores `collections` or `ids` must not
+    // make another collection's item look like ours.
+    return dedupe(pages.flat().filter((f) => want.has(String(f["id"])) && (f["collection"] ?? collection) === collection))
+      .map(withoutServerLinks)
+      .sort(byId)
+  })
+
 export const findItems =
   (api: Api): Shape["findItems"] =>
   (collection, ids) =>
-    Effect.gen(function* () {
-      const wanted = [...new Set(ids)]
-      if (wanted.length === 0) return []
-      const purpose = { action: `look up ${wanted.length} item(s) in ${quote(collection)}`, collection }
-      const pages = yield* Effect.forEach(
-        Arr.chunksOf(wanted, SEARCH_CHUNK),
-        (chunk) =>
-          api.http.pages(
-            { method: "POST", url: api.http.url("search"), body: { collections: [collection], ids: chunk, limit: chunk.length } },
-            "features",
-            purpose
-          ),
-        { concurrency: 4 }
-      )
-      const want = new Set(wanted)
-      // Filtered again: a server that ignores `collections` or `ids` must not
-      // make another collection's item look like ours.
-      return dedupe(pages.flat().filter((f) => want.has(String(f["id"])) && (f["collection"] ?? collection) === collection))
-        .map(withoutServerLinks)
-        .sort(byId)
-    })
+    search(api, collection, ids, "whole")
 
 export const listItems =
   (api: Api): Shape["listItems"] =>
@@ -81,13 +100,14 @@ export const awaitSearch = (
   api: Api,
   collection: string,
   ids: ReadonlyArray<string>,
-  expect: "present" | "absent"
+  expect: "present" | "absent",
+  projection: Projection
 ): Effect.Effect<{ readonly found: ReadonlyArray<Json>; readonly pending: ReadonlyArray<string> }, Errors.CatalogApiError> =>
   Effect.gen(function* () {
     const start = yield* Clock.currentTimeMillis
     let wait = 50
     while (true) {
-      const found = yield* findItems(api)(collection, ids)
+      const found = yield* search(api, collection, ids, projection)
       const have = new Set(found.map((f) => String(f["id"])))
       const pending = expect === "present" ? ids.filter((id) => !have.has(id)) : ids.filter((id) => have.has(id))
       const elapsed = (yield* Clock.currentTimeMillis) - start
@@ -124,7 +144,8 @@ export const existingStoredAsSent = (api: Api, collection: string, batch: Readon
       api,
       collection,
       batch.map((p) => p.id),
-      "present"
+      "present",
+      "whole"
     ),
     ({ found }) => {
       const stored = new Map(found.map((f) => [String(f["id"]), f]))

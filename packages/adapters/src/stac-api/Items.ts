@@ -39,7 +39,8 @@ export const putItems =
         api,
         collection,
         prepared.map((p) => p.id),
-        "present"
+        "present",
+        "links"
       )
       if (pending.length > 0) {
         return yield* api.fail({
@@ -63,7 +64,7 @@ export const deleteItems =
       const unique = [...new Set(ids)]
       if (unique.length === 0) return
       yield* deleteEach(api, collection, unique)
-      const { pending } = yield* awaitSearch(api, collection, unique, "absent")
+      const { pending } = yield* awaitSearch(api, collection, unique, "absent", "ids")
       if (pending.length > 0) {
         return yield* api.fail({
           message: `${pending.length} deleted item(s) of ${quote(collection)} are still found after ${api.visibilityTimeoutMs} ms, e.g. ${quote(pending[0] ?? "")}`,

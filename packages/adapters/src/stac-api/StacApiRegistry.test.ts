@@ -431,6 +431,10 @@ if (env !== undefined) {
       const error = await failure(rt, (r) => r.putItems(id, [{ ...item, id: "c2", links: canonical("https://data.example.com/c2.json") }], "create"))
       expect(error.message).toContain("canonical")
       expect(error.item).toBe("c2")
+      // That read-back asked only for what it checks: a whole item per id cost the server as much as the write.
+      const searches = p.seen.filter((s) => s.path === "/search").map((s) => (s.body as { fields?: unknown }).fields)
+      expect(searches.length).toBeGreaterThan(0)
+      for (const fields of searches) expect(fields).toMatchObject({ include: ["id", "collection", "links"] })
     })
 
     test("X-Api-Key and bearer token are sent, and key files are re-read when they change", async () => {
