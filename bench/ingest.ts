@@ -100,12 +100,21 @@ const PHASES = PhaseClock.PHASES.filter((p) => p !== "rollback")
 
 /** The run's phase clock (core PhaseClock: phases as spans, true also when they overlap). */
 const timeline = { started: 0, rollback: 0, clock: PhaseClock.make(0), whenLastStep: undefined as (() => void) | undefined }
+/** Where services.sh keeps its pid files: each server's CPU is read from there (`--services` only). */
+const runDir = path.resolve(import.meta.dir, "..", "test", "services", ".run")
+const serversDuring = (): (() => Record<string, number>) => (services ? Cpu.serversDuring(runDir) : () => ({}))
+/** Each server's CPU from the start of the rollback: taken when it starts. */
+const undo = { servers: undefined as (() => Record<string, number>) | undefined }
+const undoServers = (): Record<string, number> => undo.servers?.() ?? {}
 const progress = Layer.succeed(Progress.Progress, {
   emit: (e) =>
     Effect.sync(() => {
       const now = performance.now()
       timeline.clock.observe(e, now)
-      if (e._tag === "RollingBack") timeline.rollback ||= now
+      if (e._tag === "RollingBack" && !timeline.rollback) {
+        timeline.rollback = now
+        undo.servers = serversDuring()
+      }
       // The last step has started: every other one is done.
       if (e._tag === "StepStarted" && e.name === "WriteJobFile") timeline.whenLastStep?.()
     })
@@ -128,6 +137,8 @@ const run = async (jobDir: string, datasets: string, interrupt = false) => {
   peak = process.memoryUsage().rss
   const peakOfRun = Rss.during()
   const spentOfRun = Cpu.during()
+  const serversOfRun = serversDuring()
+  undo.servers = undefined
   timeline.rollback = 0
   timeline.started = performance.now()
   timeline.clock = PhaseClock.make(timeline.started)
@@ -142,6 +153,8 @@ const run = async (jobDir: string, datasets: string, interrupt = false) => {
   const cpu = spentOfRun()
   return {
     cpu,
+    servers: serversOfRun(),
+    undoServers: undoServers(),
     seconds: (ended - timeline.started) / 1000,
     undoSeconds: timeline.rollback ? (ended - timeline.rollback) / 1000 : 0,
     phases: timeline.clock.times(timeline.rollback || ended),
@@ -184,10 +197,13 @@ try {
   const floors: Partial<Record<Phase, number>> = {}
   /** What each floor spent: the ingest is set against their sum below. */
   const floorCpu: Partial<Record<Phase, Cpu.Spent>> = {}
+  const floorServers: Record<string, number> = {}
   const floor = async <A>(phase: Phase, work: () => Promise<A>): Promise<A> => {
     const spent = Cpu.during()
+    const serversSpent = serversDuring()
     const result = await work()
     floorCpu[phase] = spent()
+    for (const [name, s] of Object.entries(serversSpent())) floorServers[name] = (floorServers[name] ?? 0) + s
     return result
   }
   floors.plan = (await floor("plan", () => Floors.filesystem(a.jobDir))).seconds
@@ -228,6 +244,7 @@ try {
     batch,
     ingest: { seconds: ingest.seconds, itemsPerSecond: items / ingest.seconds, peakRssMiB: ingest.peakMiB, cpu: ingest.cpu },
     floorsCpu: floorCpu,
+    servers: { ingest: ingest.servers, floors: floorServers, ...(rollback ? { undo: rollback.undoServers } : {}) },
     phases: Object.fromEntries(
       PHASES.filter((p) => ingest.phases[p] !== undefined).map((p) => [
         p,
@@ -282,9 +299,13 @@ try {
         `floors: this process ${sum((c) => c.process)!.toFixed(1)} s${machine(floorsMachine, undefined)} ` +
         `(${measured.map((p) => `${names[p]} ${floorCpu[p]!.process.toFixed(1)}/${floorCpu[p]!.machine?.toFixed(1) ?? "?"}`).join(", ")})`
     )
+    if (Object.keys(ingest.servers).length > 0) {
+      console.log(`  ${"servers' CPU".padEnd(18)} ingest: ${Cpu.describeServers(ingest.servers)}; floors: ${Cpu.describeServers(floorServers)}`)
+    }
     if (rollback) {
       console.log(
-        `rollback  the undo alone ${rollback.undoSeconds.toFixed(2)} s (${(rollback.undoSeconds / ingest.seconds).toFixed(2)}x the ingest; with the ingest before it ${rollback.seconds.toFixed(2)} s), peak RSS ${rollback.peakMiB.toFixed(0)} MiB`
+        `rollback  the undo alone ${rollback.undoSeconds.toFixed(2)} s (${(rollback.undoSeconds / ingest.seconds).toFixed(2)}x the ingest; with the ingest before it ${rollback.seconds.toFixed(2)} s), peak RSS ${rollback.peakMiB.toFixed(0)} MiB` +
+          (Object.keys(rollback.undoServers).length > 0 ? `; servers' CPU during the undo: ${Cpu.describeServers(rollback.undoServers)}` : "")
       )
     }
   }
