@@ -29,6 +29,12 @@ describe("a step's finalizer", () => {
     return { ref, run: run as Effect.Effect<number, never, Scope.Scope | Step.Transaction | Journal.Journal | Progress> }
   }
 
+  /** Fills a stretch of the stack with plain numbers, so stale words left there by earlier calls point at nothing. */
+  const scrubStack = (depth: number): number => {
+    const words = [depth, depth + 1, depth + 2, depth + 3, depth + 4, depth + 5, depth + 6, depth + 7]
+    return depth === 0 ? words.length : scrubStack(depth - 1) + words[depth % 8]!
+  }
+
   /** Whether the payload was freed after the step ran, while its scope (the ingest) is still open. */
   const freedWhileOpen = (record: "value" | "function") =>
     Effect.gen(function* () {
@@ -38,11 +44,15 @@ describe("a step's finalizer", () => {
         return Effect.as(run, ref)
       })
       // Off this stack, so no stale register still points at the payload. The
-      // collector scans the stack conservatively: a stale word can still keep it
-      // through one collection (seen once in 3 runs), never through many, while
-      // a finalizer that keeps it keeps it through all of them.
-      for (let tries = 0; tries < 20 && ref.deref() !== undefined; tries++) {
+      // collector scans the stack conservatively: a stale word can keep it
+      // through a few collections (in a whole-suite run, through 20 of them
+      // once in 3 runs), while a finalizer that keeps it keeps it through all
+      // of them. So: collections until it is gone or a deadline passes, with
+      // the stack overwritten before each.
+      const deadline = Date.now() + 3_000
+      while (ref.deref() !== undefined && Date.now() < deadline) {
         yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+        scrubStack(64)
         Bun.gc(true)
       }
       return ref.deref() === undefined
