@@ -26,6 +26,11 @@ test("the bench reports phases, floors and the rollback, and removes what it wro
     expect(report.phases.plan.floor).toBeGreaterThan(0)
     expect(report.phases.plan.ratio).toBeCloseTo(report.phases.plan.seconds / report.phases.plan.floor)
     expect(report.ingest.peakRssMiB).toBeGreaterThan(0)
+    // Each stage's time at work lies within its span (stages overlap; their work does not grow them).
+    for (const stage of ["files", "stac", "grq"]) {
+      const { seconds, busy } = report.phases[stage]
+      expect({ stage, atWork: busy > 0 && busy <= seconds + 1e-9 }).toEqual({ stage, atWork: true })
+    }
     expect(report.rollback.undoSeconds).toBeGreaterThan(0)
     // The job dirs and the embedded state dir, all under TMPDIR, are gone.
     expect(fs.readdirSync(tmp)).toEqual([])

@@ -26,6 +26,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
+import * as Busy from "./Busy.ts"
 import * as Cpu from "./Cpu.ts"
 import * as Floors from "./Floors.ts"
 import { generate } from "./Generate.ts"
@@ -99,7 +100,7 @@ type Phase = PhaseClock.Phase
 const PHASES = PhaseClock.PHASES.filter((p) => p !== "rollback")
 
 /** The run's phase clock (core PhaseClock: phases as spans, true also when they overlap). */
-const timeline = { started: 0, rollback: 0, clock: PhaseClock.make(0), whenLastStep: undefined as (() => void) | undefined }
+const timeline = { started: 0, rollback: 0, clock: PhaseClock.make(0), busy: Busy.make(), whenLastStep: undefined as (() => void) | undefined }
 /** Where services.sh keeps its pid files: each server's CPU is read from there (`--services` only). */
 const runDir = path.resolve(import.meta.dir, "..", "test", "services", ".run")
 const serversDuring = (): (() => Record<string, number>) => (services ? Cpu.serversDuring(runDir) : () => ({}))
@@ -111,6 +112,7 @@ const progress = Layer.succeed(Progress.Progress, {
     Effect.sync(() => {
       const now = performance.now()
       timeline.clock.observe(e, now)
+      timeline.busy.observe(e, now)
       if (e._tag === "RollingBack" && !timeline.rollback) {
         timeline.rollback = now
         undo.servers = serversDuring()
@@ -142,6 +144,7 @@ const run = async (jobDir: string, datasets: string, interrupt = false) => {
   timeline.rollback = 0
   timeline.started = performance.now()
   timeline.clock = PhaseClock.make(timeline.started)
+  timeline.busy = Busy.make()
   const fiber = Effect.runFork(
     // Without an exporter, as the CLI runs without OTEL_EXPORTER_OTLP_ENDPOINT.
     Ingest.run(options(jobDir, datasets)).pipe(Effect.provide(Layer.mergeAll(backends, Journal.Journal.none, progress, Tracing.off)))
@@ -158,6 +161,7 @@ const run = async (jobDir: string, datasets: string, interrupt = false) => {
     seconds: (ended - timeline.started) / 1000,
     undoSeconds: timeline.rollback ? (ended - timeline.rollback) / 1000 : 0,
     phases: timeline.clock.times(timeline.rollback || ended),
+    busy: timeline.busy.seconds(),
     peakMiB: peak / 1048576,
     exit
   }
@@ -232,6 +236,8 @@ try {
   if (rollback && !rollback.undoSeconds) throw new Error(`the rollback run failed before publishing: ${JSON.stringify(rollback.exit)}`)
 
   const measured = PHASES.filter((p) => floors[p] !== undefined)
+  /** A stage's time at work (Busy.ts), beside its span. */
+  const busyOf = (p: Phase): number | undefined => (p === "files" || p === "stac" || p === "grq" ? ingest.busy[p] : undefined)
   const sumFloors = measured.reduce((n, p) => n + floors[p]!, 0)
   const slowest = Math.max(...measured.map((p) => floors[p]!))
   const report = {
@@ -248,7 +254,11 @@ try {
     phases: Object.fromEntries(
       PHASES.filter((p) => ingest.phases[p] !== undefined).map((p) => [
         p,
-        { seconds: ingest.phases[p]!, ...(floors[p] !== undefined ? { floor: floors[p]!, ratio: ingest.phases[p]! / floors[p]! } : {}) }
+        {
+          seconds: ingest.phases[p]!,
+          ...(floors[p] !== undefined ? { floor: floors[p]!, ratio: ingest.phases[p]! / floors[p]! } : {}),
+          ...(busyOf(p) !== undefined ? { busy: busyOf(p)!, ...(floors[p] !== undefined ? { busyRatio: busyOf(p)! / floors[p]! } : {}) } : {})
+        }
       ])
     ),
     ...(measured.length > 1
@@ -272,11 +282,16 @@ try {
       stac: `bare bulk_items of ${batch}`,
       grq: `bare _bulk of ${batch}, one refresh`
     }
-    console.log(`  ${"phase".padEnd(18)} ${"project".padStart(9)} ${"floor".padStart(9)} ${"ratio".padStart(7)}  floor is`)
-    for (const [p, r] of Object.entries(report.phases) as Array<[Phase, { seconds: number; floor?: number; ratio?: number }]>) {
+    // `project` is the phase's span; `at work`, a stage's own time (Busy.ts): they differ where stages overlap.
+    console.log(
+      `  ${"phase".padEnd(18)} ${"project".padStart(9)} ${"floor".padStart(9)} ${"ratio".padStart(7)} ${"at work".padStart(9)} ${"ratio".padStart(7)}  floor is`
+    )
+    type Row = { seconds: number; floor?: number; ratio?: number; busy?: number; busyRatio?: number }
+    for (const [p, r] of Object.entries(report.phases) as Array<[Phase, Row]>) {
       console.log(
         `  ${names[p].padEnd(18)} ${`${r.seconds.toFixed(2)} s`.padStart(9)} ${(r.floor !== undefined ? `${r.floor.toFixed(2)} s` : "-").padStart(9)} ` +
-          `${(r.ratio !== undefined ? `${r.ratio.toFixed(2)}x` : "").padStart(7)}  ${floorNames[p] ?? ""}`
+          `${(r.ratio !== undefined ? `${r.ratio.toFixed(2)}x` : "").padStart(7)} ${(r.busy !== undefined ? `${r.busy.toFixed(2)} s` : "").padStart(9)} ` +
+          `${(r.busyRatio !== undefined ? `${r.busyRatio.toFixed(2)}x` : "").padStart(7)}  ${floorNames[p] ?? ""}`
       )
     }
     if (report.endToEnd) {
