@@ -74,7 +74,9 @@ export const servers = (runDir: string): Record<string, number> => {
         // After the command name (which may hold spaces and parentheses): state, ppid, ... utime (14th), stime, cutime, cstime.
         const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
         const ppid = Number(f[1])
-        children.set(ppid, [...(children.get(ppid) ?? []), pid])
+        const siblings = children.get(ppid)
+        if (siblings) siblings.push(pid)
+        else children.set(ppid, [pid])
         cpu.set(pid, (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100)
       } catch {
         // Gone since listed.
@@ -92,14 +94,9 @@ export const servers = (runDir: string): Record<string, number> => {
   return out
 }
 
-/** Call before a run; the function it returns, called after, says what each server spent meanwhile. */
-export const serversDuring = (runDir: string): (() => Record<string, number>) => {
-  const before = servers(runDir)
-  return () => {
-    const after = servers(runDir)
-    return Object.fromEntries(Object.entries(after).map(([name, s]) => [name, s - (before[name] ?? s)]))
-  }
-}
+/** What each server spent since `before` (a reading of servers()); one not running then counts 0. */
+export const serversSince = (runDir: string, before: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(servers(runDir)).map(([name, s]) => [name, s - (before[name] ?? s)]))
 
 /** `s3 23.9 s, postgres 12.4 s, ...`, busiest first. */
 export const describeServers = (spent: Record<string, number>): string =>

@@ -100,13 +100,19 @@ type Phase = PhaseClock.Phase
 const PHASES = PhaseClock.PHASES.filter((p) => p !== "rollback")
 
 /** The run's phase clock (core PhaseClock: phases as spans, true also when they overlap). */
-const timeline = { started: 0, rollback: 0, clock: PhaseClock.make(0), busy: Busy.make(), whenLastStep: undefined as (() => void) | undefined }
+const timeline = {
+  started: 0,
+  rollback: 0,
+  clock: PhaseClock.make(0),
+  busy: Busy.make(),
+  /** The servers' CPU when the rollback started (Cpu.servers). */
+  serversAtRollback: {} as Record<string, number>,
+  whenLastStep: undefined as (() => void) | undefined
+}
 /** Where services.sh keeps its pid files: each server's CPU is read from there (`--services` only). */
 const runDir = path.resolve(import.meta.dir, "..", "test", "services", ".run")
-const serversDuring = (): (() => Record<string, number>) => (services ? Cpu.serversDuring(runDir) : () => ({}))
-/** Each server's CPU from the start of the rollback: taken when it starts. */
-const undo = { servers: undefined as (() => Record<string, number>) | undefined }
-const undoServers = (): Record<string, number> => undo.servers?.() ?? {}
+const serverCpu = (): Record<string, number> => (services ? Cpu.servers(runDir) : {})
+const serverCpuSince = (before: Record<string, number>): Record<string, number> => (services ? Cpu.serversSince(runDir, before) : {})
 const progress = Layer.succeed(Progress.Progress, {
   emit: (e) =>
     Effect.sync(() => {
@@ -115,7 +121,7 @@ const progress = Layer.succeed(Progress.Progress, {
       timeline.busy.observe(e, now)
       if (e._tag === "RollingBack" && !timeline.rollback) {
         timeline.rollback = now
-        undo.servers = serversDuring()
+        timeline.serversAtRollback = serverCpu()
       }
       // The last step has started: every other one is done.
       if (e._tag === "StepStarted" && e.name === "WriteJobFile") timeline.whenLastStep?.()
@@ -139,8 +145,7 @@ const run = async (jobDir: string, datasets: string, interrupt = false) => {
   peak = process.memoryUsage().rss
   const peakOfRun = Rss.during()
   const spentOfRun = Cpu.during()
-  const serversOfRun = serversDuring()
-  undo.servers = undefined
+  const serversAtStart = serverCpu()
   timeline.rollback = 0
   timeline.started = performance.now()
   timeline.clock = PhaseClock.make(timeline.started)
@@ -156,8 +161,8 @@ const run = async (jobDir: string, datasets: string, interrupt = false) => {
   const cpu = spentOfRun()
   return {
     cpu,
-    servers: serversOfRun(),
-    undoServers: undoServers(),
+    servers: serverCpuSince(serversAtStart),
+    undoServers: timeline.rollback ? serverCpuSince(timeline.serversAtRollback) : {},
     seconds: (ended - timeline.started) / 1000,
     undoSeconds: timeline.rollback ? (ended - timeline.rollback) / 1000 : 0,
     phases: timeline.clock.times(timeline.rollback || ended),
@@ -204,10 +209,10 @@ try {
   const floorServers: Record<string, number> = {}
   const floor = async <A>(phase: Phase, work: () => Promise<A>): Promise<A> => {
     const spent = Cpu.during()
-    const serversSpent = serversDuring()
+    const serversBefore = serverCpu()
     const result = await work()
     floorCpu[phase] = spent()
-    for (const [name, s] of Object.entries(serversSpent())) floorServers[name] = (floorServers[name] ?? 0) + s
+    for (const [name, s] of Object.entries(serverCpuSince(serversBefore))) floorServers[name] = (floorServers[name] ?? 0) + s
     return result
   }
   floors.plan = (await floor("plan", () => Floors.filesystem(a.jobDir))).seconds

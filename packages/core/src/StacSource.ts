@@ -136,14 +136,22 @@ export const readMany = (
         )
   )
 
-/** The published JSON plus a `canonical` link to it: STAC APIs regenerate structural links. */
-export const withCanonical = (json: Json, url: string): Json => ({
+/**
+ * The published JSON plus a `canonical` link to it: STAC APIs regenerate
+ * structural links. Links whose rel is in `without` are left out too, in the
+ * same pass.
+ */
+export const withCanonical = (json: Json, url: string, without: ReadonlySet<string> = KEEP_ALL): Json => ({
   ...json,
   links: [
-    ...(Array.isArray(json.links) ? (json.links as Array<Json>).filter((l) => l.rel !== "canonical") : []),
+    ...(Array.isArray(json.links) ? (json.links as Array<Json>).filter((l) => l.rel !== "canonical" && !without.has(l.rel as string)) : []),
     { rel: "canonical", href: url, type: "application/json" }
   ]
 })
+
+const KEEP_ALL: ReadonlySet<string> = new Set()
+/** What a registered collection goes without (see registered). */
+const COLLECTION_OMITS: ReadonlySet<string> = new Set(["item"])
 
 /** The document as published to the object store (every href absolute, `self` on it), made of `json`, just read. */
 export const published = (doc: StacDocument, json: Json, baseUrl: string): Json =>
@@ -157,10 +165,7 @@ export const published = (doc: StacDocument, json: Json, baseUrl: string): Json 
  * exists. The published collection.json, its canonical link, keeps them.
  */
 export const registered = (doc: StacDocument, publishedJson: Json, baseUrl: string): Json =>
-  withCanonical(doc.type === "Feature" ? publishedJson : withoutItemLinks(publishedJson), StacPublish.canonicalUrl(baseUrl, doc.relPath))
-
-const withoutItemLinks = (json: Json): Json =>
-  Array.isArray(json.links) ? { ...json, links: (json.links as Array<Json>).filter((l) => !(Predicate.isRecord(l) && l.rel === "item")) } : json
+  withCanonical(publishedJson, StacPublish.canonicalUrl(baseUrl, doc.relPath), doc.type === "Feature" ? KEEP_ALL : COLLECTION_OMITS)
 
 /** The file a published document becomes. */
 export const jsonBytes = (json: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n")
