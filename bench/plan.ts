@@ -7,10 +7,16 @@
  * Prints each, their ratio and the peak RSS; no backend is needed (a plan
  * writes nothing).
  *
- *   bun bench/plan.ts --items 10000 [--assets 3] [--asset-kb 1] [--runs 2] [--platform-fs]
+ *   bun bench/plan.ts --items 10000 [--assets 3] [--asset-kb 1] [--runs 2] [--platform-fs] [--live]
  *
  * `--platform-fs` plans through @effect/platform's FileSystem (core's portable
  * JobTree) instead of the node:fs one the CLI and server provide.
+ * `--live` also reports the most live heap the plan held: a full collection
+ * every 100 ms, then the heap's size, read whenever planning gives the event
+ * loop a turn (every 250 ms of work), and once more with the plan made. Why: a plan's peak RSS is about the
+ * modules plus twice its live heap (the collector lets the heap grow in
+ * proportion to what survives), so the live heap is what a memory target has to
+ * cut. The collections slow the plan: its time is not comparable then.
  * Add `bun --cpu-prof bench/plan.ts ...` for a profile.
  */
 import { BunContext } from "@effect/platform-bun"
@@ -30,7 +36,8 @@ const { values } = parseArgs({
     assets: { type: "string", default: "3" },
     "asset-kb": { type: "string", default: "1" },
     runs: { type: "string", default: "2" },
-    "platform-fs": { type: "boolean", default: false }
+    "platform-fs": { type: "boolean", default: false },
+    live: { type: "boolean", default: false }
   }
 })
 
@@ -75,6 +82,16 @@ const plan = () =>
 
 let peak = process.memoryUsage().rss
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
+/** With --live, while a plan runs: the most live heap read, and how many readings (each after a full collection). */
+const live = { planning: false, most: 0, readings: 0 }
+const liveSampler = values.live
+  ? setInterval(() => {
+      if (!live.planning) return
+      Bun.gc(true)
+      live.most = Math.max(live.most, process.memoryUsage().heapUsed)
+      live.readings++
+    }, 100)
+  : undefined
 /** Wall and CPU (user + system) seconds: on a loaded machine the CPU ratio is the steadier one. */
 const time = async <A>(f: () => A | Promise<A>): Promise<[A, number, number]> => {
   const t = performance.now()
@@ -88,14 +105,28 @@ console.log(`plan of ${items} items x ${values.assets} assets (${values["platfor
 for (let run = 1; run <= Number(values.runs); run++) {
   const [jsonFiles, floorSeconds, floorCpu] = await time(() => floor(job.jobDir))
   const peakOfPlan = Rss.during()
+  Bun.gc(true)
+  const liveBefore = process.memoryUsage().heapUsed
+  Object.assign(live, { planning: true, most: 0, readings: 0 })
   const [exit, planSeconds, planCpu] = await time(plan)
+  live.planning = false
+  if (values.live) {
+    // One reading more with the plan made and held: a plan too short to give the event loop a turn gets one too.
+    Bun.gc(true)
+    live.most = Math.max(live.most, process.memoryUsage().heapUsed)
+    live.readings++
+  }
   peak = peakOfPlan(peak)
   if (!Exit.isSuccess(exit)) throw new Error(`plan failed: ${JSON.stringify(exit.cause).slice(0, 2000)}`)
   console.log(
     `run ${run}: floor ${floorSeconds.toFixed(2)} s (CPU ${floorCpu.toFixed(2)} s; ${jsonFiles} JSON files), ` +
       `plan ${planSeconds.toFixed(2)} s (CPU ${planCpu.toFixed(2)} s), ratio ${(planSeconds / floorSeconds).toFixed(2)}x (CPU ${(planCpu / floorCpu).toFixed(2)}x), ` +
-      `peak RSS ${(peak / 1048576).toFixed(0)} MiB`
+      `peak RSS ${(peak / 1048576).toFixed(0)} MiB` +
+      (values.live
+        ? `, live heap at most ${(live.most / 1048576).toFixed(0)} MiB in ${live.readings} reading${live.readings === 1 ? "" : "s"} (${(liveBefore / 1048576).toFixed(0)} MiB before the plan)`
+        : "")
   )
 }
 clearInterval(sampler)
+clearInterval(liveSampler)
 fs.rmSync(root, { recursive: true, force: true })
