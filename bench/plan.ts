@@ -13,10 +13,11 @@
  * JobTree) instead of the node:fs one the CLI and server provide.
  * `--live` also reports the most live heap the plan held: a full collection
  * every 100 ms, then the heap's size, read whenever planning gives the event
- * loop a turn (every 250 ms of work), and once more with the plan made. Why: a plan's peak RSS is about the
- * modules plus twice its live heap (the collector lets the heap grow in
- * proportion to what survives), so the live heap is what a memory target has to
- * cut. The collections slow the plan: its time is not comparable then.
+ * loop a turn (every 250 ms of work), and once more with the plan made. Why: a
+ * plan's peak RSS is about the modules plus twice its live heap (the collector
+ * lets the heap grow in proportion to what survives), so the live heap is what
+ * a memory target has to cut. The collections slow the plan: its time is not
+ * comparable then. Without `--live` no collection is forced.
  * Add `bun --cpu-prof bench/plan.ts ...` for a profile.
  */
 import { BunContext } from "@effect/platform-bun"
@@ -84,14 +85,12 @@ let peak = process.memoryUsage().rss
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
 /** With --live, while a plan runs: the most live heap read, and how many readings (each after a full collection). */
 const live = { planning: false, most: 0, readings: 0 }
-const liveSampler = values.live
-  ? setInterval(() => {
-      if (!live.planning) return
-      Bun.gc(true)
-      live.most = Math.max(live.most, process.memoryUsage().heapUsed)
-      live.readings++
-    }, 100)
-  : undefined
+const readLive = () => {
+  Bun.gc(true)
+  live.most = Math.max(live.most, process.memoryUsage().heapUsed)
+  live.readings++
+}
+const liveSampler = values.live ? setInterval(() => live.planning && readLive(), 100) : undefined
 /** Wall and CPU (user + system) seconds: on a loaded machine the CPU ratio is the steadier one. */
 const time = async <A>(f: () => A | Promise<A>): Promise<[A, number, number]> => {
   const t = performance.now()
@@ -105,16 +104,17 @@ console.log(`plan of ${items} items x ${values.assets} assets (${values["platfor
 for (let run = 1; run <= Number(values.runs); run++) {
   const [jsonFiles, floorSeconds, floorCpu] = await time(() => floor(job.jobDir))
   const peakOfPlan = Rss.during()
-  Bun.gc(true)
-  const liveBefore = process.memoryUsage().heapUsed
-  Object.assign(live, { planning: true, most: 0, readings: 0 })
-  const [exit, planSeconds, planCpu] = await time(plan)
-  live.planning = false
+  let liveBefore = 0
   if (values.live) {
-    // One reading more with the plan made and held: a plan too short to give the event loop a turn gets one too.
     Bun.gc(true)
-    live.most = Math.max(live.most, process.memoryUsage().heapUsed)
-    live.readings++
+    liveBefore = process.memoryUsage().heapUsed
+    Object.assign(live, { planning: true, most: 0, readings: 0 })
+  }
+  const [exit, planSeconds, planCpu] = await time(plan)
+  if (values.live) {
+    live.planning = false
+    // One reading more with the plan made and held: a plan too short to give the event loop a turn gets one too.
+    readLive()
   }
   peak = peakOfPlan(peak)
   if (!Exit.isSuccess(exit)) throw new Error(`plan failed: ${JSON.stringify(exit.cause).slice(0, 2000)}`)
