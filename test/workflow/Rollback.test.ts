@@ -5,12 +5,13 @@
  * exactly what it was before.
  */
 import { describe, expect, test } from "bun:test"
+import { BunContext } from "@effect/platform-bun"
 import { Embedded } from "@hysds-stac/adapters"
-import { Progress, StacRegistry } from "@hysds-stac/core"
+import { Journal, Progress, Recover, StacRegistry } from "@hysds-stac/core"
 import { Cause, Effect, Exit, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { copyJob, type Fault, ingest, options, snapshot, tempDir, undoneSteps } from "./Harness.ts"
+import { backends, copyJob, type Fault, ingest, options, snapshot, tempDir, undoneSteps } from "./Harness.ts"
 
 const T = 30_000
 
@@ -101,10 +102,10 @@ describe("rollback on the embedded backends", () => {
     expect(await snapshot(state)).toEqual({ files: [], documents: [], collections: [], items: [] })
   }, T)
 
-  test("a compensation that fails is reported, the others still run, and the ORIGINAL error is kept", async () => {
+  test("a compensation that fails is reported, the others still run, and the ORIGINAL error is kept; recover finishes it", async () => {
     const state = tempDir("state")
     const { failure, run } = await failWith(state, copyJob("failing-job"), [
-      { port: "registry", method: "deleteCollectionIfEmpty" } // every attempt to undo the collection fails
+      { port: "registry", method: "deleteCollectionIfOnly" } // every attempt to undo the collection fails
     ])
     expect(failure.error._tag).toBe("IndexError") // the mapping conflict, not the undo failure
     expect(failure.error.message).toContain("AOI_zz_beta")
@@ -115,8 +116,28 @@ describe("rollback on the embedded backends", () => {
     const after = await snapshot(state)
     expect(after.files).toEqual([])
     expect(after.documents).toEqual([])
-    expect(after.items).toEqual([]) // undone before the collection, in reverse order
+    // The items went into the collection this run created: their batches left them to its undo, which failed.
+    const registered = run.journal.flatMap((r) => (r._tag === "Intent" && r.action._tag === "RegisterItems" ? r.action.ids : []))
+    expect(registered.length).toBeGreaterThan(0)
+    expect(after.items.map((i) => (i as { id: string }).id).sort()).toEqual([...registered].sort())
     expect(after.collections.map((c) => (c as { id: string }).id)).toEqual(["fail-scenes"]) // left, and reported
+    // Recovery knows those items from the journal alone (their batches' undo already ran) and removes them with the collection.
+    const tx = run.journal[0]!.tx
+    const recovered = await Effect.runPromise(
+      Recover.transaction(tx).pipe(Effect.provide(Layer.mergeAll(backends(state, [], { calls: new Map(), hung: false }), Journal.memory(run.journal), Progress.Progress.none, BunContext.layer)))
+    )
+    expect(recovered).toMatchObject({ outcome: "rolled-back", failed: [] })
+    expect(recovered.undone.map((u) => u.summary)).toEqual(["STAC collection fail-scenes"])
+    expect(await snapshot(state)).toEqual({ files: [], documents: [], collections: [], items: [] })
+  }, T)
+
+  test("a collection this run created and alone filled is undone whole: its items go with it, none deleted one by one", async () => {
+    const state = tempDir("state")
+    const { run } = await failWith(state, copyJob("failing-job"), [])
+    expect(run.journal.some((r) => r._tag === "Intent" && r.action._tag === "RegisterItems" && r.action.fresh === true)).toBe(true)
+    expect(run.probe.calls.get("registry.deleteCollectionIfOnly")).toBe(1)
+    expect(run.probe.calls.get("registry.deleteItems")).toBeUndefined()
+    expect(await snapshot(state)).toEqual({ files: [], documents: [], collections: [], items: [] })
   }, T)
 
   test("a failed --force re-ingest restores the earlier publication exactly", async () => {

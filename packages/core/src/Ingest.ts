@@ -13,6 +13,7 @@ import { Chunk, Data, Effect, Exit, Ref, Scope, Stream } from "effect"
 import * as Confine from "./Confine.ts"
 import * as DatasetConfig from "./DatasetConfig.ts"
 import { InternalError, type PublishError, ValidationError } from "./Errors.ts"
+import * as FreshItems from "./FreshItems.ts"
 import { GrqIndex } from "./GrqIndex.ts"
 import * as JobInfo from "./JobInfo.ts"
 import * as Location from "./Location.ts"
@@ -262,11 +263,13 @@ const execute = (plan: Plan.Plan, options: IngestOptions, tx: string) =>
       const documents = p.stac ? documentFiles(p, yield* load(p.stac, p.stac.nodes, options.concurrency)) : []
       if (head.length + documents.length > 0) yield* Steps.PutObjects.run(p.id, [...documents, ...head], options.concurrency)
     }
+    const created = new Set<string>()
     for (const p of plan.products) {
       if (!p.stac) continue
       const collections = p.stac.nodes.filter((n) => n.type === "Collection")
       for (const l of yield* load(p.stac, collections, options.concurrency)) {
-        yield* Steps.RegisterCollection.run(StacSource.registered(l.doc, l.published, p.stac.baseUrl), force)
+        const collection = StacSource.registered(l.doc, l.published, p.stac.baseUrl)
+        if (yield* Steps.RegisterCollection.run(collection, force)) created.add(String(collection.id))
       }
     }
     // The items flow through three stages, each a batch at a time, with a
@@ -280,7 +283,7 @@ const execute = (plan: Plan.Plan, options: IngestOptions, tx: string) =>
     yield* Stream.fromIterable(itemBatches(plan, options.batchSize)).pipe(
       Stream.mapEffect((b) => inScope(storeBatch(b, options.concurrency))),
       Stream.buffer({ capacity: QUEUED_BATCHES }),
-      Stream.mapEffect((b) => inScope(Steps.RegisterItems.run(b.collection, b.items, force, indexed, b.ids)).pipe(Effect.as(b.documents))),
+      Stream.mapEffect((b) => inScope(Steps.RegisterItems.run(b.collection, b.items, force, indexed, created, b.ids)).pipe(Effect.as(b.documents))),
       Stream.buffer({ capacity: QUEUED_BATCHES }),
       Stream.mapEffect((documents) =>
         inScope(Steps.IndexDocuments.run(documents, replacedDocs)).pipe(Effect.tap(() => Effect.sync(() => documents.forEach((d) => indexes.add(d.index)))))
@@ -358,6 +361,8 @@ export const run = (options: IngestOptions): Effect.Effect<IngestResult, IngestF
           Effect.onError(() => progress.emit({ _tag: "RollingBack", steps: 0 })),
           Effect.provideService(Step.Transaction, transaction),
           Effect.scoped,
+          // Outside the scope: the undo of a collection asks it after the batches' steps ended.
+          Effect.provideService(FreshItems.FreshItems, FreshItems.tracker()),
           Effect.exit
         )
         const report = yield* Ref.get(transaction.report)

@@ -15,6 +15,7 @@
 import { Effect } from "effect"
 import * as Action from "./Action.ts"
 import { ConflictError, describe, type PublishError } from "./Errors.ts"
+import * as FreshItems from "./FreshItems.ts"
 import { Journal, type JournalRecord, type LeaseMode, type TxSummary } from "./Journal.ts"
 import { Progress } from "./Progress.ts"
 import type { RollbackEntry } from "./Step.ts"
@@ -47,16 +48,18 @@ export const transaction = (tx: string) =>
     }
     const undone: Array<RollbackEntry> = []
     const failed: Array<RollbackEntry & { error: string }> = []
+    // From every intent, undone or not: a collection's undo deletes the items its fresh batches left to it.
+    const fresh = FreshItems.fromActions(intents.map((i) => i.action))
     if (committing) {
       for (const i of intents) {
-        const outcome = yield* Effect.either(Retry.undo(Action.commit(i.action)))
+        const outcome = yield* Effect.either(Retry.undo(Action.commit(i.action)).pipe(Effect.provideService(FreshItems.FreshItems, fresh)))
         if (outcome._tag === "Left") failed.push({ step: i.step, summary: Action.summary(i.action), error: describe(outcome.left) })
       }
     } else {
       for (const i of [...intents].reverse()) {
         if (alreadyUndone.has(i.step)) continue
         const summary = Action.summary(i.action)
-        const outcome = yield* Effect.either(Retry.undo(Action.undo(i.action)))
+        const outcome = yield* Effect.either(Retry.undo(Action.undo(i.action)).pipe(Effect.provideService(FreshItems.FreshItems, fresh)))
         if (outcome._tag === "Right") {
           undone.push({ step: i.step, summary })
           yield* journal.append({ _tag: "Undone", tx, step: i.step })

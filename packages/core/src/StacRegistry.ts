@@ -48,6 +48,17 @@ export interface StacRegistryShape {
    * transaction leaves a window of one request between the two.
    */
   readonly deleteCollectionIfEmpty: (id: string) => Effect.Effect<boolean, CatalogApiError>
+  /**
+   * Deletes the collection, and its items with it, when every item it holds has
+   * one of `ids` (or it holds none); answers whether it is gone. False, with
+   * nothing deleted, when it holds another item, or when the server cannot
+   * tell (then the caller deletes its items one by one). Why: a rollback of a
+   * collection it created and filled alone drops it in one request instead of
+   * one request per item (the Transactions extension has no bulk delete).
+   * The same window of one request as `deleteCollectionIfEmpty` on a backend
+   * that cannot check and delete in one transaction.
+   */
+  readonly deleteCollectionIfOnly: (id: string, ids: ReadonlyArray<string>) => Effect.Effect<boolean, CatalogApiError>
   /** The items among `ids` that exist in `collection`. */
   readonly findItems: (
     collection: string,

@@ -19,6 +19,7 @@ import type { FileSystem } from "@effect/platform"
 import { Context, Duration, Effect, Exit, Metric, MetricBoundaries, Ref, Schema, type Scope } from "effect"
 import type { Action } from "./Action.ts"
 import { describe, type InternalError, type PublishError } from "./Errors.ts"
+import type { FreshItems } from "./FreshItems.ts"
 import type { GrqIndex } from "./GrqIndex.ts"
 import { Journal } from "./Journal.ts"
 import type { ObjectStore } from "./ObjectStore.ts"
@@ -27,8 +28,11 @@ import { redact } from "./Redact.ts"
 import * as Retry from "./Retry.ts"
 import type { StacRegistry } from "./StacRegistry.ts"
 
-/** What a step's undo and commit may use: the backends, and the job dir's files. */
-export type StepContext = ObjectStore | GrqIndex | StacRegistry | FileSystem.FileSystem
+/**
+ * What a step's undo and commit may use: the backends, the job dir's files,
+ * and what the transaction's other steps left to them (FreshItems).
+ */
+export type StepContext = ObjectStore | GrqIndex | StacRegistry | FileSystem.FileSystem | FreshItems
 
 /**
  * What a step declares about its record, the data its journal Intent carries:

@@ -163,6 +163,25 @@ export const stacRegistryContract = (
       expect(await exec((r) => r.deleteCollectionIfEmpty(id))).toBe(true)
     })
 
+    test("deleteCollectionIfOnly keeps a collection holding another item, drops it with its items when all are among the ids", async () => {
+      const id = await withCollection()
+      // More ids than one filter list holds (the STAC API adapter splits them), two of them written.
+      const ours = Array.from({ length: 25_000 }, (_, i) => `ours-${i}`)
+      await exec((r) => r.putItems(id, [itemJson(id, "ours-7"), itemJson(id, "ours-24999"), itemJson(id, "another-jobs")], "create"))
+      expect(await exec((r) => r.deleteCollectionIfOnly(id, ours))).toBe(false)
+      expect(await exec((r) => r.deleteCollectionIfOnly(id, []))).toBe(false)
+      expect(Option.isSome(await exec((r) => r.getCollection(id)))).toBe(true)
+      expect(ids(await exec((r) => r.listItems(id))).sort()).toEqual(["another-jobs", "ours-24999", "ours-7"])
+      await exec((r) => r.deleteItems(id, ["another-jobs"]))
+      expect(await exec((r) => r.deleteCollectionIfOnly(id, ours))).toBe(true)
+      expect(Option.isNone(await exec((r) => r.getCollection(id)))).toBe(true)
+      // Re-created, it starts empty: the items went with the collection.
+      await exec((r) => r.putCollection(collectionJson(id), "create"))
+      expect(await exec((r) => r.listItems(id))).toEqual([])
+      expect(await exec((r) => r.deleteCollectionIfOnly(id, ours))).toBe(true)
+      expect(await exec((r) => r.deleteCollectionIfOnly(id, ours))).toBe(true) // missing: gone
+    })
+
     test("putItems into a missing collection fails with 424 naming the collection", async () => {
       const id = collectionId()
       const error = await failure((r) => r.putItems(id, [itemJson(id, "orphan")], "create"))

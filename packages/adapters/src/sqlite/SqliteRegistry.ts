@@ -153,6 +153,20 @@ export const make: Effect.Effect<StacRegistry.StacRegistryShape, never, Database
         })
       )
 
+    const deleteCollectionIfOnly: StacRegistry.StacRegistryShape["deleteCollectionIfOnly"] = (id, ids) =>
+      attempt(`delete collection "${id}" unless it holds other items`, { collection: id }, () =>
+        // One write transaction: no item can arrive between the look and the delete.
+        writeTransaction(db, () => {
+          const ours = new Set(ids)
+          for (const row of sql.query<{ id: string }, [string]>("SELECT id FROM stac_items WHERE collection = ?").iterate(id)) {
+            if (!ours.has(row.id)) return false
+          }
+          sql.query<unknown, [string]>("DELETE FROM stac_items WHERE collection = ?").run(id)
+          sql.query<unknown, [string]>("DELETE FROM stac_collections WHERE id = ?").run(id)
+          return true
+        })
+      )
+
     const findItems: StacRegistry.StacRegistryShape["findItems"] = (collection, ids) =>
       attempt(`look up ${ids.length} item(s) in "${collection}"`, { collection }, () => {
         const found: Array<{ readonly id: string; readonly doc: string }> = []
@@ -295,7 +309,7 @@ export const make: Effect.Effect<StacRegistry.StacRegistryShape, never, Database
 
     // Transactions are always on in the embedded registry.
     const check = () => Effect.void
-    return { rules: StacRegistry.PGSTAC_RULES, check, getCollection, putCollection, deleteCollection, deleteCollectionIfEmpty, findItems, putItems, deleteItems, listCollections, listItems }
+    return { rules: StacRegistry.PGSTAC_RULES, check, getCollection, putCollection, deleteCollection, deleteCollectionIfEmpty, deleteCollectionIfOnly, findItems, putItems, deleteItems, listCollections, listItems }
   }
 )
 

@@ -130,6 +130,44 @@ export const deleteCollectionIfEmpty =
     })
 
 /**
+ * Ids per `in` list of the filter below: Elasticsearch and OpenSearch refuse a
+ * terms query of more than 65,536 values (`index.max_terms_count`), and the
+ * opensearch backend makes one of each list.
+ */
+const FILTER_CHUNK = 10_000
+
+/**
+ * One search (CQL2: the collection's items whose id is none of `ids`, one at
+ * most) says whether anything but `ids` is in the collection: 0.14 s for
+ * 10,000 ids on pgstac, 1.7 s for 100,000, against a DELETE per item (about
+ * 1 ms each, 8 in flight). A server without the Filter extension answers
+ * 4xx, and one that ignores the filter or the collection returns an item of
+ * ours or of another collection: then it cannot tell, and nothing is deleted.
+ */
+export const deleteCollectionIfOnly =
+  (api: Api): Shape["deleteCollectionIfOnly"] =>
+  (id, ids) =>
+    Effect.gen(function* () {
+      const ours = new Set(ids)
+      if (ours.size === 0) return yield* deleteCollectionIfEmpty(api)(id)
+      const purpose = { action: `look for other items than this run's in collection ${quote(id)}`, collection: id }
+      const parts: Array<Json> = []
+      const list = [...ours]
+      for (let i = 0; i < list.length; i += FILTER_CHUNK) {
+        parts.push({ op: "not", args: [{ op: "in", args: [{ property: "id" }, list.slice(i, i + FILTER_CHUNK)] }] })
+      }
+      const filter = parts.length === 1 ? parts[0]! : { op: "and", args: parts }
+      const body = { collections: [id], limit: 1, "filter-lang": "cql2-json", filter, fields: { include: ["id", "collection"], exclude: ["geometry", "bbox", "properties", "assets", "links"] } }
+      const reply = yield* api.http.send({ method: "POST", url: api.http.url("search"), body }, purpose)
+      if (reply.status >= 400 && reply.status < 500) return false
+      const features = isOk(reply.status) && Predicate.isRecord(reply.body) ? reply.body["features"] : undefined
+      if (!Array.isArray(features)) return yield* Effect.fail(api.http.unexpected(reply, purpose))
+      if (features.length > 0) return false // another's, or a server that ignored the filter: either way not ours alone
+      yield* deleteCollection(api)(id)
+      return true
+    })
+
+/**
  * On stac-fastapi-opensearch, waits until the collection listing shows `id`
  * (or no longer does), asking its collection search for that one id; a
  * no-op on pgstac, which is transactional. Running out of time is not an

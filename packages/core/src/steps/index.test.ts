@@ -141,3 +141,17 @@ describe("version 1 journal lines written before this change", () => {
     }
   })
 })
+
+describe("a RegisterItems record of a fresh batch", () => {
+  test("is stored with `fresh: true` after the fields older records have, and reads back the same", () => {
+    const tx = "ingest-20240115-103000-0a1b2c3d"
+    const action = Steps.RegisterItems.make({ collection: "etna-scenes", ids: ["etna-scene-001"], previous: [], fresh: true })
+    const line = JSON.stringify(JournalRecord.encode({ _tag: "Intent", tx, step: 6, action }))
+    expect(line).toBe(
+      "{\"v\":1,\"_tag\":\"Intent\",\"tx\":\"ingest-20240115-103000-0a1b2c3d\",\"step\":6,\"action\":{\"collection\":\"etna-scenes\",\"ids\":[\"etna-scene-001\"],\"previous\":[],\"fresh\":true,\"_tag\":\"RegisterItems\"}}"
+    )
+    const decoded = JournalRecord.decode(JSON.parse(line))
+    if (Either.isLeft(decoded)) throw new Error(decoded.left)
+    expect(decoded.right).toEqual({ _tag: "Intent", tx, step: 6, action })
+  })
+})
