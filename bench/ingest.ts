@@ -20,7 +20,7 @@
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
 import { BunContext } from "@effect/platform-bun"
 import { Backends, NodeJobTree, Settings, Tracing } from "@hysds-stac/adapters"
-import { GrqIndex, Ingest, Journal, ObjectStore, PhaseClock, Plan, Progress, StacRegistry } from "@hysds-stac/core"
+import { GrqIndex, Ingest, ObjectStore, PhaseClock, Plan, Progress, StacRegistry } from "@hysds-stac/core"
 import { Effect, Either, Exit, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -77,6 +77,7 @@ const settings = Settings.resolve({ env, stateDir })
 if (Either.isLeft(settings)) throw new Error(settings.left.message)
 // The job tree is read through node:fs in bulk, as the CLI and server read it.
 const backends = Layer.mergeAll(Backends.layer(settings.right), BunContext.layer, NodeJobTree.layer)
+const journal = Backends.journalLayer(settings.right)
 const say = (text: string) => values.json || console.log(text)
 
 if (services) {
@@ -151,8 +152,9 @@ const run = async (jobDir: string, datasets: string, interrupt = false) => {
   timeline.clock = PhaseClock.make(timeline.started)
   timeline.busy = Busy.make()
   const fiber = Effect.runFork(
-    // Without an exporter, as the CLI runs without OTEL_EXPORTER_OTLP_ENDPOINT.
-    Ingest.run(options(jobDir, datasets)).pipe(Effect.provide(Layer.mergeAll(backends, Journal.Journal.none, progress, Tracing.off)))
+    // Without an exporter, as the CLI runs without OTEL_EXPORTER_OTLP_ENDPOINT; with
+    // the journal the settings name (the header line says which), as the CLI has.
+    Ingest.run(options(jobDir, datasets)).pipe(Effect.provide(Layer.mergeAll(backends, journal, progress, Tracing.off)))
   )
   timeline.whenLastStep = interrupt ? () => void Effect.runFork(Fiber.interrupt(fiber)) : undefined
   const exit = await Effect.runPromise(Fiber.await(fiber))
