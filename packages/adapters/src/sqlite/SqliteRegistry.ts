@@ -133,15 +133,16 @@ export const make: Effect.Effect<StacRegistry.StacRegistryShape, never, Database
       )
     }
 
+    /** The collection and its items, inside the caller's write transaction. */
+    const drop = (id: string) => {
+      // Explicitly: the schema's foreign key would cascade, but connections leave
+      // foreign keys off (Database.ts says why).
+      sql.query<unknown, [string]>("DELETE FROM stac_items WHERE collection = ?").run(id)
+      sql.query<unknown, [string]>("DELETE FROM stac_collections WHERE id = ?").run(id)
+    }
+
     const deleteCollection: StacRegistry.StacRegistryShape["deleteCollection"] = (id) =>
-      attempt(`delete collection "${id}"`, { collection: id }, () =>
-        writeTransaction(db, () => {
-          // Explicitly: the schema's foreign key would cascade, but connections leave
-          // foreign keys off (Database.ts says why).
-          sql.query<unknown, [string]>("DELETE FROM stac_items WHERE collection = ?").run(id)
-          sql.query<unknown, [string]>("DELETE FROM stac_collections WHERE id = ?").run(id)
-        })
-      )
+      attempt(`delete collection "${id}"`, { collection: id }, () => writeTransaction(db, () => drop(id)))
 
     const deleteCollectionIfEmpty: StacRegistry.StacRegistryShape["deleteCollectionIfEmpty"] = (id) =>
       attempt(`delete collection "${id}" unless it holds items`, { collection: id }, () =>
@@ -161,8 +162,7 @@ export const make: Effect.Effect<StacRegistry.StacRegistryShape, never, Database
           for (const row of sql.query<{ id: string }, [string]>("SELECT id FROM stac_items WHERE collection = ?").iterate(id)) {
             if (!ours.has(row.id)) return false
           }
-          sql.query<unknown, [string]>("DELETE FROM stac_items WHERE collection = ?").run(id)
-          sql.query<unknown, [string]>("DELETE FROM stac_collections WHERE id = ?").run(id)
+          drop(id)
           return true
         })
       )

@@ -22,10 +22,11 @@
  *   `GET /collections?filter=id='...'` (CQL2 text, served by its collection
  *   search) agrees, for up to `visibilityTimeoutMs`.
  */
-import { Clock, Duration, Effect, Either, Option, Predicate } from "effect"
+import { Array as Arr, Clock, Duration, Effect, Either, Option, Predicate } from "effect"
 import type { StacRegistry } from "@hysds-stac/core"
 import { type Api, keptCanonical } from "./RegistryContext.ts"
 import { byId, canonicalHref, dedupe, idProblem, serverName, isOk, type Json, quote, sameCollection, withoutServerLinks } from "./Documents.ts"
+import { FIELDS } from "./ItemReads.ts"
 import type * as Transport from "./Transport.ts"
 
 type Shape = StacRegistry.StacRegistryShape
@@ -151,13 +152,9 @@ export const deleteCollectionIfOnly =
       const ours = new Set(ids)
       if (ours.size === 0) return yield* deleteCollectionIfEmpty(api)(id)
       const purpose = { action: `look for other items than this run's in collection ${quote(id)}`, collection: id }
-      const parts: Array<Json> = []
-      const list = [...ours]
-      for (let i = 0; i < list.length; i += FILTER_CHUNK) {
-        parts.push({ op: "not", args: [{ op: "in", args: [{ property: "id" }, list.slice(i, i + FILTER_CHUNK)] }] })
-      }
+      const parts = Arr.chunksOf([...ours], FILTER_CHUNK).map((chunk) => ({ op: "not", args: [{ op: "in", args: [{ property: "id" }, chunk] }] }))
       const filter = parts.length === 1 ? parts[0]! : { op: "and", args: parts }
-      const body = { collections: [id], limit: 1, "filter-lang": "cql2-json", filter, fields: { include: ["id", "collection"], exclude: ["geometry", "bbox", "properties", "assets", "links"] } }
+      const body = { collections: [id], limit: 1, "filter-lang": "cql2-json", filter, fields: FIELDS.ids }
       const reply = yield* api.http.send({ method: "POST", url: api.http.url("search"), body }, purpose)
       if (reply.status >= 400 && reply.status < 500) return false
       const features = isOk(reply.status) && Predicate.isRecord(reply.body) ? reply.body["features"] : undefined

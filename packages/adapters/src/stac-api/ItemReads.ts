@@ -46,7 +46,7 @@ const SEARCH_CHUNK = 500
  */
 export type Projection = "whole" | "links" | "ids"
 
-const FIELDS: Record<Exclude<Projection, "whole">, Json> = {
+export const FIELDS: Record<Exclude<Projection, "whole">, Json> = {
   links: { include: ["id", "collection", "links"], exclude: ["geometry", "bbox", "properties", "assets"] },
   ids: { include: ["id", "collection"], exclude: ["geometry", "bbox", "properties", "assets", "links"] }
 }
