@@ -148,6 +148,16 @@ describe.skipIf(!svc)("many workers sharing one journal in S3", () => {
       return heads.every((h) => Date.now() - h.LastModified!.getTime() > (TTL_S + 1.5) * 1000)
     })
 
+  /** Each lease object of the journal: key, LastModified and body (for a failure's story). */
+  const leaseStory = async (j: { bucket: string; prefix: string }) => {
+    const out: Array<string> = []
+    for (const l of (await keys(j.bucket, `${j.prefix}/tx/`)).filter((k) => k.key.includes("/lease/"))) {
+      const o = await fx.client.send(new GetObjectCommand({ Bucket: j.bucket, Key: l.key }))
+      out.push(`${l.key.slice(j.prefix.length)} modified ${o.LastModified?.toISOString()} ${await o.Body!.transformToString()}`)
+    }
+    return out.join(", ") || "none"
+  }
+
   /** What the servers hold of a job: object keys (tag replaced), GRQ documents, the STAC collection and its items. */
   const world = async (job: Job) => {
     const s3 = (await s3State(fx.client, fx.buckets, job.tag)).map(([k]) => k.replaceAll(job.tag, "<T>"))
@@ -225,8 +235,10 @@ describe.skipIf(!svc)("many workers sharing one journal in S3", () => {
             expect({ n, exit: recovered.exitCode }).toEqual({ n, exit: EXIT.ok })
             const result = parseJson(recovered.stdout)
             const finished = seen.includes("End")
-            // What the journal held and what recover said, should they disagree (a failure here once gave only n).
-            const story = `journal: ${seen.join(" ")}; recover: ${recovered.stdout.trim()}`
+            // What the journal held and what recover said, should they disagree (a failure here once gave only n;
+            // once, recover took nothing of an unfinished journal: then the leases' keys and ages are told too).
+            const leases = finished === (result.recovered.length === 0) ? "" : `; leases at ${new Date().toISOString()}: ${await leaseStory(j)}`
+            const story = `journal: ${seen.join(" ")}; recover: ${recovered.stdout.trim()}${leases}`
             expect({ n, recovered: result.recovered.length, story }).toEqual({ n, recovered: finished ? 0 : 1, story })
             const t3 = Date.now()
             const after = await world(job)
@@ -271,7 +283,11 @@ describe.skipIf(!svc)("many workers sharing one journal in S3", () => {
         await waitFor("a TTL to pass while the worker is held", async () => Date.now() - heldAt > (TTL_S + 1.5) * 1000)
         const other = await cli(["recover", "--state-dir", state(), "--json"], envFor(j))
         expect(other.exitCode).toBe(EXIT.ok)
-        expect(parseJson(other.stdout).recovered).toEqual([])
+        const answer = parseJson(other.stdout)
+        expect(answer.recovered).toEqual([])
+        // It says what it left and why: the one open transaction, held by the live worker.
+        expect(answer.left).toHaveLength(1)
+        expect(answer.left[0]).toMatchObject({ state: "running", pid: worker.pid })
         expect(worker.exitCode).toBeNull() // still running: the recover really ran against a live transaction
         open()
         await worker.exited

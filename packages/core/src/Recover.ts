@@ -96,17 +96,43 @@ export const takeOver = (tx: string, mode: Exclude<LeaseMode, "begin"> = "takeov
     })
   )
 
-/** Recovers every open transaction whose holder is gone (of any machine); live ones are left to finish. */
+/**
+ * An open transaction a recovery did not take: its lease is live (its holder
+ * renews it, or it was not renewed for less than the TTL yet), or another
+ * recoverer took it first. Reported, so that an operator who expected it
+ * recovered learns it is still held and can run recover again after the TTL.
+ */
+export interface Left {
+  readonly tx: string
+  readonly state: TxSummary["state"]
+  readonly steps: number
+  readonly lastAt?: string
+  readonly host?: string
+  readonly pid?: number
+}
+
+/** Recovers every open transaction whose holder is gone (of any machine); live ones are left to finish, and listed. */
 export const all = () =>
   Effect.gen(function* () {
     const journal = yield* Journal
     const open = (yield* journal.transactions()).filter(isOpen)
-    const results: Array<Recovered> = []
+    const recovered: Array<Recovered> = []
+    const left: Array<Left> = []
     for (const t of open) {
       const r = yield* takeOver(t.tx)
-      if (r !== undefined) results.push(r)
+      if (r !== undefined) recovered.push(r)
+      else {
+        left.push({
+          tx: t.tx,
+          state: t.state,
+          steps: t.steps,
+          ...(t.lastAt !== undefined ? { lastAt: t.lastAt } : {}),
+          ...(t.begin?.host !== undefined ? { host: t.begin.host } : {}),
+          ...(t.begin?.pid !== undefined ? { pid: t.begin.pid } : {})
+        })
+      }
     }
-    return results
+    return { recovered, left }
   })
 
 /**

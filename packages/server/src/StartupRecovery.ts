@@ -31,9 +31,15 @@ const logged: Progress.ProgressShape = {
 
 export const run =
   Effect.gen(function* () {
-    const results = yield* Recover.all().pipe(
+    const { recovered: results, left } = yield* Recover.all().pipe(
       Effect.provideService(Progress.Progress, logged)
     )
+    // Held by a live process (another server or worker on the shared journal): theirs to finish.
+    for (const l of left) {
+      yield* Effect.logInfo("recovery: left a live transaction to its holder").pipe(
+        Effect.annotateLogs({ ingestId: l.tx, state: l.state, steps: l.steps, host: l.host ?? "?", pid: l.pid ?? "?" })
+      )
+    }
     for (const r of results) {
       yield* Metric.increment(Metric.tagged(Metrics.recovered, "outcome", r.outcome))
       const log = r.outcome === "incomplete" ? Effect.logError : Effect.logInfo

@@ -53,20 +53,27 @@ export const recover = Command.make(
   },
   (o) =>
     Effect.gen(function* () {
-      const results = yield* Option.match(o.tx, {
+      const { recovered: results, left } = yield* Option.match(o.tx, {
         onSome: (tx) =>
           Effect.flatMap(Recover.takeOver(tx, "force"), (r) =>
             r === undefined
               ? Effect.fail(new Errors.ConflictError({ id: tx, message: `transaction ${tx} is being recovered by another worker right now`, hint: "let it finish; run recover again to check" }))
-              : Effect.succeed([r])
+              : Effect.succeed({ recovered: [r], left: [] })
           ),
         onNone: () => Recover.all()
       })
-      if (o.json) yield* Output.json({ ok: results.every((r) => r.outcome !== "incomplete"), recovered: results })
+      if (o.json) yield* Output.json({ ok: results.every((r) => r.outcome !== "incomplete"), recovered: results, left })
       else {
         for (const r of results) yield* Console.log(`${r.tx}: ${r.outcome}${r.undone.length ? `, ${r.undone.length} step(s) undone` : ""}`)
         for (const r of results) for (const f of r.failed) yield* Console.error(Output.redact(`  FAILED step ${f.step} (${f.summary}): ${f.error}`))
-        if (results.length === 0) yield* Console.log("nothing to recover")
+        // Open but held: a live ingest, or a dead one whose lease has not expired yet (HYSDS_STAC_LEASE_TTL_SECONDS).
+        for (const l of left) {
+          yield* Console.log(
+            `${l.tx}: left alone, its lease is live (${l.state}, ${l.steps} steps, pid ${l.pid ?? "?"} on ${l.host ?? "?"}${l.lastAt ? `, last record ${l.lastAt}` : ""}); ` +
+              "if its process is gone, run recover again once the lease TTL has passed"
+          )
+        }
+        if (results.length === 0 && left.length === 0) yield* Console.log("nothing to recover")
       }
       if (results.some((r) => r.outcome === "incomplete")) return yield* Effect.fail(new ExitCode.Exit({ code: ExitCode.codes.internal }))
     }).pipe((effect) =>
