@@ -42,6 +42,26 @@ describe("ProductFiles.list", () => {
     expect(r.problems).toHaveLength(1)
     expect(r.problems[0]!.message).toContain("outside")
   })
+  test("each file's paths and identity: as named, its real path through symlinks inside, and the stat of what it leads to", async () => {
+    // A named dir that is itself a link, and a linked file: what is named and what is opened
+    // differ, and the store must open the real path. (A linked sub-directory is listed twice, a loop.)
+    const real = fs.realpathSync(tmp())
+    const named = path.join(fs.realpathSync(tmp()), "job")
+    fs.symlinkSync(real, named)
+    fs.mkdirSync(path.join(real, "data"))
+    fs.writeFileSync(path.join(real, "data", "x.bin"), "123")
+    fs.symlinkSync(path.join(real, "data", "x.bin"), path.join(real, "link.bin"))
+    const r = await run(named)
+    expect(r.problems).toEqual([])
+    const stat = fs.statSync(path.join(real, "data", "x.bin"))
+    expect(r.files.map((f) => [f.relPath, f.absPath, f.realPath, f.size, f.identity.ino, f.identity.size])).toEqual([
+      ["data/x.bin", path.join(named, "data", "x.bin"), path.join(real, "data", "x.bin"), 3, stat.ino, 3],
+      ["link.bin", path.join(named, "link.bin"), path.join(real, "data", "x.bin"), 3, stat.ino, 3]
+    ])
+    // A file named directly is listed as itself, with no relative path.
+    const one = await run(path.join(named, "link.bin"))
+    expect(one.files.map((f) => [f.relPath, f.absPath, f.realPath])).toEqual([["", path.join(named, "link.bin"), path.join(real, "data", "x.bin")]])
+  })
   test("reports a directory loop and a fifo", async () => {
     const d = tmp()
     fs.mkdirSync(path.join(d, "sub"))

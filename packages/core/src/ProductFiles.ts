@@ -9,6 +9,7 @@ import * as Confine from "./Confine.ts"
 import * as EventLoop from "./EventLoop.ts"
 import type { Problem } from "./Errors.ts"
 import * as JobTree from "./JobTree.ts"
+import type { EntryInfo } from "./JobTree.ts"
 import * as TreeIndex from "./TreeIndex.ts"
 import type { FileIdentity } from "./ObjectStore.ts"
 
@@ -23,6 +24,44 @@ export interface ProductFile {
   /** From the stat of `realPath`: the store refuses a file that no longer matches it. */
   readonly identity: FileIdentity
 }
+
+/** Where a listing started: the dir as named (normalized) and its real path. Shared by every file of the listing. */
+interface Roots {
+  readonly abs: string
+  readonly real: string
+}
+
+/**
+ * A listed file, kept small: a catalog lists hundreds of thousands, all held
+ * until its plan is made. Its absolute path is the listed dir's plus its
+ * relative path, made when asked for; so is its real path, unless a symlink on
+ * the way makes it another (then it is kept); its identity is the index's own
+ * stat of it, not a copy (a stat is a superset of an identity).
+ */
+class Listed implements ProductFile {
+  constructor(
+    readonly relPath: string,
+    private readonly roots: Roots,
+    readonly identity: EntryInfo,
+    /** Set only when the real path is not the listing's real root plus `relPath`. */
+    private readonly ownReal: string | undefined
+  ) {}
+  get size(): number {
+    return this.identity.size
+  }
+  get absPath(): string {
+    return this.relPath === "" ? this.roots.abs : TreeIndex.childOf(this.roots.abs, this.relPath)
+  }
+  get realPath(): string {
+    return this.ownReal ?? TreeIndex.childOf(this.roots.real, this.relPath)
+  }
+}
+
+/** Whether `path` is `dir` + "/" + `rel`, checked without making that string. */
+const isBelow = (path: string, dir: string, rel: string): boolean =>
+  dir === "/"
+    ? path.length === rel.length + 1 && path.charCodeAt(0) === 47 && path.endsWith(rel)
+    : path.length === dir.length + 1 + rel.length && path.startsWith(dir) && path.charCodeAt(dir.length) === 47 && path.endsWith(rel)
 
 /** True when `child` is `root` itself or lies below it. Both must be normalized absolute paths. */
 export const isInside = Confine.isInside
@@ -73,6 +112,8 @@ export const list = (
     // Depth-first in sorted order, as a stack rather than an Effect per entry:
     // a catalog has hundreds of thousands of files and the index answers
     // nearly every one without the file system.
+    // Only `dir` itself may be named unnormalized (a trailing `/`); below it every path is made normalized.
+    const roots: Roots = { abs: path.join(dir, "."), real: root }
     const stack: Array<{ readonly abs: string; readonly rel: string }> = [{ abs: dir, rel: "" }]
     while (stack.length > 0) {
       const { abs, rel } = stack.pop()!
@@ -94,15 +135,15 @@ export const list = (
         seen.add(real)
         if (due()) yield* EventLoop.turn
         const names = (yield* tree.list(real))?.names ?? []
+        const named = abs === dir ? roots.abs : abs
         for (let i = names.length - 1; i >= 0; i--) {
           const name = names[i]!
-          // Only `dir` itself may be named unnormalized (a trailing `/`); below it every path is made normalized.
-          stack.push({ abs: abs === dir ? path.join(abs, name) : TreeIndex.childOf(abs, name), rel: rel ? `${rel}/${name}` : name })
+          stack.push({ abs: TreeIndex.childOf(named, name), rel: rel ? `${rel}/${name}` : name })
         }
       } else if (info.type === "File") {
-        const identity = Confine.identityOfEntry(info)
-        // One string when both name the same path (no symlink on the way): a catalog has hundreds of thousands.
-        files.push({ relPath: rel, absPath: abs, realPath: real === abs ? abs : real, size: identity.size, identity })
+        // The index's stat of the file (of its target, for a symlink) is its identity. `dir` itself
+        // being a file has no relative path: it keeps its real path, as one under a symlink does.
+        files.push(new Listed(rel, rel === "" ? { abs, real } : roots, info, rel !== "" && isBelow(real, root, rel) ? undefined : real))
       } else {
         problems.push({ file: abs, path: "", message: `not a regular file (${info.type})` })
       }
