@@ -16,3 +16,13 @@ export const during = (): ((sampled: number) => number) => {
     return after > before ? Math.max(sampled, after) : sampled
   }
 }
+
+/**
+ * The engine's memory settings this process was started with (`BUN_JSC_*`,
+ * e.g. `BUN_JSC_forceRAMSize`), for a benchmark's header: they change the peak
+ * RSS more than most code changes do, so a figure must say which it ran under.
+ */
+export const engineSettings = (): string => {
+  const set = Object.entries(process.env).filter(([k]) => k.startsWith("BUN_JSC_"))
+  return set.length === 0 ? "engine defaults" : set.map(([k, v]) => `${k}=${v}`).join(" ")
+}

@@ -195,6 +195,7 @@ const unpublish = (plan: Plan.Plan) =>
 
 say(`backends: ${Settings.describe(settings.right).map(([p, d]) => `${p}=${d}`).join("; ")}`)
 say(`mode: ${values.sequential ? "sequential (one request at a time)" : `concurrency ${concurrency}, batch ${batch}`}`)
+say(`memory: ${Rss.engineSettings()}`)
 
 const a = generate(root, shape)
 const b = values["no-rollback"] ? undefined : generate(root, { ...shape, tag: `${shape.tag}r` })

@@ -100,7 +100,7 @@ const time = async <A>(f: () => A | Promise<A>): Promise<[A, number, number]> =>
   return [a, (performance.now() - t) / 1000, (used.user + used.system) / 1e6]
 }
 
-console.log(`plan of ${items} items x ${values.assets} assets (${values["platform-fs"] ? "platform FileSystem" : "node:fs JobTree"})`)
+console.log(`plan of ${items} items x ${values.assets} assets (${values["platform-fs"] ? "platform FileSystem" : "node:fs JobTree"}; ${Rss.engineSettings()})`)
 for (let run = 1; run <= Number(values.runs); run++) {
   const [jsonFiles, floorSeconds, floorCpu] = await time(() => floor(job.jobDir))
   const peakOfPlan = Rss.during()
