@@ -84,6 +84,6 @@ export const recover = Command.make(
     )
 ).pipe(
   Command.withDescription(
-    "Finish every ingest a dead worker left open (its lease expired; with a shared journal, of any machine): roll back what was not committed (objects, documents, items, collections restored to before), finish the cleanup of what was. Safe to run again."
+    "Finish every ingest a dead worker left open (its lease expired; with a shared journal, of any machine): roll back what was not committed (objects, documents, items, collections restored to before), finish the cleanup of what was. One still held by a live process (its lease renewed within the TTL) is named and left alone. Safe to run again."
   )
 )
