@@ -131,6 +131,28 @@ describe("rollback on the embedded backends", () => {
     expect(await snapshot(state)).toEqual({ files: [], documents: [], collections: [], items: [] })
   }, T)
 
+  test("recover takes the transactions no one holds and names the ones a live holder keeps, leaving them open", async () => {
+    // Two transactions that began and did nothing more: one whose holder is gone, one whose holder
+    // (this scope, standing for another worker) still holds its lease.
+    const begin = (tx: string, pid: number): Journal.JournalRecord => ({
+      _tag: "Begin", tx, at: "2026-12-02T10:00:00.000Z", jobDir: `/jobs/${tx}`, products: [`product-${tx}`], host: "worker-1", pid
+    })
+    const records = [begin("dead", 101), begin("held", 202)]
+    const outcome = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          expect(yield* (yield* Journal.Journal).lease("held", "begin")).toBe(true)
+          return yield* Recover.all()
+        })
+      ).pipe(Effect.provide(Layer.mergeAll(backends(tempDir("state"), [], { calls: new Map(), hung: false }), Journal.memory(records), Progress.Progress.none, BunContext.layer)))
+    )
+    expect(outcome.recovered.map((r) => [r.tx, r.outcome])).toEqual([["dead", "rolled-back"]])
+    expect(outcome.left).toEqual([{ tx: "held", state: "running", steps: 0, lastAt: "2026-12-02T10:00:00.000Z", host: "worker-1", pid: 202 }])
+    // The held one was not touched (no End), so a later recover still finds it open.
+    expect(records.filter((r) => r.tx === "held").map((r) => r._tag)).toEqual(["Begin"])
+    expect(records.filter((r) => r.tx === "dead").map((r) => r._tag)).toEqual(["Begin", "End"])
+  }, T)
+
   test("a collection this run created and alone filled is undone whole: its items go with it, none deleted one by one", async () => {
     const state = tempDir("state")
     const { run } = await failWith(state, copyJob("failing-job"), [])
