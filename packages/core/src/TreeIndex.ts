@@ -192,7 +192,9 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
     }
 
     // Batched reads: the files a caller said it will read, fetched READ_BATCH at a time.
-    let upcoming: ReadonlyArray<string> = []
+    // A slot is emptied once its file is fetched: a collection expects all of its items at once (100,000
+    // real paths), and those already read need not be held until the next `expect`.
+    let upcoming: Array<string | undefined> = []
     let position = new Map<string, number>()
     const texts = new Map<string, { readonly text: TextRead; readonly maxBytes: number }>()
 
@@ -237,8 +239,18 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
         const at = position.get(real)
         if (at === undefined) return Effect.map(port.readTexts([real], maxBytes), (read) => read[0]!)
         // This file and the next ones expected, in one call; what is left of the batch is kept until read.
-        const batch = upcoming.slice(at, at + READ_BATCH).filter((r) => r === real || !texts.has(r))
-        for (const r of batch) position.delete(r)
+        const batch: Array<string> = []
+        for (let i = at; i < Math.min(at + READ_BATCH, upcoming.length); i++) {
+          const r = upcoming[i]
+          if (r === undefined) continue
+          upcoming[i] = undefined
+          position.delete(r)
+          if (r === real || !texts.has(r)) batch.push(r)
+        }
+        if (position.size === 0) {
+          upcoming = []
+          position = new Map()
+        }
         return Effect.map(port.readTexts(batch, maxBytes), (read) => {
           batch.forEach((r, i) => {
             if (r !== real) texts.set(r, { text: read[i]!, maxBytes })
