@@ -97,6 +97,6 @@ export interface Graph {
   readonly order: ReadonlyArray<Visited>
   /** The late links that did not pass when the walk met them (LateLinks.ts). */
   readonly late: ReadonlyArray<LateLink>
-  /** Document key → key of the target of its first `rel=collection` link. */
+  /** Item key → key of the target of its first `rel=collection` link, for items with no Collection above them. */
   readonly collectionLinks: ReadonlyMap<string, string>
 }

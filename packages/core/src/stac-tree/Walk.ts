@@ -163,8 +163,12 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
           } else if (TREE_RELS.has(relName)) {
             const link: LateLink = { from: file, fromKey: key, fromType: type, index, rel: relName, target: target.abs, targetKey: target.real }
             if (!LateLinks.passes(r, known, link)) late.push(link)
-            // The target's key as the tree already holds it, when it does: one string for all its items.
-            if (relName === "collection" && !collectionLinks.has(key)) collectionLinks.set(key, visited.get(target.real)?.key ?? target.real)
+            // Only an item with no Collection above it is placed by its link (ItemCollection.collectionOf), so
+            // only its link is kept: a catalog's 100,000 items under their collection need none. The target's
+            // key as the tree already holds it, when it does: one string for all its items.
+            if (relName === "collection" && type === "Feature" && owner === undefined && !collectionLinks.has(key)) {
+              collectionLinks.set(key, visited.get(target.real)?.key ?? target.real)
+            }
           }
         }
 
