@@ -47,6 +47,7 @@ export const make = (fs: FileSystem.FileSystem, path: Path.Path, tree: TreeIndex
     const realRootDir = (yield* tree.resolve(rootDir))?.real ?? rootDir
     const problems: Array<Problem> = []
     const warnings: Array<Warning> = []
+    const below = rootDir === "/" ? "/" : `${rootDir}/`
     return {
       fs,
       path,
@@ -58,7 +59,13 @@ export const make = (fs: FileSystem.FileSystem, path: Path.Path, tree: TreeIndex
       report: (file, jsonPath, message) => void problems.push({ file, path: jsonPath, message }),
       warnings,
       warn: (file, jsonPath, message) => void warnings.push({ file, path: jsonPath, message }),
-      rel: (abs) => path.relative(rootDir, abs).split(path.sep).join("/")
+      // A normalized path below the dir is the rest of it, as a slice (which shares the path's characters
+      // rather than copying them: every item of a catalog keeps its relative path); anything else goes
+      // through path.relative.
+      rel: (abs) =>
+        abs.length > below.length && abs.startsWith(below) && !abs.endsWith("/") && path.normalize(abs) === abs
+          ? abs.slice(below.length)
+          : path.relative(rootDir, abs).split(path.sep).join("/")
     }
   })
 
