@@ -187,37 +187,30 @@ describe("StacTree.readTree: valid catalogs", () => {
     expect(tree.items.map((i) => i.collection)).toEqual(["coll", "coll", "coll"])
   })
 
-  test("items below a sub-catalog of a catalog may belong to no collection", async () => {
+  /** A root catalog with `links`, and an item x.json beside it with no Collection above it. */
+  const looseItem = (links: ReadonlyArray<{ rel: string; href: string }>, collection: string | null, itemLinks: ReadonlyArray<{ rel: string; href: string }>) => {
     const d = tmp()
-    write(d, "catalog.json", {
-      type: "Catalog",
-      stac_version: "1.1.0",
-      id: "root",
-      description: "r",
-      links: [{ rel: "item", href: "./x.json" }]
-    })
-    const { links: _l, ...x } = itemDoc("x", "1.1.0", null)
-    write(d, "x.json", { ...x, links: [{ rel: "root", href: "./catalog.json" }], assets: {} })
+    write(d, "catalog.json", { type: "Catalog", stac_version: "1.1.0", id: "root", description: "r", links })
+    const { links: _l, ...x } = itemDoc("x", "1.1.0", collection)
+    write(d, "x.json", { ...x, links: [{ rel: "root", href: "./catalog.json" }, ...itemLinks], assets: {} })
+    return d
+  }
+
+  test("items below a sub-catalog of a catalog may belong to no collection", async () => {
+    const d = looseItem([{ rel: "item", href: "./x.json" }], null, [])
     const tree = await ok(path.join(d, "catalog.json"))
     expect(tree.items.map((i) => [i.id, i.collection])).toEqual([["x", undefined]])
   })
 
   test("an item with no Collection above it belongs to the collection its rel=collection link names", async () => {
-    const d = tmp()
-    write(d, "catalog.json", {
-      type: "Catalog",
-      stac_version: "1.1.0",
-      id: "root",
-      description: "r",
-      links: [{ rel: "child", href: "./coll/collection.json" }, { rel: "item", href: "./x.json" }]
-    })
+    const d = looseItem([{ rel: "child", href: "./coll/collection.json" }, { rel: "item", href: "./x.json" }], "coll", [
+      { rel: "collection", href: "./coll/collection.json" }
+    ])
     write(d, "coll/collection.json", {
       type: "Collection", stac_version: "1.1.0", id: "coll", description: "c", license: "proprietary",
       extent: { spatial: { bbox: [[-180, -90, 180, 90]] }, temporal: { interval: [["2024-01-01T00:00:00Z", null]] } },
       links: [{ rel: "root", href: "../catalog.json" }, { rel: "parent", href: "../catalog.json" }]
     })
-    const { links: _l, ...x } = itemDoc("x", "1.1.0", "coll")
-    write(d, "x.json", { ...x, links: [{ rel: "root", href: "./catalog.json" }, { rel: "collection", href: "./coll/collection.json" }], assets: {} })
     const tree = await ok(path.join(d, "catalog.json"))
     expect(tree.items.map((i) => [i.id, i.collection])).toEqual([["x", "coll"]])
   })
