@@ -170,3 +170,32 @@ describe("Plan.make: items outside their collection's extent are warnings, not e
     expect(Either.getOrThrow(await plan(dir)).warnings).toEqual([])
   }, T)
 })
+
+describe("the files of a STAC product", () => {
+  test("head files first, then each item's assets after it in item order; an asset two items name goes with the first", async () => {
+    const dir = mixedJob()
+    const catalog = path.join(dir, "stac_catalog_20240115_etna")
+    const items = path.join(catalog, "etna-scenes", "items")
+    // Item 3 also names item 1's data file; a README and a loose file belong to no item.
+    editJson(path.join(items, "etna-scene-003", "etna-scene-003.json"), (item) => {
+      item.assets.shared = { href: "../etna-scene-001/data.tif", roles: ["data"] }
+    })
+    fs.writeFileSync(path.join(catalog, "README.txt"), "about")
+    fs.writeFileSync(path.join(items, "etna-scene-002", "notes.txt"), "not an asset")
+    const planned = await plan(dir)
+    if (Either.isLeft(planned)) throw new Error(JSON.stringify(planned.left))
+    const product = planned.right.products.find((p) => p.stac !== undefined)!
+    const stac = product.stac!
+    const rel = (f: Plan.PlannedFile) => f.url.slice(f.url.indexOf("stac_catalog_20240115_etna/") + "stac_catalog_20240115_etna/".length)
+    const scene = (n: number, name: string) => `etna-scenes/items/etna-scene-00${n}/${name}`
+    expect(product.files.slice(0, stac.headFiles).map(rel)).toEqual(["README.txt", scene(2, "notes.txt")])
+    expect(stac.items.map((i) => i.id)).toEqual(["etna-scene-001", "etna-scene-002", "etna-scene-003"])
+    const owned = stac.items.map((_, i) => product.files.slice(i === 0 ? stac.headFiles : stac.assetsEnd[i - 1]!, stac.assetsEnd[i]!).map(rel))
+    expect(owned).toEqual([
+      [scene(1, "data.tif"), scene(1, "thumb.png")],
+      [scene(2, "data.tif"), scene(2, "thumb.png")],
+      [scene(3, "data.tif"), scene(3, "thumb.png")]
+    ])
+    expect(stac.assetsEnd[2]).toBe(product.files.length)
+  }, T)
+})
