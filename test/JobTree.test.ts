@@ -84,7 +84,9 @@ describe("NodeJobTree (core's JobTree port over node:fs)", () => {
     expect(listed.sort()).toEqual([job, path.join(job, "a"), path.join(job, "a", "b")])
     // The outside dir was not walked: asking about it goes to the file system, with the same answer.
     expect(await run(index.resolve(path.join(job, "out", "secret")))).toEqual(await run(node.resolve(path.join(job, "out", "secret"))))
-    expect(await run(index.list(outside))).toEqual({ names: ["secret"], infos: [expect.objectContaining({ type: "File", size: 1 })] })
+    const out = await run(index.list(outside))
+    expect(out?.names).toEqual(["secret"])
+    expect(out?.infoAt(0)).toMatchObject({ type: "File", size: 1 })
     for (const p of ["a/inner-link", "a/dir-link/item.json", "a/dir-link", "broken", "loop", "pipe", "nothing", "a/b/item.json/x"].map((p) => path.join(job, p))) {
       expect({ p, r: await run(index.resolve(p)) }).toEqual({ p, r: await run(node.resolve(p)) })
     }

@@ -90,7 +90,7 @@ export const discover = (
       }
       const i = top.next++
       const name = top.listed.names[i]!
-      const entry = top.listed.infos[i]!
+      const entry = top.listed.infoAt(i)
       // Only the job dir itself may be named unnormalized; real paths and every path made below it are normalized.
       const child = top.dir === jobDir ? path.join(top.dir, name) : TreeIndex.childOf(top.dir, name)
       let real: string

@@ -78,3 +78,76 @@ describe("TreeIndex reads", () => {
     expect(reads).toEqual([2, 1, 1])
   })
 })
+
+/** A job tree for the answers below: a/b/item.json, a link to a/b, a file link, and the portable port over it. */
+const linkedTree = () => {
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "tree-index-links-")))
+  fs.mkdirSync(path.join(root, "a", "b"), { recursive: true })
+  fs.writeFileSync(path.join(root, "a", "b", "item.json"), "{}")
+  fs.symlinkSync(path.join(root, "a", "b"), path.join(root, "to-b"))
+  fs.symlinkSync(path.join(root, "a", "b", "item.json"), path.join(root, "to-item"))
+  return root
+}
+const asked = ["to-b/item.json", "to-b", "to-item", "a/b/item.json", "a/b/missing", "a/b/item.json/x", "a/../a/b"]
+
+describe("TreeIndex answers", () => {
+  test("a directory only a link reaches (one on the way could not be listed) is listed through the link, and answers as the file system does", async () => {
+    const root = linkedTree()
+    const listed: Array<string> = []
+    const answers = await Effect.runPromise(
+      Effect.gen(function* () {
+        const port = JobTree.fromFileSystem(yield* FileSystem.FileSystem)
+        // `a` cannot be listed (as a directory readable by nobody but searchable would be).
+        const index = yield* TreeIndex.scan({ ...port, list: (dir) => (listed.push(dir), dir === path.join(root, "a") ? Effect.succeed(undefined) : port.list(dir)) }, root)
+        const out: Array<unknown> = []
+        for (const p of asked.map((p) => path.join(root, p))) out.push([yield* index.resolve(p), yield* port.resolve(p)])
+        return { out, slot: index.slot(path.join(root, "a", "b", "item.json")), inB: (yield* index.list(path.join(root, "a", "b")))?.names }
+      }).pipe(Effect.provide(BunContext.layer))
+    )
+    expect(listed.sort()).toEqual([root, path.join(root, "a"), path.join(root, "a", "b")])
+    for (const [fromIndex, fromFs] of answers.out as Array<[unknown, unknown]>) expect(fromIndex).toEqual(fromFs)
+    expect(answers.slot).toBeGreaterThanOrEqual(0)
+    expect(answers.inB).toEqual(["item.json"])
+  })
+
+  test("each file has its own slot; a path the index does not hold has none", async () => {
+    const root = linkedTree()
+    const slots = await Effect.runPromise(
+      Effect.gen(function* () {
+        const index = yield* TreeIndex.scan(JobTree.fromFileSystem(yield* FileSystem.FileSystem), root)
+        const of = (p: string) => index.slot(path.join(root, p))
+        return { item: of("a/b/item.json"), b: of("a/b"), link: of("to-b"), missing: of("a/b/none"), viaLink: of("to-b/item.json"), outside: index.slot("/etc/hostname"), size: index.size() }
+      }).pipe(Effect.provide(BunContext.layer))
+    )
+    const numbered = [slots.item, slots.b, slots.link]
+    expect(new Set(numbered).size).toBe(3)
+    for (const s of numbered) expect(s >= 0 && s < slots.size).toBe(true)
+    // Not a real path: a link on the way.
+    expect([slots.missing, slots.viaLink, slots.outside]).toEqual([-1, -1, -1])
+  })
+
+  test("once released, the index answers nothing itself and every question gets the file system's answer", async () => {
+    const root = linkedTree()
+    const calls: Array<string> = []
+    const answers = await Effect.runPromise(
+      Effect.gen(function* () {
+        const port = JobTree.fromFileSystem(yield* FileSystem.FileSystem)
+        const index = yield* TreeIndex.scan({ ...port, resolve: (p) => (calls.push(p), port.resolve(p)) }, root)
+        const before = index.known(path.join(root, "to-b", "item.json"))
+        index.release()
+        calls.length = 0
+        const out: Array<unknown> = []
+        for (const p of asked.map((p) => path.join(root, p))) out.push([index.known(p), yield* index.resolve(p), yield* port.resolve(p)])
+        return { before, out, slot: index.slot(path.join(root, "a", "b", "item.json")), size: index.size(), listed: (yield* index.list(path.join(root, "a", "b")))?.names }
+      }).pipe(Effect.provide(BunContext.layer))
+    )
+    expect(answers.before).toMatchObject({ real: path.join(root, "a", "b", "item.json") })
+    for (const [known, resolved, fromFs] of answers.out as Array<[unknown, unknown, unknown]>) {
+      expect(known).toBe(TreeIndex.Unknown)
+      expect(resolved).toEqual(fromFs)
+    }
+    expect(calls.length).toBe(asked.length)
+    expect([answers.slot, answers.size]).toEqual([-1, 0])
+    expect(answers.listed).toEqual(["item.json"])
+  })
+})

@@ -25,6 +25,7 @@ import { Effect } from "effect"
 import * as Confine from "./Confine.ts"
 import * as EventLoop from "./EventLoop.ts"
 import type { DirEntry, EntryInfo, JobTreeShape, Resolved, TextRead } from "./JobTree.ts"
+import { TreeEntries } from "./TreeEntries.ts"
 
 /** Files read per call to the port when a caller says which it will read next. */
 export const READ_BATCH = 256
@@ -34,43 +35,32 @@ const PARENTS_CACHED = 4096
 
 /**
  * A directory's entries: names sorted (as every walk of planning visits them)
- * and the lstat of each at the same position. Two arrays rather than a Map per
- * directory: a catalog may put each of 100,000 items in a directory of its own,
- * and a Map costs several times the entries it holds of a small one.
+ * and the lstat of the entry at each position, made when asked for (the index
+ * keeps stats packed, TreeEntries).
  */
 export interface Listing {
   readonly names: ReadonlyArray<string>
-  readonly infos: ReadonlyArray<EntryInfo>
-}
-
-/** The lstat of `name` in a listing, by binary search over its sorted names. */
-export const entryOf = (dir: Listing, name: string): EntryInfo | undefined => {
-  let lo = 0
-  let hi = dir.names.length - 1
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1
-    const at = dir.names[mid]!
-    if (at === name) return dir.infos[mid]
-    if (at < name) lo = mid + 1
-    else hi = mid - 1
-  }
-  return undefined
+  readonly infoAt: (i: number) => EntryInfo
 }
 
 /** Sorted by name with the `<` of strings (UTF-16 code units), as Array.prototype.sort does by default. */
 const listingOf = (listed: ReadonlyArray<DirEntry>): Listing => {
   const sorted = [...listed].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  return { names: sorted.map((e) => e.name), infos: sorted.map((e) => e.info) }
+  return { names: sorted.map((e) => e.name), infoAt: (i) => sorted[i]!.info }
 }
-
-const UNREADABLE = "unreadable" as const
-/** Queued for listing during the scan; no directory is left so once it ends. */
-const PENDING = "pending" as const
 
 /** Not answerable from the index: the file system must be asked (`resolve` does). */
 export const Unknown: unique symbol = Symbol("TreeIndex.Unknown")
 export type Known = Resolved | undefined | typeof Unknown
-type Local = Known
+
+/** A path resolved inside the index: also the listed directory it is (TreeEntries), or -1. */
+interface Node extends Resolved {
+  readonly dir: number
+}
+type Local = Node | undefined | typeof Unknown
+
+/** What callers see: the real path and its stat, nothing of the index's own numbering. */
+const answer = (local: Local): Known => (local === Unknown || local === undefined ? local : { real: local.real, info: local.info })
 
 /**
  * `path.join(dir, name)` for a directory entry's `name` (never holding `/`,
@@ -83,6 +73,14 @@ export const childOf = (dir: string, name: string) => (dir === "/" ? `/${name}` 
 export interface TreeIndex {
   /** The real path the index was built from. */
   readonly root: string
+  /**
+   * Lets go of everything the index holds, once no check will ask it again:
+   * a later question goes to the file system, as one about a path the index
+   * never walked does. Why: planning a large catalog holds the index, the
+   * documents' outlines and the listed files at once, and the index is not
+   * needed once the last product's files are listed.
+   */
+  readonly release: () => void
   readonly port: JobTreeShape
   /** realpath of `abs` (absolute and normalized) and the stat of it; undefined when that would fail. */
   readonly resolve: (abs: string) => Effect.Effect<Resolved | undefined>
@@ -92,6 +90,15 @@ export interface TreeIndex {
    * ask this a million times, and an Effect per question was most of the plan.
    */
   readonly known: (abs: string) => Known
+  /**
+   * The number of the entry at real path `real` (no symlink in it), from 0 to
+   * `size` - 1; -1 when the index has no such entry (or has been released).
+   * Why: a walk that keeps something per file keeps it in an array by this
+   * number rather than a Map keyed by a path (about 170 bytes an entry).
+   */
+  readonly slot: (real: string) => number
+  /** How many entries the index holds (0 once released). */
+  readonly size: () => number
   /** Sorted entry names of a real directory, with the lstat of each; undefined when it cannot be read. */
   readonly list: (real: string) => Effect.Effect<Listing | undefined>
   /** The lstat of `abs` itself (a symlink is `SymbolicLink`), when the index holds its directory. */
@@ -113,52 +120,96 @@ export interface TreeIndex {
  */
 export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex> =>
   Effect.gen(function* () {
-    const dirs = new Map<string, Listing | typeof UNREADABLE | typeof PENDING>()
-    /** Symlinks by their own path (real directory + name): where each leads; undefined when broken. */
-    const links = new Map<string, Resolved | undefined>()
+    let entries = new TreeEntries()
+    /** Set by `release`: from then on every question goes to the port. */
+    let released = false
+    /** Symlinks by their entry: where each leads; undefined when broken. */
+    const links = new Map<number, Node | undefined>()
+    /**
+     * Real directories inside the root that descent from it cannot reach (an
+     * unreadable directory on the way), listed because a link leads there.
+     */
+    const apart = new Map<string, number>()
     const rootResolved = yield* port.resolve(root)
     const rootInfo = rootResolved?.info
+    const rootNode: Node | undefined = rootInfo === undefined ? undefined : { real: root, info: rootInfo, dir: rootInfo.type === "Directory" ? entries.addDir() : -1 }
+
+    /** The listed directory of a real path, by descent from the root (or from a directory listed apart). */
+    const descend = (from: string, dir: number, real: string): number | undefined => {
+      if (real === from) return dir
+      let at = from === "/" ? 1 : from.length + 1
+      while (at <= real.length) {
+        if (!entries.isListed(dir)) return undefined
+        const slash = real.indexOf("/", at)
+        const end = slash < 0 ? real.length : slash
+        const found = entries.find(dir, real.slice(at, end))
+        if (found < 0 || !entries.isDirectory(found)) return undefined
+        dir = entries.child(found)
+        at = end + 1
+      }
+      return dir
+    }
+    const dirOf = (real: string): number | undefined => {
+      if (released) return undefined
+      if (rootNode !== undefined && rootNode.dir >= 0 && Confine.isInside(root, real)) {
+        const d = descend(root, rootNode.dir, real)
+        if (d !== undefined) return d
+      }
+      for (const [from, dir] of apart) if (Confine.isInside(from, real)) {
+        const d = descend(from, dir, real)
+        if (d !== undefined) return d
+      }
+      return undefined
+    }
 
     const due = yield* EventLoop.pace
-    const pending: Array<string> = []
-    const enqueue = (real: string) => {
-      if (dirs.has(real)) return
-      dirs.set(real, PENDING)
-      pending.push(real)
-    }
-    if (rootInfo?.type === "Directory") enqueue(root)
+    const pending: Array<{ readonly real: string; readonly dir: number }> = []
+    /** Symlink entries leading to a directory inside the root: where they lead is settled once all is listed. */
+    const linked: Array<number> = []
+    if (rootNode !== undefined && rootNode.dir >= 0) pending.push({ real: root, dir: rootNode.dir })
     while (pending.length > 0) {
-      const dir = pending.pop()!
-      if (due()) yield* EventLoop.turn
-      const listed = yield* port.list(dir)
-      if (listed === undefined) {
-        dirs.set(dir, UNREADABLE)
-        continue
-      }
-      dirs.set(dir, listingOf(listed))
-      for (const e of listed) {
-        const own = childOf(dir, e.name)
-        if (e.info.type === "Directory") enqueue(own)
-        else if (e.info.type === "SymbolicLink") {
+      while (pending.length > 0) {
+        const { real, dir } = pending.pop()!
+        if (due()) yield* EventLoop.turn
+        const listed = yield* port.list(real)
+        if (listed === undefined) {
+          entries.unreadable(dir)
+          continue
+        }
+        entries.fill(dir, listed, (name, child) => pending.push({ real: childOf(real, name), dir: child }))
+        for (const e of listed) {
+          if (e.info.type !== "SymbolicLink") continue
+          const own = childOf(real, e.name)
           const target = yield* port.resolve(own)
-          links.set(own, target)
-          if (target !== undefined && target.info.type === "Directory" && Confine.isInside(root, target.real)) enqueue(target.real)
+          const at = entries.find(dir, e.name)
+          links.set(at, target === undefined ? undefined : { ...target, dir: -1 })
+          if (target !== undefined && target.info.type === "Directory" && Confine.isInside(root, target.real)) linked.push(at)
         }
       }
+      // Each real directory is listed once: where a link leads is usually listed already, by descent.
+      for (const at of linked.splice(0)) {
+        const target = links.get(at)!
+        let dir = dirOf(target.real)
+        if (dir === undefined) {
+          dir = entries.addDir()
+          apart.set(target.real, dir)
+          pending.push({ real: target.real, dir })
+        }
+        links.set(at, { ...target, dir })
+      }
     }
+    entries.trim()
 
     /** One step of realpath: `name` inside the resolved directory `parent`. */
-    const step = (parent: Resolved, name: string): Local => {
+    const step = (parent: Node, name: string): Local => {
       if (name === "" || name === "." || name === "..") return Unknown
       if (parent.info.type !== "Directory") return undefined // ENOTDIR
-      const dir = dirs.get(parent.real)
-      if (dir === undefined || dir === UNREADABLE || dir === PENDING) return Unknown
-      const entry = entryOf(dir, name)
-      if (entry === undefined) return undefined // ENOENT
-      const own = childOf(parent.real, name)
-      if (entry.type !== "SymbolicLink") return { real: own, info: entry }
-      if (!links.has(own)) return Unknown
-      return links.get(own) // undefined: broken, or a loop
+      if (!entries.isListed(parent.dir)) return Unknown
+      const at = entries.find(parent.dir, name)
+      if (at < 0) return undefined // ENOENT
+      if (entries.type(at) !== "SymbolicLink") return { real: childOf(parent.real, name), info: entries.info(at), dir: entries.child(at) }
+      if (!links.has(at)) return Unknown
+      return links.get(at) // undefined: broken, or a loop
     }
     /**
      * Directories as named, resolved once: every file of a directory shares the
@@ -171,8 +222,8 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
     let last: Local = Unknown
     /** Component by component, as realpath does; Unknown where the index has no answer. */
     const resolveLocal = (abs: string): Local => {
-      if (rootInfo === undefined || !Confine.isInside(root, abs)) return Unknown
-      if (abs === root) return { real: root, info: rootInfo }
+      if (released || rootNode === undefined || !Confine.isInside(root, abs)) return Unknown
+      if (abs === root) return rootNode
       const slash = abs.lastIndexOf("/")
       let parent: Local
       if (slash > 0 && slash === lastPath.length && abs.startsWith(lastPath)) parent = last
@@ -199,25 +250,45 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
     const texts = new Map<string, { readonly text: TextRead; readonly maxBytes: number }>()
 
     const index: TreeIndex = {
+      release: () => {
+        released = true
+        entries = new TreeEntries()
+        links.clear()
+        apart.clear()
+        parents.clear()
+        last = Unknown
+        texts.clear()
+        upcoming = []
+        position = new Map()
+      },
       root,
       port,
       resolve: (abs) => {
         const local = resolveLocal(abs)
-        return local === Unknown ? port.resolve(abs) : Effect.succeed(local)
+        return local === Unknown ? port.resolve(abs) : Effect.succeed(answer(local) as Resolved | undefined)
       },
-      known: resolveLocal,
+      known: (abs) => answer(resolveLocal(abs)),
+      slot: (real) => {
+        const slash = real.lastIndexOf("/")
+        const dir = slash < 0 ? undefined : dirOf(slash === 0 ? "/" : real.slice(0, slash))
+        return dir === undefined || !entries.isListed(dir) ? -1 : entries.find(dir, real.slice(slash + 1))
+      },
+      size: () => entries.size,
       list: (real) => {
-        const dir = dirs.get(real)
-        if (dir === UNREADABLE) return Effect.succeed(undefined)
-        if (dir !== undefined && dir !== PENDING) return Effect.succeed(dir)
+        const dir = dirOf(real)
+        if (dir !== undefined && entries.isUnreadable(dir)) return Effect.succeed(undefined)
+        if (dir !== undefined && entries.isListed(dir)) {
+          const { names, start } = entries.namesOf(dir)
+          return Effect.succeed({ names, infoAt: (i: number) => entries.info(start + i) })
+        }
         return Effect.map(port.list(real), (listed) => (listed === undefined ? undefined : listingOf(listed)))
       },
       own: (abs) => {
         const slash = abs.lastIndexOf("/")
         const parent = resolveLocal(slash === 0 ? "/" : abs.slice(0, slash))
-        if (parent === Unknown || parent === undefined) return undefined
-        const dir = dirs.get(parent.real)
-        return dir === undefined || dir === UNREADABLE || dir === PENDING ? undefined : entryOf(dir, abs.slice(slash + 1))
+        if (parent === Unknown || parent === undefined || !entries.isListed(parent.dir)) return undefined
+        const at = entries.find(parent.dir, abs.slice(slash + 1))
+        return at < 0 ? undefined : entries.info(at)
       },
       expect: (files) =>
         Effect.gen(function* () {
