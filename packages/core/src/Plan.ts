@@ -550,11 +550,18 @@ const assetPaths = (node: StacTree.StacNode): Array<string> => {
   return out
 }
 
-const stacProduct = (input: PlanInput, index: TreeIndex.TreeIndex, rootFile: string) =>
+const stacProduct = (
+  input: PlanInput,
+  index: TreeIndex.TreeIndex,
+  rootFile: string,
+  /** No product after this one asks the index: it is let go once this catalog is read. */
+  lastReader: boolean
+) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
     const tree = yield* StacTree.readTree(rootFile, input.rules, input.jobDir, index).pipe(
-      Effect.mapError((e) => new PlanProblems({ problems: e.problems }))
+      Effect.mapError((e) => new PlanProblems({ problems: e.problems })),
+      Effect.ensuring(Effect.sync(() => lastReader && index.release()))
     )
     const due = yield* EventLoop.pace
     const dir = tree.rootDir
@@ -766,7 +773,7 @@ export const make = (input: PlanInput): Effect.Effect<Plan, ConfigError | Valida
     const planned: Array<Planned> = []
     const due = yield* EventLoop.pace
     const plans: Array<Effect.Effect<Planned, PlanProblems | ConfigError, FileSystem.FileSystem | Path.Path>> = [
-      ...found.catalogs.map((f) => stacProduct(input, tree, f)),
+      ...found.catalogs.map((f, i) => stacProduct(input, tree, f, i === found.catalogs.length - 1 && found.products.length === 0)),
       ...found.products.map((d) =>
         Effect.map(classicProduct(input, tree, d), (product): Planned => ({ product, keys: product.documents.map((r) => ({ id: r.id, index: r.index })) }))
       )
