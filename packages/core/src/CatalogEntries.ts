@@ -43,10 +43,11 @@ abstract class Entry {
     readonly relPath: string,
     file: ProductFile
   ) {
-    this.size = file.identity.size
-    this.ino = file.identity.ino
-    this.dev = file.identity.dev
-    this.mtimeMs = file.identity.mtimeMs
+    const identity = file.identity
+    this.size = identity.size
+    this.ino = identity.ino
+    this.dev = identity.dev
+    this.mtimeMs = identity.mtimeMs
     ;[this.base, this.tail] = root.split(file.realPath, relPath)
   }
   /** The real path planning read. */

@@ -35,19 +35,31 @@ interface Roots {
  * A listed file, kept small: a catalog lists hundreds of thousands, all held
  * until its plan is made. Its absolute path is the listed dir's plus its
  * relative path, made when asked for; so is its real path, unless a symlink on
- * the way makes it another (then it is kept); its identity is the index's own
- * stat of it, not a copy (a stat is a superset of an identity).
+ * the way makes it another (then it is kept); its identity is kept as numbers
+ * (the stat of its real path), made into an object when asked for.
  */
 class Listed implements ProductFile {
+  readonly size: number
+  private readonly dev: number
+  private readonly ino: number | undefined
+  private readonly mtimeMs: number | undefined
   constructor(
     readonly relPath: string,
     private readonly roots: Roots,
-    readonly identity: EntryInfo,
+    info: EntryInfo,
     /** Set only when the real path is not the listing's real root plus `relPath`. */
     private readonly ownReal: string | undefined
-  ) {}
-  get size(): number {
-    return this.identity.size
+  ) {
+    this.size = info.size
+    this.dev = info.dev
+    this.ino = info.ino
+    this.mtimeMs = info.mtimeMs
+  }
+  get identity(): FileIdentity {
+    const identity: { -readonly [K in keyof FileIdentity]: FileIdentity[K] } = { size: this.size, dev: this.dev }
+    if (this.ino !== undefined) identity.ino = this.ino
+    if (this.mtimeMs !== undefined) identity.mtimeMs = this.mtimeMs
+    return identity
   }
   get absPath(): string {
     return this.relPath === "" ? this.roots.abs : TreeIndex.childOf(this.roots.abs, this.relPath)
