@@ -18,6 +18,7 @@ import type { Problem } from "../Errors.ts"
 import type * as Stac from "../Stac.ts"
 import type { TreeIndex } from "../TreeIndex.ts"
 import type { Warning } from "../Warning.ts"
+import type { Visits } from "./Visits.ts"
 
 export interface Reading {
   readonly fs: FileSystem.FileSystem
@@ -98,8 +99,8 @@ export interface LateLink {
 export interface Graph {
   /** Real path of the root document. */
   readonly rootKey: string
-  /** By real path. */
-  readonly visited: ReadonlyMap<string, Visited>
+  /** By real path (Visits.ts). */
+  readonly visited: Pick<Visits<Visited>, "get">
   /** Discovery order (depth-first, in link order), root first. */
   readonly order: ReadonlyArray<Visited>
   /** The late links that did not pass when the walk met them (LateLinks.ts). */

@@ -28,6 +28,7 @@ import * as ItemCollection from "./ItemCollection.ts"
 import * as LateLinks from "./LateLinks.ts"
 import * as Outline from "./Outline.ts"
 import type { Graph, LateLink, Reading, Visited } from "./Reading.ts"
+import { Visits } from "./Visits.ts"
 
 /** Links whose targets are part of this tree and must therefore be local and readable. */
 const TREE_RELS = new Set(["root", "parent", "child", "item", "collection"])
@@ -58,7 +59,7 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
   Effect.gen(function* () {
     const due = yield* EventLoop.pace
     const rootKey = (yield* r.tree.resolve(r.rootAbs))?.real ?? r.rootAbs
-    const visited = new Map<string, Visited>()
+    const visited = new Visits<Visited>(r.tree)
     const order: Array<Visited> = []
     const late: Array<LateLink> = []
     const collectionLinks = new Map<string, string>()
