@@ -603,7 +603,6 @@ const stacProduct = (
 
     // The documents are kept as where they are and what planning saw of them
     // (StacSource); the files, as the store will read them; both compact (CatalogEntries).
-    const root = new CatalogEntries.CatalogRoot(location)
     // The catalog's files by relative path: positions into tree.files sorted by it, searched by
     // bisection, and what each file is (document, or the asset of which item) in arrays beside them.
     // Why not Maps and Sets keyed by path: a catalog of 100,000 items has 200,000 files, and a
@@ -635,13 +634,15 @@ const stacProduct = (
     }
     const nodes: Array<StacSource.StacDocument> = []
     // Items in tree order: the order HySDS lists them in `_datasets.json`; a batch never spans two collections.
-    const ordered: Array<{ readonly node: StacTree.StacNode; readonly doc: StacSource.PlannedItem }> = []
+    // Two arrays side by side rather than a pair object per item.
+    const ordered: Array<StacTree.StacNode> = []
+    const items: Array<StacSource.PlannedItem> = []
     for (let i = 0; i < tree.nodes.length; i++) {
       if (due()) yield* EventLoop.turn
       const node = tree.nodes[i]!
       if (node.type !== "Feature") {
         const f = fileOf(node)
-        if (f) nodes.push(new CatalogEntries.CatalogDocument(root, f, node.type, node.id))
+        if (f) nodes.push(new CatalogEntries.CatalogDocument(location, f, node.type, node.id))
         continue
       }
       if (node.collection === undefined) {
@@ -650,8 +651,8 @@ const stacProduct = (
       }
       const f = fileOf(node)
       if (f === undefined) continue
-      const entryOf = { node, doc: new CatalogEntries.CatalogItem(root, f, node.id, node.collection) }
-      ordered.push(entryOf)
+      ordered.push(node)
+      items.push(new CatalogEntries.CatalogItem(location, f, node.id, node.collection))
     }
     if (problems.length > 0) return yield* planProblems(problems)
 
@@ -660,7 +661,7 @@ const stacProduct = (
     const owner = new Int32Array(listed.length).fill(-1)
     for (let i = 0; i < ordered.length; i++) {
       if (due()) yield* EventLoop.turn
-      for (const rel of assetPaths(ordered[i]!.node)) {
+      for (const rel of assetPaths(ordered[i]!)) {
         const at = find(rel)
         if (at >= 0 && isDocument[at] === 0 && owner[at] === -1) owner[at] = i
       }
@@ -670,7 +671,7 @@ const stacProduct = (
     const assets: Array<number> = []
     for (let at = 0; at < listed.length; at++) {
       if (isDocument[at] === 1) continue
-      if (owner[at] === -1) files.push(new CatalogEntries.CatalogFile(root, listed[at]!))
+      if (owner[at] === -1) files.push(new CatalogEntries.CatalogFile(location, listed[at]!))
       else assets.push(at)
     }
     const headFiles = files.length
@@ -680,7 +681,7 @@ const stacProduct = (
     const assetsEnd = new Uint32Array(ordered.length)
     let next = 0
     for (let i = 0; i < ordered.length; i++) {
-      while (next < assets.length && owner[assets[next]!] === i) files.push(new CatalogEntries.CatalogFile(root, listed[assets[next++]!]!))
+      while (next < assets.length && owner[assets[next]!] === i) files.push(new CatalogEntries.CatalogFile(location, listed[assets[next++]!]!))
       assetsEnd[i] = files.length
     }
     const stac: StacPlan = {
@@ -690,17 +691,20 @@ const stacProduct = (
       prov: prov(input.job),
       now: input.now,
       nodes,
-      items: ordered.map((e) => e.doc),
+      items,
       headFiles,
       assetsEnd
     }
     if (due()) yield* EventLoop.turn
     // Each item's GRQ key, from the document as read, by the rule its document is built by (StacSource.document).
-    const keys = ordered.map(({ node, doc }): GrqKey => ({
-      id: doc.id,
-      index: GrqDocument.indexName(stac.entry, StacSource.itemVersion(node.json, stac.version)),
-      collection: doc.collection
-    }))
+    // One index name string per version: the keys are held until the cross-checks.
+    const indexes = new Map<string, string>()
+    const indexOf = (version: string) => {
+      let name = indexes.get(version)
+      if (name === undefined) indexes.set(version, (name = GrqDocument.indexName(stac.entry, version)))
+      return name
+    }
+    const keys = ordered.map((node, i): GrqKey => ({ id: items[i]!.id, index: indexOf(StacSource.itemVersion(node.json, stac.version)), collection: items[i]!.collection }))
     return { product: product("stac", id, dir, entry, publish, files, [], stac, tree.warnings), keys } satisfies Planned
   })
 
