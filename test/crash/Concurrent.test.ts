@@ -44,7 +44,9 @@ describe("concurrent ingests of one product", () => {
     const a = start(copyJob("mixed-job"), state)
     const b = start(copyJob("failing-job"), state) // fails at GRQ and rolls back its own products only
     const [ea, eb] = await Promise.all([a.exited, b.exited])
-    expect([ea, eb]).toEqual([0, 7])
+    // What each said, with the exit codes: an unexpected one is explained by the error it printed.
+    const said = async (p: typeof a) => `${(await new Response(p.stdout).text()).slice(-2000)}\n${(await new Response(p.stderr).text()).slice(-2000)}`
+    expect({ codes: [ea, eb], mixed: ea === 0 ? "" : await said(a), failing: eb === 7 ? "" : await said(b) }).toEqual({ codes: [0, 7], mixed: "", failing: "" })
     const s = await snapshot(state)
     expect(s.documents.map((d) => (d as { id: string }).id).sort()).toEqual(
       ["AOI_volcano_etna", "S1-IFG_RM_20240115T103000_20240116T103000_etna", "etna-scene-001", "etna-scene-002", "etna-scene-003"].sort()
