@@ -73,6 +73,39 @@ export const isStacRootCandidate = (fileName: string): boolean =>
 const plural = (n: number) => `${n} problem${n === 1 ? "" : "s"}`
 
 /**
+ * The walk and the checks that need its whole graph, then the tree's nodes
+ * (none once a problem is found). Its own function so that the graph (a record
+ * per document, by path) is let go before the files are listed: on a catalog
+ * of 100,000 items, both at once were a plan's busiest point.
+ */
+const documents = (r: Reading.Reading, rules: StacRules) =>
+  Effect.gen(function* () {
+    const due = yield* EventLoop.pace
+    const graph = yield* Walk.walk(r)
+    LateLinks.check(r, graph)
+    Ids.check(r, graph, rules)
+    const rootFound = graph.visited.get(graph.rootKey) !== undefined
+    const nodes: Array<StacNode> = []
+    if (r.problems.length > 0 || !rootFound) return { nodes, rootFound }
+    for (let i = 0; i < graph.order.length; i++) {
+      if (due()) yield* EventLoop.turn
+      const v = graph.order[i]!
+      if (v.type === undefined || v.id === undefined) continue
+      const collection = collectionOf(graph, v)
+      nodes.push({
+        file: v.file,
+        relPath: r.rel(v.file),
+        type: v.type,
+        id: v.id,
+        json: v.json,
+        ...(v.parent !== undefined ? { parent: v.parent } : {}),
+        ...(collection !== undefined ? { collection } : {})
+      })
+    }
+    return { nodes, rootFound }
+  })
+
+/**
  * Reads the catalog rooted at `rootFile` and everything reachable from it, and
  * validates it. Fails with one `ValidationError` listing every problem found.
  *
@@ -102,15 +135,12 @@ export const readTree = (
     const { rootAbs, rootDir, problems } = r
 
     const due = yield* EventLoop.pace
-    const graph = yield* Walk.walk(r)
-    LateLinks.check(r, graph)
-    Ids.check(r, graph, rules)
+    const { nodes, rootFound } = yield* documents(r, rules)
 
     const listed = yield* list(rootDir, rootDir, within, tree)
     problems.push(...listed.problems)
 
-    const rootVisited = graph.visited.get(graph.rootKey)
-    if (problems.length > 0 || rootVisited === undefined) {
+    if (problems.length > 0 || !rootFound) {
       return yield* Effect.fail(
         new ValidationError({
           message: `STAC catalog ${rootAbs} is invalid (${plural(problems.length)})`,
@@ -120,22 +150,6 @@ export const readTree = (
       )
     }
 
-    const nodes: Array<StacNode> = []
-    for (let i = 0; i < graph.order.length; i++) {
-      if (due()) yield* EventLoop.turn
-      const v = graph.order[i]!
-      if (v.type === undefined || v.id === undefined) continue
-      const collection = collectionOf(graph, v)
-      nodes.push({
-        file: v.file,
-        relPath: r.rel(v.file),
-        type: v.type,
-        id: v.id,
-        json: v.json,
-        ...(v.parent !== undefined ? { parent: v.parent } : {}),
-        ...(collection !== undefined ? { collection } : {})
-      })
-    }
     // Items outside their collection's extent: warnings, published anyway.
     yield* Extents.check(r, nodes)
     if (due()) yield* EventLoop.turn
