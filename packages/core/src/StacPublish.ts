@@ -91,7 +91,8 @@ export const publishInPlace = (node: StacNode, baseUrl: string): Record<string, 
  * path relative to the catalog directory. `baseUrl` is where the directory's
  * content will live, e.g. `https://data.example.com/catalogs/stac_catalog_1`.
  * Its nodes must hold whole documents: `readTree` keeps only an outline of
- * each item, so an ingest publishes document by document instead (StacSource).
+ * each document (an item's checked fields, a catalog's all but its links), so
+ * an ingest publishes document by document instead (StacSource).
  */
 export const publish = (tree: StacTree, baseUrl: string): ReadonlyMap<string, Record<string, unknown>> =>
   new Map(tree.nodes.map((node) => [node.relPath, publishNode(node, baseUrl)] as const))

@@ -38,8 +38,9 @@ export interface StacNode {
   readonly id: string
   /**
    * The document as read, migrated to STAC 1.1.0 when it was older (StacMigrate);
-   * the file itself is never modified. For an item, only its outline
-   * (stac-tree/Outline.ts): a catalog may hold 100,000 of them.
+   * the file itself is never modified. Only its outline (stac-tree/Outline.ts):
+   * for an item the fields later checks read (a catalog may hold 100,000 of
+   * them), for a catalog or collection all but its links.
    */
   readonly json: Record<string, unknown>
   /** Absolute path of the document whose `child`/`item` link reached this one. */

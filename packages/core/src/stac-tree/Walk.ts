@@ -116,8 +116,8 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
         }
 
         if (type === "Feature") ItemCollection.checkItem(r, { file, json, owner }, via)
-        // An item's whole document is checked here, with its links and assets below; the tree keeps its outline.
-        const self: Visited = { file, key, json: type === "Feature" ? Outline.item(json) : json, type, id, parent: via?.from, owner }
+        // Each document is checked whole here, with its links and assets below; the tree keeps its outline.
+        const self: Visited = { file, key, json: type === "Feature" ? Outline.item(json) : Outline.parent(json), type, id, parent: via?.from, owner }
         visited.set(key, self)
         order.push(self)
 
