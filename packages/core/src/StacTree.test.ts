@@ -147,8 +147,7 @@ describe("StacTree.readTree: valid catalogs", () => {
       stac_version: item.stac_version,
       id: "a",
       collection: "coll",
-      bbox: item.bbox,
-      properties: { datetime: item.properties.datetime },
+      // Its time and bbox were checked against its collection's extent as it was read: not kept.
       assets: Object.fromEntries(Object.entries(item.assets as Record<string, { href: string }>).map(([k, v]) => [k, { href: v.href }]))
     })
   })
@@ -215,6 +214,26 @@ describe("StacTree.readTree: valid catalogs", () => {
     })
     const tree = await ok(path.join(d, "catalog.json"))
     expect(tree.items.map((i) => [i.id, i.collection])).toEqual([["x", "coll"]])
+  })
+
+  test("an item outside its collection's extent is warned about once, whether its collection is the one above it or the one its link names", async () => {
+    // x has no Collection above it (its link names coll); y is an item of coll. Both are dated before coll's extent.
+    const d = looseItem([{ rel: "child", href: "./coll/collection.json" }, { rel: "item", href: "./x.json" }], "coll", [
+      { rel: "collection", href: "./coll/collection.json" }
+    ])
+    write(d, "coll/collection.json", {
+      type: "Collection", stac_version: "1.1.0", id: "coll", description: "c", license: "proprietary",
+      extent: { spatial: { bbox: [[-180, -90, 180, 90]] }, temporal: { interval: [["2030-01-01T00:00:00Z", null]] } },
+      links: [{ rel: "root", href: "../catalog.json" }, { rel: "parent", href: "../catalog.json" }, { rel: "item", href: "./y.json" }]
+    })
+    const { links: _l, ...y } = itemDoc("y", "1.1.0", "coll")
+    write(d, "coll/y.json", { ...y, links: [{ rel: "root", href: "../catalog.json" }, { rel: "collection", href: "./collection.json" }], assets: {} })
+    const tree = await ok(path.join(d, "catalog.json"))
+    expect(tree.items.map((i) => [i.id, i.collection])).toEqual([["y", "coll"], ["x", "coll"]])
+    expect(tree.warnings.map((w) => [path.relative(d, w.file), w.path, w.message.includes("temporal extent of its collection coll")])).toEqual([
+      ["coll/y.json", "$.properties.datetime", true],
+      ["x.json", "$.properties.datetime", true]
+    ])
   })
 
   test("isStacRootCandidate", () => {

@@ -18,6 +18,7 @@ import type { Problem } from "../Errors.ts"
 import type * as Stac from "../Stac.ts"
 import type { TreeIndex } from "../TreeIndex.ts"
 import type { Warning } from "../Warning.ts"
+import type { Extent } from "./Extents.ts"
 import type { Visits } from "./Visits.ts"
 
 export interface Reading {
@@ -81,7 +82,7 @@ export interface Visited {
   readonly id: string | undefined
   readonly parent: string | undefined
   /** Nearest Collection above this document (through child/item links). */
-  readonly owner: { readonly id: string; readonly file: string } | undefined
+  readonly owner: { readonly id: string; readonly file: string; readonly extent: Extent } | undefined
 }
 
 /** A link whose check needs the whole tree (is its target a document of this tree?). */

@@ -23,6 +23,7 @@ import * as Stac from "../Stac.ts"
 import * as StacExtensions from "../StacExtensions.ts"
 import * as StacMigrate from "../StacMigrate.ts"
 import * as Assets from "./Assets.ts"
+import * as Extents from "./Extents.ts"
 import * as Hrefs from "./Hrefs.ts"
 import * as ItemCollection from "./ItemCollection.ts"
 import * as LateLinks from "./LateLinks.ts"
@@ -116,12 +117,14 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
         }
 
         if (type === "Feature") ItemCollection.checkItem(r, { file, json, owner }, via)
+        // Its collection is known now: its time and bbox are checked against its extent here, not kept.
+        if (type === "Feature" && owner !== undefined) Extents.checkItem(r, file, json, owner.extent)
         // Each document is checked whole here, with its links and assets below; the tree keeps its outline.
-        const self: Visited = { file, key, json: type === "Feature" ? Outline.item(json) : Outline.parent(json), type, id, parent: via?.from, owner }
+        const self: Visited = { file, key, json: type === "Feature" ? Outline.item(json, owner !== undefined) : Outline.parent(json), type, id, parent: via?.from, owner }
         visited.set(key, self)
         order.push(self)
 
-        const childOwner = type === "Collection" && id !== undefined ? { id, file } : owner
+        const childOwner = type === "Collection" && id !== undefined ? { id, file, extent: Extents.extentOf(id, json) } : owner
         const here = [...stack, key]
         const links = Array.isArray(json["links"]) ? json["links"] : []
         // The documents this one's child/item links lead to are read next: say so, so that
