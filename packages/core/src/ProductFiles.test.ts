@@ -64,12 +64,16 @@ describe("ProductFiles.list", () => {
   })
   test("reports a directory loop and a fifo", async () => {
     const d = tmp()
-    fs.mkdirSync(path.join(d, "sub"))
+    fs.mkdirSync(path.join(d, "sub", "deeper"), { recursive: true })
+    // Back to the listed dir itself, and back to a directory below it.
     fs.symlinkSync(d, path.join(d, "sub", "up"))
+    fs.symlinkSync(path.join(d, "sub"), path.join(d, "sub", "deeper", "back"))
     Bun.spawnSync(["mkfifo", path.join(d, "pipe")])
     const r = await run(d)
-    const messages = r.problems.map((p) => p.message).join("\n")
-    expect(messages).toContain("loop")
-    expect(messages).toContain("not a regular file")
+    expect(r.problems.map((p) => [path.relative(d, p.file), p.message])).toEqual([
+      ["pipe", expect.stringContaining("not a regular file")],
+      ["sub/deeper/back", "directory symlink loop"],
+      ["sub/up", "directory symlink loop"]
+    ])
   })
 })

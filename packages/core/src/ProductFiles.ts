@@ -118,8 +118,22 @@ export const list = (
       return { files, problems }
     }
     const due = yield* EventLoop.pace
-    // Real directories already entered: a symlink back up the tree would loop forever.
-    const seen = new Set<string>()
+    // Real directories already entered: a symlink back up the tree would loop forever. Marked by the
+    // index's entry number (a catalog may have 100,000 directories; a Set of their paths was about
+    // 250 bytes each), by path when the index has none for it.
+    const entered = new Uint8Array(tree.size())
+    const enteredElsewhere = new Set<string>()
+    const enter = (real: string): boolean => {
+      const slot = tree.slot(real)
+      if (slot >= 0 && slot < entered.length) {
+        if (entered[slot] === 1) return false
+        entered[slot] = 1
+        return true
+      }
+      if (enteredElsewhere.has(real)) return false
+      enteredElsewhere.add(real)
+      return true
+    }
 
     // Depth-first in sorted order, as a stack rather than an Effect per entry:
     // a catalog has hundreds of thousands of files and the index answers
@@ -140,11 +154,10 @@ export const list = (
       }
       const { real, info } = resolved.right
       if (info.type === "Directory") {
-        if (seen.has(real)) {
+        if (!enter(real)) {
           problems.push({ file: abs, path: "", message: "directory symlink loop" })
           continue
         }
-        seen.add(real)
         if (due()) yield* EventLoop.turn
         const names = (yield* tree.list(real))?.names ?? []
         const named = abs === dir ? roots.abs : abs
