@@ -203,29 +203,28 @@ describe("StacTree.readTree: valid catalogs", () => {
     expect(tree.items.map((i) => [i.id, i.collection])).toEqual([["x", undefined]])
   })
 
-  test("an item with no Collection above it belongs to the collection its rel=collection link names", async () => {
+  /** Item x beside the root catalog, linked to collection coll (a child of the root) whose time starts at `start`. */
+  const linkedToCollection = (start: string, collectionLinks: ReadonlyArray<{ rel: string; href: string }> = []) => {
     const d = looseItem([{ rel: "child", href: "./coll/collection.json" }, { rel: "item", href: "./x.json" }], "coll", [
       { rel: "collection", href: "./coll/collection.json" }
     ])
     write(d, "coll/collection.json", {
       type: "Collection", stac_version: "1.1.0", id: "coll", description: "c", license: "proprietary",
-      extent: { spatial: { bbox: [[-180, -90, 180, 90]] }, temporal: { interval: [["2024-01-01T00:00:00Z", null]] } },
-      links: [{ rel: "root", href: "../catalog.json" }, { rel: "parent", href: "../catalog.json" }]
+      extent: { spatial: { bbox: [[-180, -90, 180, 90]] }, temporal: { interval: [[start, null]] } },
+      links: [{ rel: "root", href: "../catalog.json" }, { rel: "parent", href: "../catalog.json" }, ...collectionLinks]
     })
+    return d
+  }
+
+  test("an item with no Collection above it belongs to the collection its rel=collection link names", async () => {
+    const d = linkedToCollection("2024-01-01T00:00:00Z")
     const tree = await ok(path.join(d, "catalog.json"))
     expect(tree.items.map((i) => [i.id, i.collection])).toEqual([["x", "coll"]])
   })
 
   test("an item outside its collection's extent is warned about once, whether its collection is the one above it or the one its link names", async () => {
     // x has no Collection above it (its link names coll); y is an item of coll. Both are dated before coll's extent.
-    const d = looseItem([{ rel: "child", href: "./coll/collection.json" }, { rel: "item", href: "./x.json" }], "coll", [
-      { rel: "collection", href: "./coll/collection.json" }
-    ])
-    write(d, "coll/collection.json", {
-      type: "Collection", stac_version: "1.1.0", id: "coll", description: "c", license: "proprietary",
-      extent: { spatial: { bbox: [[-180, -90, 180, 90]] }, temporal: { interval: [["2030-01-01T00:00:00Z", null]] } },
-      links: [{ rel: "root", href: "../catalog.json" }, { rel: "parent", href: "../catalog.json" }, { rel: "item", href: "./y.json" }]
-    })
+    const d = linkedToCollection("2030-01-01T00:00:00Z", [{ rel: "item", href: "./y.json" }])
     const { links: _l, ...y } = itemDoc("y", "1.1.0", "coll")
     write(d, "coll/y.json", { ...y, links: [{ rel: "root", href: "../catalog.json" }, { rel: "collection", href: "./collection.json" }], assets: {} })
     const tree = await ok(path.join(d, "catalog.json"))
