@@ -48,6 +48,19 @@ export class TreeEntries {
   private counts = new Int32Array(64)
   private dirs = 0
 
+  /**
+   * One string for a name many directories repeat (each item's `data.tif`).
+   * Bounded: a tree whose names all differ must not grow a second table of them.
+   */
+  private readonly seen = new Map<string, string>()
+  private shared(name: string): string {
+    const known = this.seen.get(name)
+    if (known !== undefined) return known
+    if (this.seen.size >= 4096) this.seen.clear()
+    this.seen.set(name, name)
+    return name
+  }
+
   /** A new directory, queued for listing: its number. */
   addDir(): number {
     this.starts = grown(this.starts, this.dirs + 1, (n) => new Int32Array(n))
@@ -75,7 +88,7 @@ export class TreeEntries {
     this.counts[dir] = sorted.length
     for (const { name, info } of sorted) {
       const at = this.length++
-      this.names.push(name)
+      this.names.push(this.shared(name))
       const kind = TYPE_CODE.get(info.type) ?? TYPE_CODE.get("Unknown")!
       this.kinds[at] = kind
       const n = at * NUMBERS
