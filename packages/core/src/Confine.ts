@@ -93,8 +93,13 @@ export const resolveInside = (
     return { real, info }
   })
 
-/** The same identity, from an entry of the planning walk's index (TreeIndex). */
-export const identityOfEntry = (info: EntryInfo): FileIdentity => {
+/** The same identity, from an entry of the planning walk's index (TreeIndex), or a record of one's numbers. */
+export const identityOfEntry = (info: {
+  readonly size: number
+  readonly dev: number
+  readonly ino?: number | undefined
+  readonly mtimeMs?: number | undefined
+}): FileIdentity => {
   const identity: { -readonly [K in keyof FileIdentity]: FileIdentity[K] } = { size: info.size, dev: info.dev }
   if (info.ino !== undefined) identity.ino = info.ino
   if (info.mtimeMs !== undefined) identity.mtimeMs = info.mtimeMs

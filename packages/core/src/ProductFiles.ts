@@ -40,9 +40,9 @@ interface Roots {
  */
 class Listed implements ProductFile {
   readonly size: number
-  private readonly dev: number
-  private readonly ino: number | undefined
-  private readonly mtimeMs: number | undefined
+  readonly dev: number
+  readonly ino: number | undefined
+  readonly mtimeMs: number | undefined
   constructor(
     readonly relPath: string,
     private readonly roots: Roots,
@@ -56,10 +56,7 @@ class Listed implements ProductFile {
     this.mtimeMs = info.mtimeMs
   }
   get identity(): FileIdentity {
-    const identity: { -readonly [K in keyof FileIdentity]: FileIdentity[K] } = { size: this.size, dev: this.dev }
-    if (this.ino !== undefined) identity.ino = this.ino
-    if (this.mtimeMs !== undefined) identity.mtimeMs = this.mtimeMs
-    return identity
+    return Confine.identityOfEntry(this)
   }
   get absPath(): string {
     return this.relPath === "" ? this.roots.abs : TreeIndex.childOf(this.roots.abs, this.relPath)
