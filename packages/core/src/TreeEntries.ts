@@ -16,6 +16,11 @@ import type { DirEntry, EntryInfo } from "./JobTree.ts"
 const TYPES: ReadonlyArray<FileSystem.File.Type> = ["File", "Directory", "SymbolicLink", "BlockDevice", "CharacterDevice", "FIFO", "Socket", "Unknown"]
 const TYPE_CODE = new Map(TYPES.map((t, i) => [t, i]))
 const DIRECTORY = TYPE_CODE.get("Directory")!
+const UNKNOWN = TYPE_CODE.get("Unknown")!
+
+/** Sorted by name with the `<` of strings (UTF-16 code units), as Array.prototype.sort does by default. */
+export const byName = (listed: ReadonlyArray<DirEntry>): Array<DirEntry> =>
+  [...listed].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 
 /** A directory queued for listing, and one that could not be listed (its count). */
 const PENDING = -1
@@ -74,12 +79,11 @@ export class TreeEntries {
   }
 
   /**
-   * The entries of `dir`, sorted by name with the `<` of strings (UTF-16 code
-   * units, as Array.prototype.sort does by default). Each that is a directory
-   * gets a directory number of its own, queued; `onDir` is told of it.
+   * The entries of `dir`, sorted `byName`. Each that is a directory gets a
+   * directory number of its own, queued; `onDir` is told of it.
    */
   fill(dir: number, listed: ReadonlyArray<DirEntry>, onDir: (name: string, child: number) => void): void {
-    const sorted = [...listed].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const sorted = byName(listed)
     const need = this.length + sorted.length
     this.kinds = grown(this.kinds, need, (n) => new Uint8Array(n))
     this.numbers = grown(this.numbers, need * NUMBERS, (n) => new Float64Array(n))
@@ -89,7 +93,7 @@ export class TreeEntries {
     for (const { name, info } of sorted) {
       const at = this.length++
       this.names.push(this.shared(name))
-      const kind = TYPE_CODE.get(info.type) ?? TYPE_CODE.get("Unknown")!
+      const kind = TYPE_CODE.get(info.type) ?? UNKNOWN
       this.kinds[at] = kind
       const n = at * NUMBERS
       this.numbers[n] = info.size

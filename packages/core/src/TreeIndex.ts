@@ -25,7 +25,7 @@ import { Effect } from "effect"
 import * as Confine from "./Confine.ts"
 import * as EventLoop from "./EventLoop.ts"
 import type { DirEntry, EntryInfo, JobTreeShape, Resolved, TextRead } from "./JobTree.ts"
-import { TreeEntries } from "./TreeEntries.ts"
+import { byName, TreeEntries } from "./TreeEntries.ts"
 
 /** Files read per call to the port when a caller says which it will read next. */
 export const READ_BATCH = 256
@@ -43,9 +43,9 @@ export interface Listing {
   readonly infoAt: (i: number) => EntryInfo
 }
 
-/** Sorted by name with the `<` of strings (UTF-16 code units), as Array.prototype.sort does by default. */
+/** A listing the port gave, for a directory the index does not hold. */
 const listingOf = (listed: ReadonlyArray<DirEntry>): Listing => {
-  const sorted = [...listed].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const sorted = byName(listed)
   return { names: sorted.map((e) => e.name), infoAt: (i) => sorted[i]!.info }
 }
 
