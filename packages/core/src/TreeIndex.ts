@@ -53,14 +53,26 @@ const listingOf = (listed: ReadonlyArray<DirEntry>): Listing => {
 export const Unknown: unique symbol = Symbol("TreeIndex.Unknown")
 export type Known = Resolved | undefined | typeof Unknown
 
-/** A path resolved inside the index: also the listed directory it is (TreeEntries), or -1. */
-interface Node extends Resolved {
-  readonly dir: number
+/**
+ * A path resolved inside the index, and the listed directory it is
+ * (TreeEntries; -1 when none). The number is a private field, not a property:
+ * callers get a Resolved whose fields are the real path and its stat, as the
+ * port's answer has, without a second object made per question.
+ */
+class Node implements Resolved {
+  readonly #dir: number
+  constructor(
+    readonly real: string,
+    readonly info: EntryInfo,
+    dir: number
+  ) {
+    this.#dir = dir
+  }
+  get dir(): number {
+    return this.#dir
+  }
 }
 type Local = Node | undefined | typeof Unknown
-
-/** What callers see: the real path and its stat, nothing of the index's own numbering. */
-const answer = (local: Local): Known => (local === Unknown || local === undefined ? local : { real: local.real, info: local.info })
 
 /**
  * `path.join(dir, name)` for a directory entry's `name` (never holding `/`,
@@ -132,7 +144,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
     const apart = new Map<string, number>()
     const rootResolved = yield* port.resolve(root)
     const rootInfo = rootResolved?.info
-    const rootNode: Node | undefined = rootInfo === undefined ? undefined : { real: root, info: rootInfo, dir: rootInfo.type === "Directory" ? entries.addDir() : -1 }
+    const rootNode: Node | undefined = rootInfo === undefined ? undefined : new Node(root, rootInfo, rootInfo.type === "Directory" ? entries.addDir() : -1)
 
     /** The listed directory of a real path, by descent from the root (or from a directory listed apart). */
     const descend = (from: string, dir: number, real: string): number | undefined => {
@@ -182,7 +194,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
           const own = childOf(real, e.name)
           const target = yield* port.resolve(own)
           const at = entries.find(dir, e.name)
-          links.set(at, target === undefined ? undefined : { ...target, dir: -1 })
+          links.set(at, target === undefined ? undefined : new Node(target.real, target.info, -1))
           if (target !== undefined && target.info.type === "Directory" && Confine.isInside(root, target.real)) linked.push(at)
         }
       }
@@ -195,7 +207,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
           apart.set(target.real, dir)
           pending.push({ real: target.real, dir })
         }
-        links.set(at, { ...target, dir })
+        links.set(at, new Node(target.real, target.info, dir))
       }
     }
     entries.trim()
@@ -207,7 +219,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
       if (!entries.isListed(parent.dir)) return Unknown
       const at = entries.find(parent.dir, name)
       if (at < 0) return undefined // ENOENT
-      if (entries.type(at) !== "SymbolicLink") return { real: childOf(parent.real, name), info: entries.info(at), dir: entries.child(at) }
+      if (entries.type(at) !== "SymbolicLink") return new Node(childOf(parent.real, name), entries.info(at), entries.child(at))
       if (!links.has(at)) return Unknown
       return links.get(at) // undefined: broken, or a loop
     }
@@ -265,9 +277,9 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
       port,
       resolve: (abs) => {
         const local = resolveLocal(abs)
-        return local === Unknown ? port.resolve(abs) : Effect.succeed(answer(local) as Resolved | undefined)
+        return local === Unknown ? port.resolve(abs) : Effect.succeed(local)
       },
-      known: (abs) => answer(resolveLocal(abs)),
+      known: resolveLocal,
       slot: (real) => {
         const slash = real.lastIndexOf("/")
         const dir = slash < 0 ? undefined : dirOf(slash === 0 ? "/" : real.slice(0, slash))
