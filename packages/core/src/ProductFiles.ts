@@ -12,6 +12,7 @@ import * as JobTree from "./JobTree.ts"
 import type { EntryInfo } from "./JobTree.ts"
 import * as TreeIndex from "./TreeIndex.ts"
 import type { FileIdentity } from "./ObjectStore.ts"
+import { Visits } from "./Visits.ts"
 
 export interface ProductFile {
   /** Path relative to the product directory, with `/` separators. */
@@ -115,22 +116,9 @@ export const list = (
       return { files, problems }
     }
     const due = yield* EventLoop.pace
-    // Real directories already entered: a symlink back up the tree would loop forever. Marked by the
-    // index's entry number (a catalog may have 100,000 directories; a Set of their paths was about
-    // 250 bytes each), by path when the index has none for it.
-    const entered = new Uint8Array(tree.size())
-    const enteredElsewhere = new Set<string>()
-    const enter = (real: string): boolean => {
-      const slot = tree.slot(real)
-      if (slot >= 0 && slot < entered.length) {
-        if (entered[slot] === 1) return false
-        entered[slot] = 1
-        return true
-      }
-      if (enteredElsewhere.has(real)) return false
-      enteredElsewhere.add(real)
-      return true
-    }
+    // Real directories already entered: a symlink back up the tree would loop forever. Kept by the
+    // index's entry number (Visits.ts): a catalog may have 100,000 directories.
+    const entered = new Visits<true>(tree)
 
     // Depth-first in sorted order, as a stack rather than an Effect per entry:
     // a catalog has hundreds of thousands of files and the index answers
@@ -151,10 +139,11 @@ export const list = (
       }
       const { real, info } = resolved.right
       if (info.type === "Directory") {
-        if (!enter(real)) {
+        if (entered.get(real)) {
           problems.push({ file: abs, path: "", message: "directory symlink loop" })
           continue
         }
+        entered.set(real, true)
         if (due()) yield* EventLoop.turn
         const names = (yield* tree.list(real))?.names ?? []
         const named = abs === dir ? roots.abs : abs

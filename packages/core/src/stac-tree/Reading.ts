@@ -19,7 +19,7 @@ import type * as Stac from "../Stac.ts"
 import type { TreeIndex } from "../TreeIndex.ts"
 import type { Warning } from "../Warning.ts"
 import type { Extent } from "./Extents.ts"
-import type { Visits } from "./Visits.ts"
+import type { Visits } from "../Visits.ts"
 
 export interface Reading {
   readonly fs: FileSystem.FileSystem
@@ -100,7 +100,7 @@ export interface LateLink {
 export interface Graph {
   /** Real path of the root document. */
   readonly rootKey: string
-  /** By real path (Visits.ts). */
+  /** By real path (../Visits.ts). */
   readonly visited: Pick<Visits<Visited>, "get">
   /** Discovery order (depth-first, in link order), root first. */
   readonly order: ReadonlyArray<Visited>

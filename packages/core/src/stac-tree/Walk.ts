@@ -29,7 +29,7 @@ import * as ItemCollection from "./ItemCollection.ts"
 import * as LateLinks from "./LateLinks.ts"
 import * as Outline from "./Outline.ts"
 import type { Graph, LateLink, Reading, Visited } from "./Reading.ts"
-import { Visits } from "./Visits.ts"
+import { Visits } from "../Visits.ts"
 
 /** Links whose targets are part of this tree and must therefore be local and readable. */
 const TREE_RELS = new Set(["root", "parent", "child", "item", "collection"])

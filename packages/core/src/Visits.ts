@@ -1,13 +1,14 @@
 /**
- * The documents a walk has reached, by real path: the entry number the tree
- * index gives each file (TreeIndex.slot) picks its place in an array; a path
- * the index has no number for is kept in a Map.
+ * What a walk keeps of each real path it has reached (a STAC document, an
+ * entered directory): the entry number the tree index gives the path
+ * (TreeIndex.slot) picks its place in an array; a path the index has no number
+ * for is kept in a Map.
  *
- * Why not a Map for all: the walk keeps one record per document of a catalog
- * of 100,000 items, and a Map entry keyed by a path costs about 170 bytes
+ * Why not a Map for all: a walk of a catalog of 100,000 items keeps one per
+ * document or directory, and a Map entry keyed by a path costs about 170 bytes
  * where an array slot costs 8.
  */
-import type { TreeIndex } from "../TreeIndex.ts"
+import type { TreeIndex } from "./TreeIndex.ts"
 
 export class Visits<A> {
   private readonly bySlot: Array<A | undefined> = []
