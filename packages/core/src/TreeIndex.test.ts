@@ -88,21 +88,23 @@ const linkedTree = () => {
   fs.symlinkSync(path.join(root, "a", "b", "item.json"), path.join(root, "to-item"))
   return root
 }
+/** Runs `f` with the portable port over the real file system. */
+const withPort = <A>(f: (port: JobTree.JobTreeShape) => Effect.Effect<A, never, FileSystem.FileSystem>) =>
+  Effect.runPromise(Effect.flatMap(Effect.map(FileSystem.FileSystem, JobTree.fromFileSystem), f).pipe(Effect.provide(BunContext.layer)))
 const asked = ["to-b/item.json", "to-b", "to-item", "a/b/item.json", "a/b/missing", "a/b/item.json/x", "a/../a/b"]
 
 describe("TreeIndex answers", () => {
   test("a directory only a link reaches (one on the way could not be listed) is listed through the link, and answers as the file system does", async () => {
     const root = linkedTree()
     const listed: Array<string> = []
-    const answers = await Effect.runPromise(
+    const answers = await withPort((port) =>
       Effect.gen(function* () {
-        const port = JobTree.fromFileSystem(yield* FileSystem.FileSystem)
         // `a` cannot be listed (as a directory readable by nobody but searchable would be).
         const index = yield* TreeIndex.scan({ ...port, list: (dir) => (listed.push(dir), dir === path.join(root, "a") ? Effect.succeed(undefined) : port.list(dir)) }, root)
         const out: Array<unknown> = []
         for (const p of asked.map((p) => path.join(root, p))) out.push([yield* index.resolve(p), yield* port.resolve(p)])
         return { out, slot: index.slot(path.join(root, "a", "b", "item.json")), inB: (yield* index.list(path.join(root, "a", "b")))?.names }
-      }).pipe(Effect.provide(BunContext.layer))
+      })
     )
     expect(listed.sort()).toEqual([root, path.join(root, "a"), path.join(root, "a", "b")])
     for (const [fromIndex, fromFs] of answers.out as Array<[unknown, unknown]>) expect(fromIndex).toEqual(fromFs)
@@ -112,12 +114,12 @@ describe("TreeIndex answers", () => {
 
   test("each file has its own slot; a path the index does not hold has none", async () => {
     const root = linkedTree()
-    const slots = await Effect.runPromise(
+    const slots = await withPort((port) =>
       Effect.gen(function* () {
-        const index = yield* TreeIndex.scan(JobTree.fromFileSystem(yield* FileSystem.FileSystem), root)
+        const index = yield* TreeIndex.scan(port, root)
         const of = (p: string) => index.slot(path.join(root, p))
         return { item: of("a/b/item.json"), b: of("a/b"), link: of("to-b"), missing: of("a/b/none"), viaLink: of("to-b/item.json"), outside: index.slot("/etc/hostname"), size: index.size() }
-      }).pipe(Effect.provide(BunContext.layer))
+      })
     )
     const numbered = [slots.item, slots.b, slots.link]
     expect(new Set(numbered).size).toBe(3)
@@ -129,9 +131,8 @@ describe("TreeIndex answers", () => {
   test("once released, the index answers nothing itself and every question gets the file system's answer", async () => {
     const root = linkedTree()
     const calls: Array<string> = []
-    const answers = await Effect.runPromise(
+    const answers = await withPort((port) =>
       Effect.gen(function* () {
-        const port = JobTree.fromFileSystem(yield* FileSystem.FileSystem)
         const index = yield* TreeIndex.scan({ ...port, resolve: (p) => (calls.push(p), port.resolve(p)) }, root)
         const before = index.known(path.join(root, "to-b", "item.json"))
         index.release()
@@ -139,7 +140,7 @@ describe("TreeIndex answers", () => {
         const out: Array<unknown> = []
         for (const p of asked.map((p) => path.join(root, p))) out.push([index.known(p), yield* index.resolve(p), yield* port.resolve(p)])
         return { before, out, slot: index.slot(path.join(root, "a", "b", "item.json")), size: index.size(), listed: (yield* index.list(path.join(root, "a", "b")))?.names }
-      }).pipe(Effect.provide(BunContext.layer))
+      })
     )
     expect(answers.before).toMatchObject({ real: path.join(root, "a", "b", "item.json") })
     for (const [known, resolved, fromFs] of answers.out as Array<[unknown, unknown, unknown]>) {
