@@ -49,6 +49,14 @@ const ITEMS = 300
 // (rightly) stopped and rolled back. 10 s still keeps each recovery's wait short.
 const TTL_S = 10
 const LEASE = { HYSDS_STAC_LEASE_TTL_SECONDS: String(TTL_S), HYSDS_STAC_LEASE_RENEW_SECONDS: "1" }
+/**
+ * How old, by this machine's clock and the lease's LastModified, a lease must be before every recover sees it
+ * expired. A recover reads an age in whole seconds twice over: LastModified is cut to the second, and the SDK
+ * takes its clock offset from each answer's Date header, also cut to the second, so an age reads up to a second
+ * younger than it is (measured: the offset was minus the milliseconds of the second, on every answer). Recover
+ * takes over past TTL + 1 s as it reads the age, so past TTL + 2 s here; one more second for a slow answer.
+ */
+const EXPIRED_AFTER_MS = (TTL_S + 3) * 1000
 
 /** Waits for `cond`, polling, failing after `ms` with `what`. */
 const waitFor = async <A>(what: string, cond: () => Promise<A | undefined | false>, ms = 120_000): Promise<A> => {
@@ -145,7 +153,7 @@ describe.skipIf(!svc)("many workers sharing one journal in S3", () => {
       const leases = (await keys(j.bucket, `${j.prefix}/tx/`)).filter((k) => k.key.includes("/lease/"))
       if (leases.length === 0) return true
       const heads = await Promise.all(leases.map((l) => fx.client.send(new HeadObjectCommand({ Bucket: j.bucket, Key: l.key }))))
-      return heads.every((h) => Date.now() - h.LastModified!.getTime() > (TTL_S + 1.5) * 1000)
+      return heads.every((h) => Date.now() - h.LastModified!.getTime() > EXPIRED_AFTER_MS)
     })
 
   /** Each lease object of the journal: key, LastModified and body (for a failure's story). */
@@ -280,7 +288,7 @@ describe.skipIf(!svc)("many workers sharing one journal in S3", () => {
         await waitFor("the worker to be held at its item registration", async () => held > 0 || (worker.exitCode !== null ? Promise.reject(new Error(`worker exited (${worker.exitCode}) before registering items: ${await new Response(worker.stdout).text()} ${await new Response(worker.stderr).text()}`)) : undefined))
         const heldAt = Date.now()
         // Long enough that a lease not renewed would have expired, as the store recorded it.
-        await waitFor("a TTL to pass while the worker is held", async () => Date.now() - heldAt > (TTL_S + 1.5) * 1000)
+        await waitFor("a TTL to pass while the worker is held", async () => Date.now() - heldAt > EXPIRED_AFTER_MS)
         const other = await cli(["recover", "--state-dir", state(), "--json"], envFor(j))
         expect(other.exitCode).toBe(EXIT.ok)
         const answer = parseJson(other.stdout)

@@ -7,7 +7,9 @@
  * the holder and the TTL it promised. A lease whose object was not rewritten
  * for longer than its TTL (plus one second, the resolution of S3's
  * LastModified), or that its holder released, is expired: its transaction is
- * dead, whatever machine ran it. Taking over a dead transaction is a
+ * dead, whatever machine ran it. (In S3 a reader's clock is the server's, to
+ * the second, so it may see the lease expire up to a second later still:
+ * S3Blobs.) Taking over a dead transaction is a
  * create-only write of the NEXT generation's key, so of several recoverers
  * exactly one wins; the winner then holds (and renews) that generation.
  *

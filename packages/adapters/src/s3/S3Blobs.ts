@@ -15,8 +15,13 @@
  * compared, as S3Writes.create does.
  *
  * An object's age is its LastModified (second resolution on SeaweedFS and
- * AWS) against this machine's clock, corrected by the SDK's measured clock
- * offset to the server; leases allow for the second of resolution.
+ * AWS) against this machine's clock, corrected by the SDK's clock offset to
+ * the server, so machines whose clocks disagree read the same age. The SDK
+ * takes that offset from the Date header of every answer, which is cut to the
+ * second too: an age reads up to a second younger than it is, never older
+ * (measured against SeaweedFS: the offset was minus the milliseconds of the
+ * second). Leases allow for LastModified's second; the offset's only makes a
+ * takeover up to a second later, the safe way.
  */
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3"
 import { Errors } from "@hysds-stac/core"
