@@ -18,11 +18,9 @@
  * left, so whoever provides the layer must close it before the process exits
  * (the CLI does by providing it around the whole command).
  */
-import { OtlpTracer } from "@effect/opentelemetry"
-import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
 import { FetchHttpClient } from "@effect/platform"
 import { Errors, Redact } from "@hysds-stac/core"
-import { Duration, Either, Layer } from "effect"
+import { Duration, Effect, Either, Layer } from "effect"
 
 export type Source = Readonly<Record<string, string | undefined>>
 
@@ -103,13 +101,20 @@ export const secretsOf = (config: TracingConfig | undefined): ReadonlyArray<stri
 
 /** The tracer for `config`: every span the program makes is exported. */
 export const layer = (config: TracingConfig): Layer.Layer<never> =>
-  OtlpTracer.layer({
-    url: config.url,
-    resource: { serviceName: config.serviceName, serviceVersion: "0.1.0" },
-    headers: config.headers,
-    exportInterval: config.exportInterval,
-    shutdownTimeout: config.shutdownTimeout
-  }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(FetchHttpClient.layer))
+  // Loaded when used: most runs export nothing and need not hold the exporter's code.
+  Layer.unwrapEffect(
+    Effect.promise(() => Promise.all([import("@effect/opentelemetry"), import("@effect/opentelemetry/OtlpSerialization")])).pipe(
+      Effect.map(([{ OtlpTracer }, OtlpSerialization]) =>
+        OtlpTracer.layer({
+          url: config.url,
+          resource: { serviceName: config.serviceName, serviceVersion: "0.1.0" },
+          headers: config.headers,
+          exportInterval: config.exportInterval,
+          shutdownTimeout: config.shutdownTimeout
+        }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(FetchHttpClient.layer))
+      )
+    )
+  )
 
 /**
  * No exporter: spans are not made at all. Why: with nobody to send them to,

@@ -11,7 +11,6 @@
  *   "undefined is not an object (evaluating 'response.headers')"), so it
  *   uses the client's Node `http` connection instead.
  */
-import { Client, HttpConnection } from "@elastic/elasticsearch"
 import { Effect, type Layer, type Scope } from "effect"
 import type { Errors, GrqIndex } from "@hysds-stac/core"
 import * as Config from "./Config.ts"
@@ -25,8 +24,8 @@ export type GrqConfig = Config.GrqConfig
 export const engine = (connection: Config.Connection): Effect.Effect<Engine.Engine, never, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
-      Effect.sync(
-        () =>
+      // Loaded when used: a process on OpenSearch (or on the embedded index) never holds this client's code.
+      Effect.map(Effect.promise(() => import("@elastic/elasticsearch")), ({ Client, HttpConnection }) =>
           new Client({
             node: connection.node,
             Connection: HttpConnection,

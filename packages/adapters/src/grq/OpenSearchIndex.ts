@@ -5,7 +5,6 @@
  * server that does not answer `X-Elastic-Product: Elasticsearch`. Only the
  * client lives here; what GRQ does with it is in SearchIndex.ts.
  */
-import { Client } from "@opensearch-project/opensearch"
 import { Effect, type Layer, type Scope } from "effect"
 import type { Errors, GrqIndex } from "@hysds-stac/core"
 import * as Config from "./Config.ts"
@@ -19,8 +18,8 @@ export type GrqConfig = Config.GrqConfig
 export const engine = (connection: Config.Connection): Effect.Effect<Engine.Engine, never, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
-      Effect.sync(
-        () =>
+      // Loaded when used: a process on Elasticsearch (or on the embedded index) never holds this client's code.
+      Effect.map(Effect.promise(() => import("@opensearch-project/opensearch")), ({ Client }) =>
           new Client({
             node: connection.node,
             // Retries are SearchIndex's (with backoff); the client's would retry at once.
