@@ -19,7 +19,7 @@
  */
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
 import { BunContext } from "@effect/platform-bun"
-import { Backends, NodeJobTree, Settings, Tracing } from "@hysds-stac/adapters"
+import { Backends, EngineMemory, NodeJobTree, Settings, Tracing } from "@hysds-stac/adapters"
 import { GrqIndex, Ingest, ObjectStore, PhaseClock, Plan, Progress, StacRegistry } from "@hysds-stac/core"
 import { Effect, Either, Exit, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
@@ -76,7 +76,7 @@ const env = { ...process.env, ...(services ? servicesEnv(services) : {}) }
 const settings = Settings.resolve({ env, stateDir })
 if (Either.isLeft(settings)) throw new Error(settings.left.message)
 // The job tree is read through node:fs in bulk, as the CLI and server read it.
-const backends = Layer.mergeAll(Backends.layer(settings.right), BunContext.layer, NodeJobTree.layer)
+const backends = Layer.mergeAll(Backends.layer(settings.right), BunContext.layer, NodeJobTree.layer, EngineMemory.layer(process.env))
 const journal = Backends.journalLayer(settings.right)
 const say = (text: string) => values.json || console.log(text)
 

@@ -21,7 +21,7 @@
  * Add `bun --cpu-prof bench/plan.ts ...` for a profile.
  */
 import { BunContext } from "@effect/platform-bun"
-import { NodeJobTree } from "@hysds-stac/adapters"
+import { EngineMemory, NodeJobTree } from "@hysds-stac/adapters"
 import { Ingest } from "@hysds-stac/core"
 import { Effect, Exit, Layer } from "effect"
 import * as fs from "node:fs"
@@ -65,7 +65,8 @@ const floor = (dir: string): number => {
   return parsed
 }
 
-const layer = values["platform-fs"] ? BunContext.layer : Layer.merge(BunContext.layer, NodeJobTree.layer)
+// As the CLI runs: planning turns as often as the engine memory setting asks (adapters EngineMemory).
+const layer = Layer.merge(values["platform-fs"] ? BunContext.layer : Layer.merge(BunContext.layer, NodeJobTree.layer), EngineMemory.layer(process.env))
 const plan = () =>
   Effect.runPromiseExit(
     Ingest.plan({

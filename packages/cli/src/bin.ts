@@ -5,7 +5,7 @@
  * stack traces out of sight unless --verbose.
  */
 import { BunContext, BunRuntime } from "@effect/platform-bun"
-import { NodeJobTree, Tracing } from "@hysds-stac/adapters"
+import { EngineMemory, NodeJobTree, Tracing } from "@hysds-stac/adapters"
 import { Cause, Console, Effect, Either, Exit, Layer, Logger, Option } from "effect"
 import * as ConfigFile from "./ConfigFile.ts"
 import * as ExitCode from "./ExitCode.ts"
@@ -51,7 +51,7 @@ const main = run(argv).pipe(
     ).pipe(Effect.zipRight(Effect.fail(new ExitCode.Exit({ code: ExitCode.codes.internal }))))
   }),
   // Planning reads the job tree through node:fs in bulk (adapters NodeJobTree), not one async call per file.
-  Effect.provide(Layer.merge(BunContext.layer, NodeJobTree.layer)),
+  Effect.provide(Layer.mergeAll(BunContext.layer, NodeJobTree.layer, EngineMemory.layer(process.env))),
   Effect.provide(tracer),
   Effect.withConfigProvider(ConfigFile.provider(argv, process.env)),
   // Logs go to stderr: stdout carries the result alone, so --json stays parseable.

@@ -15,7 +15,7 @@
  */
 import { HttpApiBuilder, HttpServer } from "@effect/platform"
 import { BunContext, BunHttpServer } from "@effect/platform-bun"
-import { Backends, NodeJobTree } from "@hysds-stac/adapters"
+import { Backends, EngineMemory, NodeJobTree } from "@hysds-stac/adapters"
 import { Context, Duration, Effect, Layer } from "effect"
 import * as path from "node:path"
 import { Api } from "./Api.ts"
@@ -45,6 +45,7 @@ export const foundation = (config: Config, keys: ApiKeysShape, mask: SecretMaskS
   Layer.mergeAll(
     BunContext.layer,
     NodeJobTree.layer,
+    EngineMemory.layer(process.env),
     Backends.layer(config.settings),
     Backends.journalLayer(config.settings, { retentionDays: config.journalRetentionDays }),
     Layer.succeed(ServerConfig, config),
