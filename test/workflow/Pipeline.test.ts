@@ -96,4 +96,35 @@ describe("the pipelined publish on the embedded backends", () => {
     expect(await snapshot(state)).toEqual(EMPTY)
     expect(fs.existsSync(path.join(job, "_datasets.json"))).toBe(false)
   }, T)
+
+  test("a collection is read once after planning: what is registered is what was put, though the file changes in between", async () => {
+    const state = tempDir("state")
+    const job = copyJob("mixed-job")
+    const file = path.join(job, "stac_catalog_20240115_etna", "etna-scenes", "collection.json")
+    const original = JSON.parse(fs.readFileSync(file, "utf8")).description
+    // Changed as the catalog's documents are put (they were read just before): a second read, to register the
+    // collection, would find it changed after planning and fail the run.
+    let puts = 0
+    const tamper = Layer.succeed(Progress.Progress, {
+      emit: (e) =>
+        e._tag === "StepStarted" && e.name === "PutObjects" && ++puts === 1
+          ? Effect.sync(() => fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(original, "changed after it was put")))
+          : Effect.void
+    })
+    const { effect } = ingest(state, options(job), [], tamper)
+    await Effect.runPromise(effect)
+    expect(puts).toBeGreaterThan(0)
+    expect(fs.readFileSync(file, "utf8")).toContain("changed after it was put")
+    const registered = (await snapshot(state)).collections.map((c) => (c as { description?: string }).description)
+    const put = fs.readFileSync(path.join(state, "store", ...putPathOf(state, "collection.json")), "utf8")
+    expect(registered).toEqual([original])
+    expect(JSON.parse(put).description).toBe(original)
+  }, T)
 })
+
+/** The stored object's path (under the store dir) that ends with `name`. */
+const putPathOf = (state: string, name: string): Array<string> => {
+  const found = (fs.readdirSync(path.join(state, "store"), { recursive: true, encoding: "utf8" }) as Array<string>).filter((f) => f.endsWith(`/${name}`))
+  if (found.length !== 1) throw new Error(`expected one stored ${name}, found ${JSON.stringify(found)}`)
+  return found[0]!.split("/")
+}

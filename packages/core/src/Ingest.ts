@@ -179,6 +179,21 @@ const documentFiles = (p: Plan.PlannedProduct, loaded: ReadonlyArray<Loaded>): A
     return { url: Location.child(p.location!, l.doc.relPath), size: l.doc.identity.size, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
   })
 
+/**
+ * A STAC product's catalogs and collections, read once: their files as
+ * published, and each collection's registered form added to `collections`.
+ * Why once: a collection links every item (9 MB and 100,000 link objects at
+ * 100,000 items), and reading it again to register it put a second copy of
+ * all that beside the first, the ingest's highest memory. The registered form
+ * goes without the item links, so it is small to keep until registration; and
+ * what is registered is what was put, from one read checked against the plan.
+ */
+const headDocuments = (p: Plan.PlannedProduct, stac: Plan.StacPlan, concurrency: number, collections: Array<Record<string, unknown>>) =>
+  Effect.map(load(stac, stac.nodes, concurrency), (loaded) => {
+    for (const l of loaded) if (l.doc.type === "Collection") collections.push(StacSource.registered(l.doc, l.published, stac.baseUrl))
+    return documentFiles(p, loaded)
+  })
+
 interface Loaded {
   readonly doc: StacSource.StacDocument
   readonly published: Record<string, unknown>
@@ -258,19 +273,15 @@ const execute = (plan: Plan.Plan, options: IngestOptions, tx: string) =>
     const replacedDocs = previous.flat()
     const indexed = new Set(replacedDocs.map((r) => r.id))
     // Every product's files no item owns (a STAC product's catalogs and collections among them).
+    const collections: Array<Record<string, unknown>> = []
     for (const p of plan.products) {
       const head = p.stac ? p.files.slice(0, p.stac.headFiles) : p.files
-      const documents = p.stac ? documentFiles(p, yield* load(p.stac, p.stac.nodes, options.concurrency)) : []
+      const documents = p.stac ? yield* headDocuments(p, p.stac, options.concurrency, collections) : []
       if (head.length + documents.length > 0) yield* Steps.PutObjects.run(p.id, [...documents, ...head], options.concurrency)
     }
     const created = new Set<string>()
-    for (const p of plan.products) {
-      if (!p.stac) continue
-      const collections = p.stac.nodes.filter((n) => n.type === "Collection")
-      for (const l of yield* load(p.stac, collections, options.concurrency)) {
-        const collection = StacSource.registered(l.doc, l.published, p.stac.baseUrl)
-        if (yield* Steps.RegisterCollection.run(collection, force)) created.add(String(collection.id))
-      }
+    for (const collection of collections) {
+      if (yield* Steps.RegisterCollection.run(collection, force)) created.add(String(collection.id))
     }
     // The items flow through three stages, each a batch at a time, with a
     // bounded queue between them: files stored, then items registered, then
