@@ -38,26 +38,21 @@ describe("loading the adapters", () => {
     expect(await loadedAfter("")).toEqual({ opensearch: false, elasticsearch: false, exporter: false })
   })
 
-  test("an OpenSearch engine loads the OpenSearch client, and only it", async () => {
-    // Building the engine contacts nothing; the scope closes the client.
-    const body = `
-      const { resolve } = await import("./grq/Config.ts")
-      const { engine } = await import("./grq/OpenSearchIndex.ts")
-      const connection = resolve({ url: "http://127.0.0.1:1" }).pipe((e) => e.right)
-      await Effect.runPromise(Effect.scoped(engine(connection)))
-    `
-    expect(await loadedAfter(body)).toEqual({ opensearch: true, elasticsearch: false, exporter: false })
-  })
-
-  test("an Elasticsearch engine loads the Elasticsearch client, and only it", async () => {
-    const body = `
-      const { resolve } = await import("./grq/Config.ts")
-      const { engine } = await import("./grq/ElasticsearchIndex.ts")
-      const connection = resolve({ url: "http://127.0.0.1:1" }).pipe((e) => e.right)
-      await Effect.runPromise(Effect.scoped(engine(connection)))
-    `
-    expect(await loadedAfter(body)).toEqual({ opensearch: false, elasticsearch: true, exporter: false })
-  })
+  // Building an engine contacts nothing; the scope closes the client.
+  for (const [engine, module, loaded] of [
+    ["OpenSearch", "./grq/OpenSearchIndex.ts", { opensearch: true, elasticsearch: false, exporter: false }],
+    ["Elasticsearch", "./grq/ElasticsearchIndex.ts", { opensearch: false, elasticsearch: true, exporter: false }]
+  ] as const) {
+    test(`an ${engine} engine loads the ${engine} client, and only it`, async () => {
+      const body = `
+        const { resolve } = await import("./grq/Config.ts")
+        const { engine } = await import("${module}")
+        const connection = resolve({ url: "http://127.0.0.1:1" }).pipe((e) => e.right)
+        await Effect.runPromise(Effect.scoped(engine(connection)))
+      `
+      expect(await loadedAfter(body)).toEqual(loaded)
+    })
+  }
 
   test("the tracer loads the exporter when it is built", async () => {
     const body = `
