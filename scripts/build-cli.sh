@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=dist/bin/hysds-stac
 mkdir -p "$(dirname "$out")"
-bun build --compile packages/cli/src/bin.ts --outfile "$out.tmp" >/dev/null
+# --bytecode: the modules ship compiled to the engine's bytecode, so a run does not
+# parse them first: `--version` in 0.13-0.16 s instead of 0.36-0.68 s, 65 instead of
+# 70 MiB (2026-12-03). A worker starts one per job, the tests hundreds.
+bun build --compile --bytecode packages/cli/src/bin.ts --outfile "$out.tmp" >/dev/null
 mv -f "$out.tmp" "$out"
 echo "== built $out, version $("$out" --version 2>/dev/null | head -1 || true)"
