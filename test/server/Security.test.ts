@@ -100,7 +100,10 @@ describe("authentication", () => {
     expect((await call("GET", "/v1/ingests", { key: FILE_KEY_1 })).status).toBe(200)
     expect(server.proc.pid).toBe(pid)
     expect(server.proc.exitCode).toBeNull()
-    expect(server.logs().filter((l) => l.message === "API keys file (re)loaded").length).toBeGreaterThanOrEqual(3)
+    // Read from the server's stdout, which may come after the answer: waited for, not sampled.
+    const reloads = () => server.logs().filter((l) => l.message === "API keys file (re)loaded").length
+    await waitFor("the third reload's log line", () => reloads() >= 3, 10_000)
+    expect(reloads()).toBeGreaterThanOrEqual(3)
   })
 })
 
