@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { hashTree, isEmpty, leftovers, snapshot, summary } from "../support/State.ts"
-import { type Json, type Server, KEY, TIMEOUT, awaitIngest, describeServer, job, scrape, startServer } from "./Harness.ts"
+import { type Json, type Server, KEY, TIMEOUT, awaitIngest, describeServer, job, scrape, startServer, waitFor } from "./Harness.ts"
 
 const AOI = "AOI_volcano_etna"
 const IFG = "S1-IFG_RM_20240115T103000_20240116T103000_etna"
@@ -92,9 +92,12 @@ describe("happy path: POST a copy of examples/mixed-job, then GET it", () => {
     expect(bad.status).toBe(400)
   })
 
-  test("the request id is echoed, and the log follows it into the ingest", () => {
+  test("the request id is echoed, and the log follows it into the ingest", async () => {
+    const ended = (l: Json) => l.requestId === "req-happy-path" && l.message === "ingest ended" && l.ingestId === final.id && l.state === "succeeded"
+    // Read from the server's stdout, which may come after the state the test saw: waited for, not sampled.
+    await waitFor("the ingest's last log line", () => server.logs().some(ended), 10_000)
     const lines = server.logs().filter((l) => l.requestId === "req-happy-path")
-    expect(lines.some((l) => l.message === "ingest ended" && l.ingestId === final.id && l.state === "succeeded")).toBe(true)
+    expect(lines.some(ended)).toBe(true)
     expect(lines.some((l) => l.message === "request" && l.status === 202 && l.path === "/v1/ingests")).toBe(true)
   })
 
