@@ -135,14 +135,19 @@ describe("TreeIndex answers", () => {
       Effect.gen(function* () {
         const index = yield* TreeIndex.scan({ ...port, resolve: (p) => (calls.push(p), port.resolve(p)) }, root)
         const before = index.known(path.join(root, "to-b", "item.json"))
+        const listing = (yield* index.list(path.join(root, "a", "b")))!
         index.release()
+        // A listing given before still answers, from the entries it was made of.
+        const listedBefore = { names: listing.names, info: listing.infoAt(0), fromFs: (yield* port.resolve(path.join(root, "a", "b", "item.json")))?.info }
         calls.length = 0
         const out: Array<unknown> = []
         for (const p of asked.map((p) => path.join(root, p))) out.push([index.known(p), yield* index.resolve(p), yield* port.resolve(p)])
-        return { before, out, slot: index.slot(path.join(root, "a", "b", "item.json")), size: index.size(), listed: (yield* index.list(path.join(root, "a", "b")))?.names }
+        return { before, listedBefore, out, slot: index.slot(path.join(root, "a", "b", "item.json")), size: index.size(), listed: (yield* index.list(path.join(root, "a", "b")))?.names }
       })
     )
     expect(answers.before).toMatchObject({ real: path.join(root, "a", "b", "item.json") })
+    expect(answers.listedBefore.names).toEqual(["item.json"])
+    expect(answers.listedBefore.info).toEqual(answers.listedBefore.fromFs!)
     for (const [known, resolved, fromFs] of answers.out as Array<[unknown, unknown, unknown]>) {
       expect(known).toBe(TreeIndex.Unknown)
       expect(resolved).toEqual(fromFs)

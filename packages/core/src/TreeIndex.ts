@@ -290,8 +290,10 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
         const dir = dirOf(real)
         if (dir !== undefined && entries.isUnreadable(dir)) return Effect.succeed(undefined)
         if (dir !== undefined && entries.isListed(dir)) {
-          const { names, start } = entries.namesOf(dir)
-          return Effect.succeed({ names, infoAt: (i: number) => entries.info(start + i) })
+          // The entries of now: `release` replaces them, and a listing given before must still answer.
+          const held = entries
+          const { names, start } = held.namesOf(dir)
+          return Effect.succeed({ names, infoAt: (i: number) => held.info(start + i) })
         }
         return Effect.map(port.list(real), (listed) => (listed === undefined ? undefined : listingOf(listed)))
       },
