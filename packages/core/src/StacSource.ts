@@ -24,6 +24,7 @@ import * as JobTree from "./JobTree.ts"
 import type { FileIdentity } from "./ObjectStore.ts"
 import type * as Stac from "./Stac.ts"
 import * as StacMigrate from "./StacMigrate.ts"
+import * as Interned from "./Interned.ts"
 import * as StacPublish from "./StacPublish.ts"
 
 type Json = Record<string, unknown>
@@ -171,14 +172,7 @@ export const registered = (doc: StacDocument, publishedJson: Json, baseUrl: stri
 export const jsonBytes = (json: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n")
 
 /** One string per distinct index name, so a long run's document refs do not each hold a copy. */
-const indexNames = new Map<string, string>()
-const intern = (s: string): string => {
-  const known = indexNames.get(s)
-  if (known !== undefined) return known
-  if (indexNames.size > 10_000) indexNames.clear()
-  indexNames.set(s, s)
-  return s
-}
+const intern = Interned.table(10_000)
 
 /** The version an item's GRQ document has (and its index is named by): its `properties.version`, else the product's. */
 export const itemVersion = (item: Readonly<Record<string, unknown>>, productVersion: string): string => {

@@ -11,6 +11,7 @@
  * A stat is made into an `EntryInfo` only when asked for.
  */
 import type { FileSystem } from "@effect/platform"
+import * as Interned from "./Interned.ts"
 import type { DirEntry, EntryInfo } from "./JobTree.ts"
 
 const TYPES: ReadonlyArray<FileSystem.File.Type> = ["File", "Directory", "SymbolicLink", "BlockDevice", "CharacterDevice", "FIFO", "Socket", "Unknown"]
@@ -57,14 +58,7 @@ export class TreeEntries {
    * One string for a name many directories repeat (each item's `data.tif`).
    * Bounded: a tree whose names all differ must not grow a second table of them.
    */
-  private readonly seen = new Map<string, string>()
-  private shared(name: string): string {
-    const known = this.seen.get(name)
-    if (known !== undefined) return known
-    if (this.seen.size >= 4096) this.seen.clear()
-    this.seen.set(name, name)
-    return name
-  }
+  private readonly shared = Interned.table(4096)
 
   /** A new directory, queued for listing: its number. */
   addDir(): number {

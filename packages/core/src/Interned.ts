@@ -1,0 +1,19 @@
+/**
+ * One string for many equal ones: the first seen of each is kept in a table
+ * and given back for every later copy, so that a record held per item points
+ * at a shared string instead of holding a copy of its own.
+ *
+ * Bounded: the table is emptied when it reaches `bound` strings, so input
+ * whose strings all differ costs a table of at most that many, never one per
+ * string (interning is then only less effective, never wrong).
+ */
+export const table = (bound: number): ((s: string) => string) => {
+  const seen = new Map<string, string>()
+  return (s) => {
+    const known = seen.get(s)
+    if (known !== undefined) return known
+    if (seen.size >= bound) seen.clear()
+    seen.set(s, s)
+    return s
+  }
+}
