@@ -181,18 +181,18 @@ const documentFiles = (p: Plan.PlannedProduct, loaded: ReadonlyArray<Loaded>): A
 
 /**
  * A STAC product's catalogs and collections, read once: their files as
- * published, and each collection's registered form added to `collections`.
+ * published, and each collection's registered form.
  * Why once: a collection links every item (9 MB and 100,000 link objects at
  * 100,000 items), and reading it again to register it put a second copy of
  * all that beside the first, the ingest's highest memory. The registered form
  * goes without the item links, so it is small to keep until registration; and
  * what is registered is what was put, from one read checked against the plan.
  */
-const headDocuments = (p: Plan.PlannedProduct, stac: Plan.StacPlan, concurrency: number, collections: Array<Record<string, unknown>>) =>
-  Effect.map(load(stac, stac.nodes, concurrency), (loaded) => {
-    for (const l of loaded) if (l.doc.type === "Collection") collections.push(StacSource.registered(l.doc, l.published, stac.baseUrl))
-    return documentFiles(p, loaded)
-  })
+const headDocuments = (p: Plan.PlannedProduct, stac: Plan.StacPlan, concurrency: number) =>
+  Effect.map(load(stac, stac.nodes, concurrency), (loaded) => ({
+    files: documentFiles(p, loaded),
+    collections: loaded.filter((l) => l.doc.type === "Collection").map((l) => StacSource.registered(l.doc, l.published, stac.baseUrl))
+  }))
 
 interface Loaded {
   readonly doc: StacSource.StacDocument
@@ -276,7 +276,9 @@ const execute = (plan: Plan.Plan, options: IngestOptions, tx: string) =>
     const collections: Array<Record<string, unknown>> = []
     for (const p of plan.products) {
       const head = p.stac ? p.files.slice(0, p.stac.headFiles) : p.files
-      const documents = p.stac ? yield* headDocuments(p, p.stac, options.concurrency, collections) : []
+      const read = p.stac ? yield* headDocuments(p, p.stac, options.concurrency) : undefined
+      const documents = read?.files ?? []
+      collections.push(...(read?.collections ?? []))
       if (head.length + documents.length > 0) yield* Steps.PutObjects.run(p.id, [...documents, ...head], options.concurrency)
     }
     const created = new Set<string>()
