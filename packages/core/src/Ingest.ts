@@ -171,7 +171,7 @@ const preflight = (plan: Plan.Plan) =>
 /** A product's STAC documents in their published form, ready to put. */
 const documentFiles = (p: Plan.PlannedProduct, loaded: ReadonlyArray<Loaded>): Array<Plan.PlannedFile> =>
   loaded.map((l) => {
-    const bytes = StacSource.jsonBytes(l.published)
+    const bytes = StacSource.jsonBytes(l.published, l.doc.identity.size)
     // `size` feeds progress, whose total the plan counted from the files on
     // disk (it keeps no document); the published form, with its hrefs made
     // absolute, is longer, and counting that made done exceed total.

@@ -57,3 +57,12 @@ describe("StacSource.readMany", () => {
     })
   }
 })
+
+describe("StacSource.jsonBytes", () => {
+  test("prints a large document straight to bytes, the same bytes as a small one gets", () => {
+    const json = { type: "Collection", id: "c", title: "é 🙂", links: Array.from({ length: 3 }, (_, i) => ({ rel: "item", href: `./i${i}.json` })) }
+    const small = StacSource.jsonBytes(json)
+    expect(new TextDecoder().decode(small)).toBe(JSON.stringify(json, null, 2) + "\n")
+    expect(Buffer.from(StacSource.jsonBytes(json, 64 << 20)).equals(Buffer.from(small))).toBe(true)
+  })
+})

@@ -25,6 +25,7 @@ import type { FileIdentity } from "./ObjectStore.ts"
 import type * as Stac from "./Stac.ts"
 import * as StacMigrate from "./StacMigrate.ts"
 import * as Interned from "./Interned.ts"
+import * as JsonBytes from "./JsonBytes.ts"
 import * as StacPublish from "./StacPublish.ts"
 
 type Json = Record<string, unknown>
@@ -168,8 +169,17 @@ export const published = (doc: StacDocument, json: Json, baseUrl: string): Json 
 export const registered = (doc: StacDocument, publishedJson: Json, baseUrl: string): Json =>
   withCanonical(publishedJson, StacPublish.canonicalUrl(baseUrl, doc.relPath), doc.type === "Feature" ? KEEP_ALL : COLLECTION_OMITS)
 
-/** The file a published document becomes. */
-export const jsonBytes = (json: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n")
+/**
+ * Above this many bytes on disk a document is printed straight to bytes
+ * (JsonBytes: a 100,000-item collection's string and the engine's buffers
+ * behind it were the ingest's highest memory); below, through JSON.stringify,
+ * which is native and three times faster. Same bytes either way.
+ */
+const STRAIGHT_TO_BYTES = 1 << 20
+
+/** The file a published document becomes; `size`, the document's on disk, chooses how it is printed. */
+export const jsonBytes = (json: unknown, size = 0): Uint8Array =>
+  size > STRAIGHT_TO_BYTES ? JsonBytes.pretty(json) : new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n")
 
 /** One string per distinct index name, so a long run's document refs do not each hold a copy. */
 const intern = Interned.table(10_000)
