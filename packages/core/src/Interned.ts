@@ -17,3 +17,12 @@ export const table = (bound: number): ((s: string) => string) => {
     return s
   }
 }
+
+/**
+ * A copy of `s` that shares no characters with a string it was sliced from.
+ * Why: the engine (JavaScriptCore) makes a slice of a long string a view of
+ * it, and a view keeps the whole string alive; a record that keeps a short
+ * relative path sliced from a long absolute one holds both. Joining the parts
+ * again makes new characters of its own.
+ */
+export const detached = (s: string): string => s.split("/").join("/")

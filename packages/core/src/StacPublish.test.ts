@@ -190,7 +190,7 @@ describe("StacPublish with readTree", () => {
     write("x/data.nc", "netcdf")
     const read = await Effect.runPromise(StacTree.readTree(path.join(d, "catalog.json")).pipe(Effect.provide(BunContext.layer)))
     // readTree keeps an item's outline only; its whole document is read again to publish it, as an ingest does.
-    const tree = { ...read, nodes: read.nodes.map((n) => ({ ...n, json: JSON.parse(fs.readFileSync(n.file, "utf8")) })) }
+    const tree = { ...read, nodes: read.nodes.map((n) => ({ file: n.file, relPath: n.relPath, type: n.type, id: n.id, json: JSON.parse(fs.readFileSync(n.file, "utf8")) })) }
     const out = StacPublish.publish(tree, "s3://bucket/prefix")
     expect(links(out.get("catalog.json")!)).toEqual([
       { rel: "item", href: "s3://bucket/prefix/x/x.json" },

@@ -50,7 +50,7 @@ const absolutize = (baseUrl: string, node: StacNode, href: string): string => {
 
 /** One document in published form; `node.json` is left untouched. */
 export const publishNode = (node: StacNode, baseUrl: string): Record<string, unknown> =>
-  publishInPlace({ ...node, json: structuredClone(node.json) }, baseUrl)
+  publishInPlace({ file: node.file, relPath: node.relPath, type: node.type, id: node.id, json: structuredClone(node.json) }, baseUrl)
 
 /**
  * As publishNode, turning `node.json` itself into the published form: for a

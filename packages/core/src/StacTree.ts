@@ -16,6 +16,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import { ValidationError } from "./Errors.ts"
 import * as EventLoop from "./EventLoop.ts"
+import * as Interned from "./Interned.ts"
 import * as JobTree from "./JobTree.ts"
 import { list, type ProductFile } from "./ProductFiles.ts"
 import * as Stac from "./Stac.ts"
@@ -65,6 +66,42 @@ export interface StacTree {
   readonly warnings: ReadonlyArray<Warning>
 }
 
+/**
+ * A node of a read tree, holding its relative path only: its absolute path is
+ * made when asked for (for a message, mostly), unless it is not the root dir
+ * plus the relative path. Why: a catalog has a node per item, alive through
+ * planning's busiest point, and the absolute paths (about 150 bytes each) were
+ * the largest part of them.
+ */
+class Node implements StacNode {
+  readonly relPath: string
+  readonly #dir: string
+  /** Set only when the file is not `#dir` + "/" + `relPath`. */
+  readonly #file: string | undefined
+  readonly parent?: string
+  readonly collection?: string
+  constructor(
+    dir: string,
+    file: string,
+    rel: string,
+    readonly type: Stac.StacType,
+    readonly id: string,
+    readonly json: Record<string, unknown>,
+    parent: string | undefined,
+    collection: string | undefined
+  ) {
+    // A slice of `file` would keep all of it alive.
+    this.relPath = Interned.detached(rel)
+    this.#dir = dir
+    this.#file = TreeIndex.childOf(dir, this.relPath) === file ? undefined : file
+    if (parent !== undefined) this.parent = parent
+    if (collection !== undefined) this.collection = collection
+  }
+  get file(): string {
+    return this.#file ?? TreeIndex.childOf(this.#dir, this.relPath)
+  }
+}
+
 const ROOT_NAMES = ["catalog.json", "collection.json"]
 
 /** Whether a file name (or path) names a STAC root document a job may ship. */
@@ -93,15 +130,7 @@ const documents = (r: Reading.Reading, rules: StacRules) =>
       const v = graph.order[i]!
       if (v.type === undefined || v.id === undefined) continue
       const collection = collectionOf(graph, v)
-      nodes.push({
-        file: v.file,
-        relPath: r.rel(v.file),
-        type: v.type,
-        id: v.id,
-        json: v.json,
-        ...(v.parent !== undefined ? { parent: v.parent } : {}),
-        ...(collection !== undefined ? { collection } : {})
-      })
+      nodes.push(new Node(r.rootDir, v.file, r.rel(v.file), v.type, v.id, v.json, v.parent, collection))
     }
     return { nodes, rootFound }
   })
