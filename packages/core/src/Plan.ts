@@ -608,14 +608,14 @@ const stacProduct = (
     // Why not Maps and Sets keyed by path: a catalog of 100,000 items has 200,000 files, and a
     // hash entry costs tens of bytes where a position costs four.
     const listed = tree.files
-    const sorted = Uint32Array.from(listed.keys()).sort((a, b) => ProductFiles.compareRelPaths(listed[a]!, listed[b]!))
+    const sorted = Uint32Array.from(listed.keys()).sort((a, b) => compare(listed[a]!.relPath, listed[b]!.relPath))
     const find = (rel: string): number => {
       let lo = 0
       let hi = sorted.length - 1
       while (lo <= hi) {
         const mid = (lo + hi) >>> 1
         const at = sorted[mid]!
-        const c = ProductFiles.compareRelPathTo(listed[at]!, rel)
+        const c = compare(listed[at]!.relPath, rel)
         if (c === 0) return at
         if (c < 0) lo = mid + 1
         else hi = mid - 1
@@ -707,6 +707,9 @@ const stacProduct = (
     const keys = ordered.map((node, i): GrqKey => ({ id: items[i]!.id, index: indexOf(StacSource.itemVersion(node.json, stac.version)), collection: items[i]!.collection }))
     return { product: product("stac", id, dir, entry, publish, files, [], stac, tree.warnings), keys } satisfies Planned
   })
+
+/** The `<` of strings (UTF-16 code units), as a comparator. */
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 const sum = (products: ReadonlyArray<PlannedProduct>, f: (p: PlannedProduct) => number) =>
   products.reduce((n, p) => n + f(p), 0)

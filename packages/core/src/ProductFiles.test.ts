@@ -77,28 +77,3 @@ describe("ProductFiles.list", () => {
     ])
   })
 })
-
-describe("ProductFiles.compareRelPaths", () => {
-  test("orders listed files as their relative path strings order, and compares them with any path as those strings do", async () => {
-    const d = tmp()
-    // Names whose order as paths differs from the walk's (a directory's "/" against "." and "-"),
-    // directories that are prefixes of others, and non-ASCII names.
-    const files = ["a", "a.json", "a-b/c", "a/b", "a/b.json", "a/b/c", "ab/c", "b/a/a", "b/a.json", "é/x", "z", "日本/語", "a/bc/d", "a/b-c/d"]
-    // "a" and "a/b" cannot both be files: a path that is another's directory is left out.
-    const made = files.filter((f) => !files.some((g) => g.startsWith(f + "/")))
-    for (const f of made) {
-      fs.mkdirSync(path.dirname(path.join(d, f)), { recursive: true })
-      fs.writeFileSync(path.join(d, f), f)
-    }
-    const listed = [...(await run(d)).files]
-    expect(listed.map((f) => f.relPath).sort()).toEqual([...made].sort())
-    const bySort = [...listed].sort(ProductFiles.compareRelPaths).map((f) => f.relPath)
-    expect(bySort).toEqual([...made].sort())
-    const sign = (n: number) => Math.sign(n)
-    const probes = [...made, "", "a/", "a/b/", "a0", "b", "b/a", "é", "日本", "zz", "a/b/c/d"]
-    for (const f of listed) {
-      for (const g of listed) expect(sign(ProductFiles.compareRelPaths(f, g))).toBe(f.relPath < g.relPath ? -1 : f.relPath > g.relPath ? 1 : 0)
-      for (const p of probes) expect(sign(ProductFiles.compareRelPathTo(f, p))).toBe(f.relPath < p ? -1 : f.relPath > p ? 1 : 0)
-    }
-  })
-})

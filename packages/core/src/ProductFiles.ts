@@ -34,13 +34,10 @@ interface Roots {
 
 /**
  * A listed file, kept small: a catalog lists hundreds of thousands, all held
- * until its plan is made. Its relative path is its directory's (one string
- * shared by the directory's files) plus its name (the index's string), joined
- * when asked for: a string of its own per file was a third of a listed file.
- * Its absolute path is the listed dir's plus its relative path, made when
- * asked for; so is its real path, unless a symlink on the way makes it another
- * (then it is kept); its identity is kept as numbers (the stat of its real
- * path), made into an object when asked for.
+ * until its plan is made. Its absolute path is the listed dir's plus its
+ * relative path, made when asked for; so is its real path, unless a symlink on
+ * the way makes it another (then it is kept); its identity is kept as numbers
+ * (the stat of its real path), made into an object when asked for.
  */
 class Listed implements ProductFile {
   readonly size: number
@@ -48,10 +45,7 @@ class Listed implements ProductFile {
   readonly ino: number | undefined
   readonly mtimeMs: number | undefined
   constructor(
-    /** The relative path of the file's directory; "" for the listed dir itself. */
-    readonly dirRel: string,
-    /** "" when the listed dir is this file. */
-    readonly name: string,
+    readonly relPath: string,
     private readonly roots: Roots,
     info: EntryInfo,
     /** Set only when the real path is not the listing's real root plus `relPath`. */
@@ -61,9 +55,6 @@ class Listed implements ProductFile {
     this.dev = info.dev
     this.ino = info.ino
     this.mtimeMs = info.mtimeMs
-  }
-  get relPath(): string {
-    return this.dirRel === "" ? this.name : `${this.dirRel}/${this.name}`
   }
   get identity(): FileIdentity {
     return Confine.identityOfEntry(this)
@@ -76,59 +67,11 @@ class Listed implements ProductFile {
   }
 }
 
-/** The `<` of strings (UTF-16 code units), as a comparator. */
-const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
-
-/** `dir + "/" + name` (`name` when `dir` is empty) against another such pair, compared as those strings would be, without making them. */
-const comparePaths = (dirA: string, nameA: string, dirB: string, nameB: string): number => {
-  if (dirA === dirB) return compare(nameA, nameB)
-  // Neither directory a prefix of the other: they differ before either ends, and so do the paths.
-  if (dirA !== "" && dirB !== "" && !dirA.startsWith(dirB) && !dirB.startsWith(dirA)) return compare(dirA, dirB)
-  const lengthA = dirA === "" ? nameA.length : dirA.length + 1 + nameA.length
-  const lengthB = dirB === "" ? nameB.length : dirB.length + 1 + nameB.length
-  for (let i = 0; i < Math.min(lengthA, lengthB); i++) {
-    const d = unitAt(dirA, nameA, i) - unitAt(dirB, nameB, i)
-    if (d !== 0) return d < 0 ? -1 : 1
-  }
-  return lengthA - lengthB < 0 ? -1 : lengthA > lengthB ? 1 : 0
-}
-
-const unitAt = (dir: string, name: string, i: number): number =>
-  dir === "" ? name.charCodeAt(i) : i < dir.length ? dir.charCodeAt(i) : i === dir.length ? 47 : name.charCodeAt(i - dir.length - 1)
-
-/** Directory and name of a relative path. */
-const split = (rel: string): readonly [string, string] => {
-  const slash = rel.lastIndexOf("/")
-  return slash < 0 ? ["", rel] : [rel.slice(0, slash), rel.slice(slash + 1)]
-}
-
-/**
- * Two files' relative paths compared as strings (`<`), for sorting and
- * searching hundreds of thousands of them without making a string per file.
- */
-export const compareRelPaths = (a: ProductFile, b: ProductFile): number =>
-  a instanceof Listed && b instanceof Listed ? comparePaths(a.dirRel, a.name, b.dirRel, b.name) : compare(a.relPath, b.relPath)
-
-/** A file's relative path compared with `rel` as strings (`<`). */
-export const compareRelPathTo = (a: ProductFile, rel: string): number => {
-  if (!(a instanceof Listed)) return compare(a.relPath, rel)
-  const [dir, name] = split(rel)
-  return comparePaths(a.dirRel, a.name, dir, name)
-}
-
-/** Whether `path` is `root` + "/" + the relative path `dirRel` + "/" + `name` (without `dirRel` when empty), checked without making that string. */
-const isBelow = (path: string, root: string, dirRel: string, name: string): boolean => {
-  const base = root === "/" ? 0 : root.length
-  const at = base + 1
-  const length = dirRel === "" ? name.length : dirRel.length + 1 + name.length
-  return (
-    path.length === at + length &&
-    path.startsWith(root) &&
-    path.charCodeAt(base) === 47 &&
-    (dirRel === "" || (path.startsWith(dirRel, at) && path.charCodeAt(at + dirRel.length) === 47)) &&
-    path.endsWith(name)
-  )
-}
+/** Whether `path` is `dir` + "/" + `rel`, checked without making that string. */
+const isBelow = (path: string, dir: string, rel: string): boolean =>
+  dir === "/"
+    ? path.length === rel.length + 1 && path.charCodeAt(0) === 47 && path.endsWith(rel)
+    : path.length === dir.length + 1 + rel.length && path.startsWith(dir) && path.charCodeAt(dir.length) === 47 && path.endsWith(rel)
 
 /** True when `child` is `root` itself or lies below it. Both must be normalized absolute paths. */
 export const isInside = Confine.isInside
@@ -182,9 +125,9 @@ export const list = (
     // nearly every one without the file system.
     // Only `dir` itself may be named unnormalized (a trailing `/`); below it every path is made normalized.
     const roots: Roots = { abs: path.join(dir, "."), real: root }
-    const stack: Array<{ readonly abs: string; readonly dir: string; readonly name: string }> = [{ abs: dir, dir: "", name: "" }]
+    const stack: Array<{ readonly abs: string; readonly rel: string }> = [{ abs: dir, rel: "" }]
     while (stack.length > 0) {
-      const { abs, dir: dirRel, name } = stack.pop()!
+      const { abs, rel } = stack.pop()!
       // realpath and stat once per entry, the stat of the REAL path: that is the
       // file whose identity the store checks before publishing it. Both come from
       // the index (an lstat per entry, a realpath per symlink).
@@ -204,14 +147,14 @@ export const list = (
         if (due()) yield* EventLoop.turn
         const names = (yield* tree.list(real))?.names ?? []
         const named = abs === dir ? roots.abs : abs
-        // One string per directory, shared by its entries.
-        const rel = dirRel === "" ? name : `${dirRel}/${name}`
-        for (let i = names.length - 1; i >= 0; i--) stack.push({ abs: TreeIndex.childOf(named, names[i]!), dir: rel, name: names[i]! })
+        for (let i = names.length - 1; i >= 0; i--) {
+          const name = names[i]!
+          stack.push({ abs: TreeIndex.childOf(named, name), rel: rel ? `${rel}/${name}` : name })
+        }
       } else if (info.type === "File") {
         // The index's stat of the file (of its target, for a symlink) is its identity. `dir` itself
         // being a file has no relative path: it keeps its real path, as one under a symlink does.
-        const top = name === ""
-        files.push(new Listed(dirRel, name, top ? { abs, real } : roots, info, !top && isBelow(real, root, dirRel, name) ? undefined : real))
+        files.push(new Listed(rel, rel === "" ? { abs, real } : roots, info, rel !== "" && isBelow(real, root, rel) ? undefined : real))
       } else {
         problems.push({ file: abs, path: "", message: `not a regular file (${info.type})` })
       }
