@@ -721,6 +721,12 @@ interface GrqKey {
   readonly collection?: string
 }
 
+/** Where a document comes from, for messages: its product dir and (a STAC item's) collection. */
+interface Place {
+  readonly dir: string
+  readonly collection: string | undefined
+}
+
 /** A product and its documents' GRQ keys, which only the cross-checks need (the plan keeps no STAC document). */
 interface Planned {
   readonly product: PlannedProduct
@@ -733,25 +739,29 @@ const crossChecks = (planned: ReadonlyArray<Planned>): Array<Problem> => {
   // GRQ keys a document by its id within its index: one id in two indexes is two documents
   // (two STAC collections may share an item id, as STAC allows); in one index, the second
   // would overwrite the first.
-  const ids = new Map<string, { readonly dir: string; readonly collection?: string }>()
+  // By index, then by id, each document's place shared with the documents before it from the same
+  // product and collection: no key string and no object per document (a catalog has 100,000 of them).
+  const ids = new Map<string, Map<string, Place>>()
   const locations = new Map<string, string>()
   const collections = new Map<string, string>()
-  const where = (o: { readonly dir: string; readonly collection?: string | undefined }) =>
-    o.collection !== undefined ? `collection ${o.collection} of ${o.dir}` : o.dir
+  const where = (o: Place) => (o.collection !== undefined ? `collection ${o.collection} of ${o.dir}` : o.dir)
+  let place: Place | undefined
   for (const { product: p, keys } of planned) {
     for (const d of keys) {
-      const key = `${d.index}\u0000${d.id}`
-      const other = ids.get(key)
+      if (place === undefined || place.dir !== p.dir || place.collection !== d.collection) place = { dir: p.dir, collection: d.collection }
+      let inIndex = ids.get(d.index)
+      if (inIndex === undefined) ids.set(d.index, (inIndex = new Map()))
+      const other = inIndex.get(d.id)
       if (other !== undefined) {
         problems.push(
           problemAt(
             p.dir,
-            `GRQ document ${d.id} of ${where({ dir: p.dir, collection: d.collection })} would land in index ${d.index}, where ${where(other)} puts a document of the same id; ` +
+            `GRQ document ${d.id} of ${where(place)} would land in index ${d.index}, where ${where(other)} puts a document of the same id; ` +
               "GRQ keeps one document per id in an index, so one would overwrite the other: rename one of them (or give them different versions, which index them apart)"
           )
         )
       }
-      ids.set(key, { dir: p.dir, ...(d.collection !== undefined ? { collection: d.collection } : {}) })
+      inIndex.set(d.id, place)
     }
     for (const root of p.roots) {
       const clash = [...locations].find(([loc]) => loc === root || loc.startsWith(root + "/") || root.startsWith(loc + "/"))
