@@ -258,25 +258,8 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
     // A place is emptied once its file is fetched: a collection expects all of its items at once (100,000
     // real paths), and those already read need not be held until the next `expect`.
     let upcoming: Array<string | undefined> = []
-    /**
-     * Where each expected file is in `upcoming`, plus one, by its entry number (0: not expected).
-     * Why not a Map by path: for a collection's 100,000 items that Map was 7 MB, beside them.
-     */
-    let position = new Int32Array(0)
-    /** Expected files not fetched yet. */
-    let waiting = 0
+    let position = new Map<string, number>()
     const texts = new Map<string, { readonly text: TextRead; readonly maxBytes: number }>()
-    const slot = (real: string): number => {
-      const slash = real.lastIndexOf("/")
-      const dir = slash < 0 ? undefined : dirOf(slash === 0 ? "/" : real.slice(0, slash))
-      return dir === undefined || !entries.isListed(dir) ? -1 : entries.find(dir, real.slice(slash + 1))
-    }
-    /** Where `real` is in `upcoming`, when it is expected and not fetched yet; -1 otherwise. */
-    const placeOf = (real: string): number => {
-      const s = slot(real)
-      const at = s >= 0 && s < position.length ? position[s]! - 1 : -1
-      return at >= 0 && upcoming[at] === real ? at : -1
-    }
 
     const index: TreeIndex = {
       release: () => {
@@ -288,8 +271,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
         last = Unknown
         texts.clear()
         upcoming = []
-        position = new Int32Array(0)
-        waiting = 0
+        position = new Map()
       },
       root,
       port,
@@ -298,7 +280,11 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
         return local === Unknown ? port.resolve(abs) : Effect.succeed(local)
       },
       known: resolveLocal,
-      slot,
+      slot: (real) => {
+        const slash = real.lastIndexOf("/")
+        const dir = slash < 0 ? undefined : dirOf(slash === 0 ? "/" : real.slice(0, slash))
+        return dir === undefined || !entries.isListed(dir) ? -1 : entries.find(dir, real.slice(slash + 1))
+      },
       size: () => entries.size,
       list: (real) => {
         const dir = dirOf(real)
@@ -321,21 +307,16 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
       expect: (files) =>
         Effect.gen(function* () {
           const reals: Array<string> = []
-          const places = new Int32Array(entries.size)
           for (let i = 0; i < files.length; i++) {
             if (due()) yield* EventLoop.turn
             const named = files[i]!
             const local = resolveLocal(named)
-            if (local === Unknown || local === undefined || local.info.type !== "File") continue
-            // The caller's string when it is the real path (no symlink on the way): one string, not two.
-            const real = local.real === named ? named : local.real
-            const s = slot(real)
-            if (s < 0) continue
-            places[s] = reals.push(real)
+            // The caller's string when it is the real path (no symlink on the way): one string per
+            // file, not two (a collection's 100,000 items).
+            if (local !== Unknown && local !== undefined && local.info.type === "File") reals.push(local.real === named ? named : local.real)
           }
           upcoming = reals
-          position = places
-          waiting = reals.length
+          position = new Map(reals.map((r, i) => [r, i]))
         }),
       readText: (real, maxBytes) => {
         const cached = texts.get(real)
@@ -343,20 +324,20 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
           texts.delete(real)
           return Effect.succeed(cached.text)
         }
-        const at = placeOf(real)
-        if (at < 0) return Effect.map(port.readTexts([real], maxBytes), (read) => read[0]!)
+        const at = position.get(real)
+        if (at === undefined) return Effect.map(port.readTexts([real], maxBytes), (read) => read[0]!)
         // This file and the next ones expected, in one call; what is left of the batch is kept until read.
         const batch: Array<string> = []
         for (let i = at; i < Math.min(at + READ_BATCH, upcoming.length); i++) {
           const r = upcoming[i]
           if (r === undefined) continue
           upcoming[i] = undefined
-          waiting--
+          position.delete(r)
           if (r === real || !texts.has(r)) batch.push(r)
         }
-        if (waiting === 0) {
+        if (position.size === 0) {
           upcoming = []
-          position = new Int32Array(0)
+          position = new Map()
         }
         return Effect.map(port.readTexts(batch, maxBytes), (read) => {
           batch.forEach((r, i) => {
