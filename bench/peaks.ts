@@ -1,0 +1,84 @@
+#!/usr/bin/env bun
+/**
+ * Peak RSS of builds compared: each given executable plans the same generated
+ * job (`ingest --dry-run --json`, a fresh process and state dir per run), the
+ * executables taking turns for several rounds, and each run's peak comes from
+ * the process itself (`performance.peakRssBytes` of its `--json`).
+ *
+ *   bun bench/peaks.ts --items 100000 [--assets 1] [--rounds 6] <executable> [<executable> ...]
+ *
+ * An executable is a path, or a command and its arguments in one word list
+ * ("bun packages/cli/src/bin.ts" runs the sources; its start alone holds about
+ * twice the executable's memory, so compare like with like).
+ *
+ * Why rounds, in turns: one build's peak varies by 20-30 MiB from run to run
+ * (the collector's timing), more than most single changes to what a plan
+ * holds; a change is seen only when its runs' range moves, measured beside the
+ * build it replaces on the same job and the same machine minutes. Build an
+ * executable of each version with `bun build --compile --bytecode
+ * packages/cli/src/bin.ts --outfile <path>`. The environment passes through
+ * (set `BUN_JSC_forceRAMSize` as the workers do). No backend is needed: a dry
+ * run plans on the embedded default and writes nothing.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { parseArgs } from "node:util"
+import { generate } from "./Generate.ts"
+
+const { values, positionals } = parseArgs({
+  options: {
+    items: { type: "string", default: "1000" },
+    assets: { type: "string", default: "1" },
+    rounds: { type: "string", default: "6" }
+  },
+  allowPositionals: true
+})
+if (positionals.length === 0) {
+  console.error("usage: bun bench/peaks.ts --items N [--assets K] [--rounds R] <executable> [<executable> ...]")
+  process.exit(2)
+}
+
+const MiB = 1024 * 1024
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "hysds-stac-peaks-"))
+
+/** One dry run: the process's own peak RSS and its plan's seconds. */
+const dryRun = async (executable: string, job: { readonly jobDir: string; readonly datasets: string }) => {
+  const state = fs.mkdtempSync(path.join(root, "state-"))
+  try {
+    const child = Bun.spawn([...executable.split(/\s+/), "ingest", job.jobDir, "--datasets", job.datasets, "--dry-run", "--json", "--state-dir", state], {
+      stdout: "pipe",
+      stderr: "pipe"
+    })
+    const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+    if (code !== 0) throw new Error(`${executable} exited ${code}: ${err.trim() || out.trim()}`)
+    const performance = (JSON.parse(out) as { performance: { peakRssBytes: number; phases: Record<string, number> } }).performance
+    return { peak: performance.peakRssBytes / MiB, plan: performance.phases["plan"] ?? 0 }
+  } finally {
+    fs.rmSync(state, { recursive: true, force: true })
+  }
+}
+
+const median = (xs: ReadonlyArray<number>) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
+try {
+  const items = Number(values.items)
+  const job = generate(root, { items, assets: Number(values.assets), assetBytes: 1024, tag: Date.now().toString(36) })
+  console.log(`dry runs of ${items} items x ${values.assets} assets, ${values.rounds} rounds${process.env.BUN_JSC_forceRAMSize ? `; BUN_JSC_forceRAMSize=${process.env.BUN_JSC_forceRAMSize}` : ""}`)
+  const peaks = new Map<string, Array<number>>(positionals.map((e) => [e, []]))
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    for (const executable of positionals) {
+      const { peak, plan } = await dryRun(executable, job)
+      peaks.get(executable)!.push(peak)
+      console.log(`round ${round}: ${executable}: peak RSS ${peak.toFixed(0)} MiB, plan ${plan.toFixed(2)} s`)
+    }
+  }
+  for (const [executable, ps] of peaks) {
+    console.log(`${executable}: peak RSS min ${Math.min(...ps).toFixed(0)}, median ${median(ps).toFixed(0)}, max ${Math.max(...ps).toFixed(0)} MiB in ${ps.length} runs`)
+  }
+} finally {
+  fs.rmSync(root, { recursive: true, force: true })
+}
