@@ -5,32 +5,20 @@
  * bounded.
  */
 import { expect, test } from "bun:test"
-import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
+import * as Smoke from "./Smoke.ts"
 
 const ROOT = path.join(import.meta.dir, "..")
 /** The CLI the suite runs (scripts/test.sh builds the executable), else its sources through bun. */
 const CLI = process.env.HYSDS_STAC_CLI ?? `bun ${path.join(ROOT, "packages/cli/src/bin.ts")}`
 
 test("the peaks bench runs each build in turn, reports each run and each build's range, and removes its job", async () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "peaks-bench-smoke-"))
-  try {
-    const child = Bun.spawn(["bun", path.join(import.meta.dir, "peaks.ts"), "--items", "5", "--rounds", "2", CLI, CLI], {
-      cwd: tmp,
-      env: { ...process.env, TMPDIR: tmp },
-      stdout: "pipe",
-      stderr: "pipe"
-    })
-    const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
-    expect({ code, err }).toEqual({ code: 0, err: "" })
-    const runs = out.split("\n").filter((l) => /^round [12]: .*: peak RSS \d+ MiB, plan [\d.]+ s$/.test(l))
-    expect(runs).toHaveLength(4)
-    const summary = out.split("\n").filter((l) => /: peak RSS min \d+, median \d+, max \d+ MiB in 4 runs$/.test(l))
-    // Both arguments name the same CLI: one build, four runs.
-    expect(summary).toHaveLength(1)
-    expect(fs.readdirSync(tmp)).toEqual([])
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true })
-  }
+  const { out, err, code, left } = await Smoke.run("peaks.ts", ["--items", "5", "--rounds", "2", CLI, CLI])
+  expect({ code, err }).toEqual({ code: 0, err: "" })
+  const runs = out.split("\n").filter((l) => /^round [12]: .*: peak RSS \d+ MiB, plan [\d.]+ s$/.test(l))
+  expect(runs).toHaveLength(4)
+  const summary = out.split("\n").filter((l) => /: peak RSS min \d+, median \d+, max \d+ MiB in 4 runs$/.test(l))
+  // Both arguments name the same CLI: one build, four runs.
+  expect(summary).toHaveLength(1)
+  expect(left).toEqual([])
 }, 300_000)

@@ -4,31 +4,18 @@
  * and it removes the tree it generated. Not a timed test: no figure is bounded.
  */
 import { expect, test } from "bun:test"
-import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
+import * as Smoke from "./Smoke.ts"
 
 test("the planning bench reports the plan against its floor, RSS and the live heap, and removes its tree", async () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "plan-bench-smoke-"))
-  try {
-    const child = Bun.spawn(["bun", path.join(import.meta.dir, "plan.ts"), "--items", "20", "--assets", "1", "--runs", "1", "--live"], {
-      cwd: tmp,
-      env: { ...process.env, TMPDIR: tmp },
-      stdout: "pipe",
-      stderr: "pipe"
-    })
-    const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
-    expect({ code, err }).toEqual({ code: 0, err: "" })
-    const run = out.split("\n").find((l) => l.startsWith("run 1:")) ?? out
-    expect(run).toMatch(/floor [\d.]+ s \(CPU [\d.]+ s; 23 JSON files\), plan [\d.]+ s .* ratio [\d.]+x .* peak RSS \d+ MiB/)
-    // At least the reading taken with the plan made, which holds at least what was live before it.
-    const live = /live heap at most (\d+) MiB in (\d+) readings? \((\d+) MiB before the plan\)$/.exec(run)
-    expect(live).not.toBeNull()
-    const [most, readings, before] = live!.slice(1).map(Number) as [number, number, number]
-    expect(readings).toBeGreaterThanOrEqual(1)
-    expect(most).toBeGreaterThanOrEqual(before)
-    expect(fs.readdirSync(tmp)).toEqual([])
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true })
-  }
+  const { out, err, code, left } = await Smoke.run("plan.ts", ["--items", "20", "--assets", "1", "--runs", "1", "--live"])
+  expect({ code, err }).toEqual({ code: 0, err: "" })
+  const run = out.split("\n").find((l) => l.startsWith("run 1:")) ?? out
+  expect(run).toMatch(/floor [\d.]+ s \(CPU [\d.]+ s; 23 JSON files\), plan [\d.]+ s .* ratio [\d.]+x .* peak RSS \d+ MiB/)
+  // At least the reading taken with the plan made, which holds at least what was live before it.
+  const live = /live heap at most (\d+) MiB in (\d+) readings? \((\d+) MiB before the plan\)$/.exec(run)
+  expect(live).not.toBeNull()
+  const [most, readings, before] = live!.slice(1).map(Number) as [number, number, number]
+  expect(readings).toBeGreaterThanOrEqual(1)
+  expect(most).toBeGreaterThanOrEqual(before)
+  expect(left).toEqual([])
 }, 120_000)
