@@ -67,6 +67,16 @@ class Listed implements ProductFile {
   }
 }
 
+/**
+ * An entry waiting its turn in `list`'s walk. One that is not a symlink comes
+ * with its lstat from its directory's listing (`info`), whether its directory's
+ * real path is the listed dir's plus its relative path (`straight`, and then so
+ * is its own), and its real path when it is not that or it is a directory.
+ */
+type Pending =
+  | { readonly abs: string; readonly rel: string; readonly info?: undefined }
+  | { readonly abs: string; readonly rel: string; readonly info: EntryInfo; readonly real: string | undefined; readonly straight: boolean }
+
 /** Whether `path` is `dir` + "/" + `rel`, checked without making that string. */
 const isBelow = (path: string, dir: string, rel: string): boolean =>
   dir === "/"
@@ -125,36 +135,60 @@ export const list = (
     // nearly every one without the file system.
     // Only `dir` itself may be named unnormalized (a trailing `/`); below it every path is made normalized.
     const roots: Roots = { abs: path.join(dir, "."), real: root }
-    const stack: Array<{ readonly abs: string; readonly rel: string }> = [{ abs: dir, rel: "" }]
+    const stack: Array<Pending> = [{ abs: dir, rel: "" }]
     while (stack.length > 0) {
-      const { abs, rel } = stack.pop()!
+      const pending = stack.pop()!
+      const { abs, rel } = pending
       // realpath and stat once per entry, the stat of the REAL path: that is the
-      // file whose identity the store checks before publishing it. Both come from
-      // the index (an lstat per entry, a realpath per symlink).
-      const known = tree.known(abs)
-      const resolved = Confine.insideOf(known === TreeIndex.Unknown ? yield* tree.resolve(abs) : known, abs, root, "the product or catalog dir")
-      if (Either.isLeft(resolved)) {
-        problems.push(resolved.left)
-        continue
+      // file whose identity the store checks before publishing it. An entry that
+      // is not a symlink came with its directory's listing: its lstat is that stat
+      // and its real path is its directory's plus its name. Only the others (the
+      // dir itself, symlinks) are resolved, from the index (a realpath per symlink).
+      let real: string | undefined
+      let info: EntryInfo
+      let straight: boolean
+      if (pending.info !== undefined) {
+        info = pending.info
+        real = pending.real
+        straight = pending.straight
+      } else {
+        const known = tree.known(abs)
+        const resolved = Confine.insideOf(known === TreeIndex.Unknown ? yield* tree.resolve(abs) : known, abs, root, "the product or catalog dir")
+        if (Either.isLeft(resolved)) {
+          problems.push(resolved.left)
+          continue
+        }
+        real = resolved.right.real
+        info = resolved.right.info
+        straight = rel === "" ? real === root : isBelow(real, root, rel)
       }
-      const { real, info } = resolved.right
       if (info.type === "Directory") {
-        if (entered.get(real)) {
+        const dirReal = real!
+        if (entered.get(dirReal)) {
           problems.push({ file: abs, path: "", message: "directory symlink loop" })
           continue
         }
-        entered.set(real, true)
+        entered.set(dirReal, true)
         if (due()) yield* EventLoop.turn
-        const names = (yield* tree.list(real))?.names ?? []
+        const listing = yield* tree.list(dirReal)
+        const names = listing?.names ?? []
         const named = abs === dir ? roots.abs : abs
         for (let i = names.length - 1; i >= 0; i--) {
           const name = names[i]!
-          stack.push({ abs: TreeIndex.childOf(named, name), rel: rel ? `${rel}/${name}` : name })
+          const child = { abs: TreeIndex.childOf(named, name), rel: rel ? `${rel}/${name}` : name }
+          const childInfo = listing!.infoAt(i)
+          // A link is resolved when its turn comes; a plain entry's real path is made only when it is
+          // needed (a directory's, to list it; a file's when its directory is not root + its path).
+          if (childInfo.type === "SymbolicLink") stack.push(child)
+          else {
+            const childReal = childInfo.type === "Directory" || !straight ? TreeIndex.childOf(dirReal, name) : undefined
+            stack.push({ ...child, info: childInfo, real: childReal, straight })
+          }
         }
       } else if (info.type === "File") {
         // The index's stat of the file (of its target, for a symlink) is its identity. `dir` itself
         // being a file has no relative path: it keeps its real path, as one under a symlink does.
-        files.push(new Listed(rel, rel === "" ? { abs, real } : roots, info, rel !== "" && isBelow(real, root, rel) ? undefined : real))
+        files.push(new Listed(rel, rel === "" ? { abs, real: real! } : roots, info, rel !== "" && straight ? undefined : real))
       } else {
         problems.push({ file: abs, path: "", message: `not a regular file (${info.type})` })
       }
