@@ -77,12 +77,6 @@ type Pending =
   | { readonly abs: string; readonly rel: string; readonly info?: undefined }
   | { readonly abs: string; readonly rel: string; readonly info: EntryInfo; readonly real: string | undefined; readonly straight: boolean }
 
-/** Whether `path` is `dir` + "/" + `rel`, checked without making that string. */
-const isBelow = (path: string, dir: string, rel: string): boolean =>
-  dir === "/"
-    ? path.length === rel.length + 1 && path.charCodeAt(0) === 47 && path.endsWith(rel)
-    : path.length === dir.length + 1 + rel.length && path.startsWith(dir) && path.charCodeAt(dir.length) === 47 && path.endsWith(rel)
-
 /** True when `child` is `root` itself or lies below it. Both must be normalized absolute paths. */
 export const isInside = Confine.isInside
 
@@ -160,7 +154,7 @@ export const list = (
         }
         real = resolved.right.real
         info = resolved.right.info
-        straight = rel === "" ? real === root : isBelow(real, root, rel)
+        straight = rel === "" ? real === root : TreeIndex.isChildOf(real, root, rel)
       }
       if (info.type === "Directory") {
         const dirReal = real!

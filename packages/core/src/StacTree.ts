@@ -93,7 +93,7 @@ class Node implements StacNode {
     // A slice of `file` would keep all of it alive.
     this.relPath = Interned.detached(rel)
     this.#dir = dir
-    this.#file = isJoin(file, dir, rel) ? undefined : file
+    this.#file = TreeIndex.isChildOf(file, dir, rel) ? undefined : file
     if (parent !== undefined) this.parent = parent
     if (collection !== undefined) this.collection = collection
   }
@@ -101,12 +101,6 @@ class Node implements StacNode {
     return this.#file ?? TreeIndex.childOf(this.#dir, this.relPath)
   }
 }
-
-/** Whether `path` is `TreeIndex.childOf(dir, rel)`, checked without making that string. */
-const isJoin = (path: string, dir: string, rel: string): boolean =>
-  dir === "/"
-    ? path.length === rel.length + 1 && path.charCodeAt(0) === 47 && path.endsWith(rel)
-    : path.length === dir.length + 1 + rel.length && path.startsWith(dir) && path.charCodeAt(dir.length) === 47 && path.endsWith(rel)
 
 const ROOT_NAMES = ["catalog.json", "collection.json"]
 

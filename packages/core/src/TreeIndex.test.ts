@@ -157,3 +157,19 @@ describe("TreeIndex answers", () => {
     expect(answers.listed).toEqual(["item.json"])
   })
 })
+
+describe("TreeIndex.isChildOf", () => {
+  test("answers as comparing with childOf's string would, under / and below it", () => {
+    const cases: ReadonlyArray<readonly [string, string, string]> = [
+      ["/job/a/b.json", "/job", "a/b.json"],
+      ["/job/a/b.json", "/job", "a/b.jso"],
+      ["/jobx/a/b.json", "/job", "a/b.json"],
+      ["/job-a/b.json", "/job", "a/b.json"],
+      ["/a/b.json", "/", "a/b.json"],
+      ["//a/b.json", "/", "a/b.json"],
+      ["/job/x", "/job", "y"],
+      ["/job/", "/job", ""]
+    ]
+    for (const [path, dir, rel] of cases) expect([path, dir, rel, TreeIndex.isChildOf(path, dir, rel)]).toEqual([path, dir, rel, path === TreeIndex.childOf(dir, rel)])
+  })
+})

@@ -82,6 +82,12 @@ type Local = Node | undefined | typeof Unknown
  */
 export const childOf = (dir: string, name: string) => (dir === "/" ? `/${name}` : `${dir}/${name}`)
 
+/** Whether `path` is `childOf(dir, rel)`, checked without making that string. */
+export const isChildOf = (path: string, dir: string, rel: string): boolean =>
+  dir === "/"
+    ? path.length === rel.length + 1 && path.charCodeAt(0) === 47 && path.endsWith(rel)
+    : path.length === dir.length + 1 + rel.length && path.startsWith(dir) && path.charCodeAt(dir.length) === 47 && path.endsWith(rel)
+
 export interface TreeIndex {
   /** The real path the index was built from. */
   readonly root: string
