@@ -24,11 +24,10 @@ interface Sink {
 
 const HEX = "0123456789abcdef"
 
-/** The escape of a code unit JSON.stringify escapes, or undefined when it prints as it is. */
-const escapeOf = (c: number): string | undefined => {
+/** The escape of an ASCII code unit JSON.stringify escapes: a quote, a backslash, a control character. */
+const escapeOf = (c: number): string => {
   if (c === 0x22) return '\\"'
   if (c === 0x5c) return "\\\\"
-  if (c >= 0x20) return undefined
   switch (c) {
     case 0x08:
       return "\\b"
@@ -61,7 +60,7 @@ class Counter implements Sink {
     let n = 2
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i)
-      if (c < 0x80) n += c >= 0x20 && c !== 0x22 && c !== 0x5c ? 1 : escapeOf(c)!.length
+      if (c < 0x80) n += c >= 0x20 && c !== 0x22 && c !== 0x5c ? 1 : escapeOf(c).length
       else if (c < 0x800) n += 2
       else if (isHigh(c) && i + 1 < s.length && isLow(s.charCodeAt(i + 1))) {
         n += 4
@@ -96,7 +95,7 @@ class Writer implements Sink {
       if (c < 0x80) {
         if (c >= 0x20 && c !== 0x22 && c !== 0x5c) b[at++] = c
         else {
-          const e = escapeOf(c)!
+          const e = escapeOf(c)
           for (let j = 0; j < e.length; j++) b[at++] = e.charCodeAt(j)
         }
       } else if (c < 0x800) {
