@@ -171,12 +171,14 @@ const preflight = (plan: Plan.Plan) =>
 /** A product's STAC documents in their published form, ready to put. */
 const documentFiles = (p: Plan.PlannedProduct, loaded: ReadonlyArray<Loaded>): Array<Plan.PlannedFile> =>
   loaded.map((l) => {
-    const bytes = StacSource.jsonBytes(l.published, l.doc.identity.size)
+    // On disk, as planning recorded it (`identity` makes an object per call: asked once).
+    const size = l.doc.identity.size
+    const bytes = StacSource.jsonBytes(l.published, size)
     // `size` feeds progress, whose total the plan counted from the files on
     // disk (it keeps no document); the published form, with its hrefs made
     // absolute, is longer, and counting that made done exceed total.
     // A STAC product always has a publish location (planning refuses one without).
-    return { url: Location.child(p.location!, l.doc.relPath), size: l.doc.identity.size, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
+    return { url: Location.child(p.location!, l.doc.relPath), size, source: { _tag: "Bytes", bytes, contentType: "application/json" } }
   })
 
 /**
