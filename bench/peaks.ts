@@ -25,6 +25,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
 import { generate } from "./Generate.ts"
+import * as Rss from "./Rss.ts"
 
 const { values, positionals } = parseArgs({
   options: {
@@ -67,7 +68,7 @@ const median = (xs: ReadonlyArray<number>) => {
 try {
   const items = Number(values.items)
   const job = generate(root, { items, assets: Number(values.assets), assetBytes: 1024, tag: Date.now().toString(36) })
-  console.log(`dry runs of ${items} items x ${values.assets} assets, ${values.rounds} rounds${process.env.BUN_JSC_forceRAMSize ? `; BUN_JSC_forceRAMSize=${process.env.BUN_JSC_forceRAMSize}` : ""}`)
+  console.log(`dry runs of ${items} items x ${values.assets} assets, ${values.rounds} rounds; ${Rss.engineSettings()}`)
   const peaks = new Map<string, Array<number>>(positionals.map((e) => [e, []]))
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const executable of positionals) {
