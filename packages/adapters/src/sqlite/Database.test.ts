@@ -34,6 +34,52 @@ describe("Database", () => {
     expect(() => shape.connection.query("SELECT 1").get()).toThrow()
   })
 
+  // Seen in CI: two ingests into one fresh state dir, one failed with "database
+  // is locked". SQLite answers a switch to WAL at once with SQLITE_BUSY, without
+  // its busy handler, while another connection holds a write lock (as a second
+  // process creating the tables does); the open must wait for it instead.
+  test("opening waits for another connection's write lock instead of failing", async () => {
+    const file = path.join(temp, "locked.sqlite")
+    const other = new Connection(file)
+    other.run("CREATE TABLE held (a)")
+    other.run("BEGIN IMMEDIATE")
+    other.run("INSERT INTO held VALUES (1)")
+    // Let go only after the open has met the lock: it runs first, on this thread.
+    const release = setTimeout(() => {
+      other.run("COMMIT")
+      other.close()
+    }, 50)
+    try {
+      const mode = await Effect.runPromise(
+        Effect.scoped(
+          Effect.map(Database.open(file, { busyTimeoutMs: 60_000 }), (db) =>
+            db.connection.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode
+          )
+        )
+      )
+      expect(mode).toBe("wal")
+    } finally {
+      clearTimeout(release)
+    }
+  })
+
+  test("a write lock held past the busy timeout fails the open with a StorageError that says so", async () => {
+    const file = path.join(temp, "held.sqlite")
+    const other = new Connection(file)
+    other.run("CREATE TABLE held (a)")
+    other.run("BEGIN IMMEDIATE")
+    other.run("INSERT INTO held VALUES (1)")
+    try {
+      const error = await Effect.runPromise(Effect.flip(Effect.scoped(Database.open(file, { busyTimeoutMs: 200 }))))
+      expect(error._tag).toBe("StorageError")
+      expect(error.message).toContain("database is locked")
+      expect(error.hint).toContain("locked longer than the busy timeout")
+    } finally {
+      other.run("COMMIT")
+      other.close()
+    }
+  })
+
   test("a file from a newer schema is refused with a StorageError", async () => {
     const file = path.join(temp, "newer.sqlite")
     const raw = new Connection(file)

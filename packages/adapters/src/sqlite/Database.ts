@@ -15,7 +15,7 @@
  *   when its snapshot went stale), an immediate one takes the write lock up
  *   front and waits for it.
  */
-import { Context, Effect, Layer, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, Schedule, type Scope } from "effect"
 import { Database as Connection } from "bun:sqlite"
 import { mkdirSync } from "node:fs"
 import * as path from "node:path"
@@ -70,13 +70,43 @@ CREATE TABLE IF NOT EXISTS stac_items (
 ) WITHOUT ROWID;
 `
 
-const openError = (file: string, cause: unknown): Errors.StorageError =>
+const openError = (file: string, cause: unknown, hint?: string): Errors.StorageError =>
   new Errors.StorageError({
     message: `could not open the state database ${file}: ${cause instanceof Error ? cause.message : String(cause)}`,
     url: `file://${file}`,
-    hint: "check that the state dir exists or can be created, is writable, and is on a local disk (SQLite's WAL mode does not work over NFS)",
+    hint: hint ?? "check that the state dir exists or can be created, is writable, and is on a local disk (SQLite's WAL mode does not work over NFS)",
     cause
   })
+
+/**
+ * Sets the connection up and brings the tables to {@link SCHEMA_VERSION}. Every
+ * statement may be run again: a busy open retries all of it.
+ */
+const prepare = (connection: Connection, busyTimeoutMs: number): void => {
+  // The busy timeout first: switching to WAL and creating tables take locks too.
+  connection.run(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
+  connection.run("PRAGMA journal_mode = WAL")
+  // Off, and what they would check is checked in code, in the same write transaction
+  // (an item's collection exists; deleting a collection deletes its items). Why: with
+  // them on, each item written looks its collection up, and a collection row of a
+  // WITHOUT ROWID table too large for its page is read whole at each lookup: a
+  // collection listing 100,000 items (10 MB) made a 100,000-item ingest take 657 s.
+  connection.run("PRAGMA foreign_keys = OFF")
+  connection
+    .transaction(() => {
+      const row = connection.query<{ user_version: number }, []>("PRAGMA user_version").get()
+      const version = row?.user_version ?? 0
+      if (version > SCHEMA_VERSION) {
+        throw new Error(`it was written by a newer hysds-stac (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade hysds-stac`)
+      }
+      connection.run(SCHEMA)
+      if (version < SCHEMA_VERSION) connection.run(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+    })
+    .immediate()
+}
+
+/** How often a busy open tries again, until the busy timeout has passed. */
+const OPEN_RETRY = "25 millis"
 
 /** Opens (creating if needed) and prepares the file; closed when the scope ends. */
 export const open = (
@@ -84,43 +114,27 @@ export const open = (
   options: Options = {}
 ): Effect.Effect<DatabaseShape, Errors.StorageError, Scope.Scope> => {
   const absolute = file === ":memory:" ? file : path.resolve(file)
-  return Effect.acquireRelease(
+  const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 30_000))
+  const connect = Effect.acquireRelease(
     Effect.try({
       try: () => {
         if (absolute !== ":memory:") mkdirSync(path.dirname(absolute), { recursive: true })
-        const connection = new Connection(absolute, { create: true, readwrite: true, strict: true })
-        try {
-          // The busy timeout first: switching to WAL and creating tables take locks too.
-          connection.run(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 30_000))}`)
-          connection.run("PRAGMA journal_mode = WAL")
-          // Off, and what they would check is checked in code, in the same write transaction
-          // (an item's collection exists; deleting a collection deletes its items). Why: with
-          // them on, each item written looks its collection up, and a collection row of a
-          // WITHOUT ROWID table too large for its page is read whole at each lookup: a
-          // collection listing 100,000 items (10 MB) made a 100,000-item ingest take 657 s.
-          connection.run("PRAGMA foreign_keys = OFF")
-          connection
-            .transaction(() => {
-              const row = connection.query<{ user_version: number }, []>("PRAGMA user_version").get()
-              const version = row?.user_version ?? 0
-              if (version > SCHEMA_VERSION) {
-                throw new Error(
-                  `it was written by a newer hysds-stac (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade hysds-stac`
-                )
-              }
-              connection.run(SCHEMA)
-              if (version < SCHEMA_VERSION) connection.run(`PRAGMA user_version = ${SCHEMA_VERSION}`)
-            })
-            .immediate()
-        } catch (e) {
-          connection.close()
-          throw e
-        }
-        return { file: absolute, connection }
+        return new Connection(absolute, { create: true, readwrite: true, strict: true })
       },
       catch: (cause) => openError(absolute, cause)
     }),
-    ({ connection }) => Effect.sync(() => connection.close())
+    (connection) => Effect.sync(() => connection.close())
+  )
+  return Effect.flatMap(connect, (connection) =>
+    Effect.try({ try: () => prepare(connection, busyTimeoutMs), catch: (cause) => cause }).pipe(
+      // SQLite fails a switch to WAL at once, without its busy handler, while another
+      // connection holds a write lock: two processes opening a new state dir together
+      // meet exactly that (seen in CI). Tried again here, between turns of the event
+      // loop, for as long as the busy timeout would have waited.
+      Effect.retry({ while: isBusy, schedule: Schedule.spaced(OPEN_RETRY).pipe(Schedule.upTo(Duration.millis(busyTimeoutMs))) }),
+      Effect.mapError((cause) => openError(absolute, cause, isBusy(cause) ? busyHint(absolute) : undefined)),
+      Effect.as({ file: absolute, connection })
+    )
   )
 }
 
@@ -140,12 +154,13 @@ export const isBusy = (cause: unknown): boolean => {
   return code !== undefined && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
 }
 
+const busyHint = (file: string): string =>
+  `another process kept ${file} locked longer than the busy timeout; retry, or run fewer publishers against one state dir`
+
 /** What to tell a person about a SQLite failure. */
 export const hintFor = (db: DatabaseShape, cause: unknown): string => {
   const code = sqliteCode(cause)
-  if (isBusy(cause)) {
-    return `another process kept ${db.file} locked longer than the busy timeout; retry, or run fewer publishers against one state dir`
-  }
+  if (isBusy(cause)) return busyHint(db.file)
   if (code?.startsWith("SQLITE_FULL")) return `the disk holding ${db.file} is full`
   if (code?.startsWith("SQLITE_READONLY") || code?.startsWith("SQLITE_PERM")) return `${db.file} is not writable`
   if (code?.startsWith("SQLITE_CORRUPT") || code?.startsWith("SQLITE_NOTADB")) {
