@@ -16,7 +16,6 @@ import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import { ValidationError } from "./Errors.ts"
 import * as EventLoop from "./EventLoop.ts"
-import * as Interned from "./Interned.ts"
 import * as JobTree from "./JobTree.ts"
 import { list, type ProductFile } from "./ProductFiles.ts"
 import * as Stac from "./Stac.ts"
@@ -66,42 +65,6 @@ export interface StacTree {
   readonly warnings: ReadonlyArray<Warning>
 }
 
-/**
- * A node of a read tree, holding its relative path only: its absolute path is
- * made when asked for (for a message, mostly), unless it is not the root dir
- * plus the relative path. Why: a catalog has a node per item, alive through
- * planning's busiest point, and the absolute paths (about 150 bytes each) were
- * the largest part of them.
- */
-class Node implements StacNode {
-  readonly relPath: string
-  readonly #dir: string
-  /** Set only when the file is not `#dir` + "/" + `relPath`. */
-  readonly #file: string | undefined
-  readonly parent?: string
-  readonly collection?: string
-  constructor(
-    dir: string,
-    file: string,
-    rel: string,
-    readonly type: Stac.StacType,
-    readonly id: string,
-    readonly json: Record<string, unknown>,
-    parent: string | undefined,
-    collection: string | undefined
-  ) {
-    // A slice of `file` would keep all of it alive.
-    this.relPath = Interned.detached(rel)
-    this.#dir = dir
-    this.#file = TreeIndex.isChildOf(file, dir, rel) ? undefined : file
-    if (parent !== undefined) this.parent = parent
-    if (collection !== undefined) this.collection = collection
-  }
-  get file(): string {
-    return this.#file ?? TreeIndex.childOf(this.#dir, this.relPath)
-  }
-}
-
 const ROOT_NAMES = ["catalog.json", "collection.json"]
 
 /** Whether a file name (or path) names a STAC root document a job may ship. */
@@ -109,6 +72,9 @@ export const isStacRootCandidate = (fileName: string): boolean =>
   ROOT_NAMES.includes(fileName.split(/[\\/]/).pop() ?? "")
 
 const plural = (n: number) => `${n} problem${n === 1 ? "" : "s"}`
+
+/** A document the tree has a node for: one with a STAC type and an id. */
+const isNode = (v: Reading.Visited): v is Reading.Visited & StacNode => v.type !== undefined && v.id !== undefined
 
 /**
  * The walk and the checks that need its whole graph, then the tree's nodes
@@ -125,12 +91,14 @@ const documents = (r: Reading.Reading, rules: StacRules) =>
     const rootFound = graph.visited.get(graph.rootKey) !== undefined
     const nodes: Array<StacNode> = []
     if (r.problems.length > 0 || !rootFound) return { nodes, rootFound }
+    // The walk's records become the nodes, as they are (see Reading.Visited).
     for (let i = 0; i < graph.order.length; i++) {
       if (due()) yield* EventLoop.turn
       const v = graph.order[i]!
-      if (v.type === undefined || v.id === undefined) continue
+      if (!isNode(v)) continue
       const collection = collectionOf(graph, v)
-      nodes.push(new Node(r.rootDir, v.file, r.rel(v.file), v.type, v.id, v.json, v.parent, collection))
+      if (collection !== undefined) v.collection = collection
+      nodes.push(v)
     }
     return { nodes, rootFound }
   })

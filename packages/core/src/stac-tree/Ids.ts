@@ -12,12 +12,13 @@
 import * as Stac from "../Stac.ts"
 import type { StacRules } from "../StacRegistry.ts"
 import { collectionOf } from "./ItemCollection.ts"
-import type { Graph, Reading } from "./Reading.ts"
+import type { Graph, Reading, Visited } from "./Reading.ts"
 
 /** In discovery order, so the first document with an id keeps it and the later ones are named. */
 export const check = (r: Reading, graph: Graph, rules: StacRules): void => {
-  const collectionIds = new Map<string, string>()
-  const itemIdsByCollection = new Map<string, Map<string, string>>()
+  // The first document of each id, not its path: a document makes its absolute path when asked.
+  const collectionIds = new Map<string, Visited>()
+  const itemIdsByCollection = new Map<string, Map<string, Visited>>()
   for (const v of graph.order) {
     if (v.id === undefined) continue
     // Collections and items are what the registry stores: refuse here what it would refuse
@@ -31,18 +32,18 @@ export const check = (r: Reading, graph: Graph, rules: StacRules): void => {
     }
     if (v.type === "Collection") {
       const first = collectionIds.get(v.id)
-      if (first !== undefined) r.report(v.file, "$.id", `duplicate collection id "${v.id}" (also used by ${r.rel(first)}); collection ids must be unique under the root`)
-      else collectionIds.set(v.id, v.file)
+      if (first !== undefined) r.report(v.file, "$.id", `duplicate collection id "${v.id}" (also used by ${first.relPath}); collection ids must be unique under the root`)
+      else collectionIds.set(v.id, v)
     } else if (v.type === "Feature") {
       const collection = collectionOf(graph, v)
-      const inCollection = collection === undefined ? undefined : (itemIdsByCollection.get(collection) ?? new Map<string, string>())
+      const inCollection = collection === undefined ? undefined : (itemIdsByCollection.get(collection) ?? new Map<string, Visited>())
       const first = inCollection?.get(v.id)
       if (collection !== undefined && inCollection !== undefined && first !== undefined) {
-        r.report(v.file, "$.id", `duplicate item id "${v.id}" in collection "${collection}" (also used by ${r.rel(first)})`)
+        r.report(v.file, "$.id", `duplicate item id "${v.id}" in collection "${collection}" (also used by ${first.relPath})`)
         continue
       }
       if (collection !== undefined && inCollection !== undefined) {
-        inCollection.set(v.id, v.file)
+        inCollection.set(v.id, v)
         itemIdsByCollection.set(collection, inCollection)
       }
     }

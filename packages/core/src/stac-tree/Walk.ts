@@ -28,7 +28,7 @@ import * as Hrefs from "./Hrefs.ts"
 import * as ItemCollection from "./ItemCollection.ts"
 import * as LateLinks from "./LateLinks.ts"
 import * as Outline from "./Outline.ts"
-import type { Graph, LateLink, Reading, Visited } from "./Reading.ts"
+import { type Graph, type LateLink, type Reading, Visited } from "./Reading.ts"
 import { Visits } from "../Visits.ts"
 
 /** Links whose targets are part of this tree and must therefore be local and readable. */
@@ -120,7 +120,7 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
         // Its collection is known now: its time and bbox are checked against its extent here, not kept.
         if (type === "Feature" && owner !== undefined) Extents.checkItem(r, file, json, owner.extent)
         // Each document is checked whole here, with its links and assets below; the tree keeps its outline.
-        const self: Visited = { file, key, json: type === "Feature" ? Outline.item(json, owner !== undefined) : Outline.parent(json), type, id, parent: via?.from, owner }
+        const self = new Visited(r, file, key, type === "Feature" ? Outline.item(json, owner !== undefined) : Outline.parent(json), type, id, via?.from, owner)
         visited.set(key, self)
         order.push(self)
 
