@@ -260,25 +260,22 @@ const nameProblems = (dir: string, files: ReadonlyArray<{ readonly relPath: stri
  * Key length limits of the destination: an S3 key (with room for its `--force`
  * backup). Each file is published at `location` + its relative path, so the key
  * is the location's key and the path (Location.child encodes each name and
- * parse decodes it back): each location is parsed once, not once per file.
+ * parse decodes it back): the location is parsed once, not once per file, and
+ * a file's path to name in a problem (`absPath`, a getter for a listed file) is
+ * asked only for a problem: a catalog has hundreds of thousands of files.
  */
-const lengthProblems = (files: Iterable<{ readonly location: string; readonly relPath: string; readonly source: string }>): Array<Problem> => {
+const lengthProblems = (location: string, files: Iterable<{ readonly relPath: string; readonly absPath: string }>): Array<Problem> => {
   const problems: Array<Problem> = []
-  const keyBytes = new Map<string, Either.Either<number | undefined, string>>()
+  const base = Either.map(Location.parse(location), (loc) => (loc.scheme === "s3" ? SafeName.byteLength(loc.key) : undefined))
+  if (Either.isRight(base) && base.right === undefined) return problems
   for (const f of files) {
-    let base = keyBytes.get(f.location)
-    if (base === undefined) {
-      base = Either.map(Location.parse(f.location), (loc) => (loc.scheme === "s3" ? SafeName.byteLength(loc.key) : undefined))
-      keyBytes.set(f.location, base)
-    }
     if (Either.isLeft(base)) {
-      problems.push(problemAt(f.source, base.left))
+      problems.push(problemAt(f.absPath, base.left))
       continue
     }
-    if (base.right === undefined) continue
-    const bytes = base.right + (base.right > 0 ? 1 : 0) + SafeName.byteLength(f.relPath)
+    const bytes = base.right! + (base.right! > 0 ? 1 : 0) + SafeName.byteLength(f.relPath)
     if (bytes + SafeName.BACKUP_OVERHEAD_BYTES > SafeName.MAX_S3_KEY_BYTES) {
-      problems.push(problemAt(f.source, `its S3 key would be ${bytes} bytes; with its backup prefix that exceeds S3's ${SafeName.MAX_S3_KEY_BYTES}-byte limit: shorten the name or the location`))
+      problems.push(problemAt(f.absPath, `its S3 key would be ${bytes} bytes; with its backup prefix that exceeds S3's ${SafeName.MAX_S3_KEY_BYTES}-byte limit: shorten the name or the location`))
     }
   }
   return problems
@@ -448,12 +445,16 @@ const classicProduct = (input: PlanInput, tree: TreeIndex.TreeIndex, dir: string
     // HySDS: image records (file names) and browse urls only when the entry has `browse`.
     const sortOrder = yield* browseSortOrder(entry, dir)
     const images = publish.browse ? GrqDocument.images(names, sortOrder) : []
-    const tooLong = lengthProblems([
-      ...published.map((f) => ({ location: location!, relPath: f.relPath, source: f.absPath })),
-      ...(contextFile !== undefined && location !== undefined ? [{ location, relPath: contextName, source: contextFile.realPath }] : []),
-      ...(extracted !== undefined && location !== undefined ? [{ location, relPath: `${id}.met.json`, source: path.join(dir, `${id}.met.json`) }] : []),
-      ...(publish.browse ? browseUploads.map((f) => ({ location: publish.browse!.location, relPath: f.relPath, source: f.absPath })) : [])
-    ])
+    const tooLong = [
+      ...(location === undefined
+        ? []
+        : lengthProblems(location, [
+            ...published,
+            ...(contextFile !== undefined ? [{ relPath: contextName, absPath: contextFile.realPath }] : []),
+            ...(extracted !== undefined ? [{ relPath: `${id}.met.json`, absPath: path.join(dir, `${id}.met.json`) }] : [])
+          ])),
+      ...(publish.browse ? lengthProblems(publish.browse.location, browseUploads) : [])
+    ]
     if (tooLong.length > 0) return yield* planProblems(tooLong)
     const document = GrqDocument.classic({
       id,
@@ -593,12 +594,7 @@ const stacProduct = (
     }
     const baseUrl = publish.urls[0] ?? location
     if (due()) yield* EventLoop.turn
-    // One file at a time, its absolute path made only for a message: a catalog has hundreds of thousands.
-    const problems: Array<Problem> = lengthProblems(
-      (function* () {
-        for (const f of tree.files) yield { location, relPath: f.relPath, get source() { return f.absPath } }
-      })()
-    )
+    const problems: Array<Problem> = lengthProblems(location, tree.files)
     if (due()) yield* EventLoop.turn
 
     // The documents are kept as where they are and what planning saw of them

@@ -43,3 +43,29 @@ describe("SafeName.byteLength", () => {
     }
   })
 })
+
+describe("SafeName.pathProblem", () => {
+  // What it must answer: the first segment's problem, segment by segment.
+  const bySegment = (relPath: string) => relPath.split("/").map(SafeName.problem).find((p) => p !== undefined)
+
+  test("answers as its segments do, for plain paths and for every near miss", () => {
+    const cases = [
+      "a", "a/b", "a/b/c.json", "items/x-1/x-1.json", ".", "..", "./a", "a/.", "a/../b", ".a/..b", "a..", "...", "a//b", "/a", "a/",
+      "", "x".repeat(255), `${"x".repeat(256)}`, `a/${"x".repeat(255)}`, `a/${"x".repeat(256)}/b`, "a/%2e%2e/b", "a b/c", "a/caf\u00e9", "a/\u0001"
+    ]
+    for (const c of cases) expect([c, SafeName.pathProblem(c)]).toEqual([c, bySegment(c)])
+  })
+
+  test("answers as its segments do on 5,000 arbitrary paths", () => {
+    // A fixed-seed generator: the same paths each run.
+    let seed = 12345
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
+    const pieces = ["a", "b", ".", "..", "/", "-", "_", "%2e", "%", " ", "\u00e9", "\u0000", "x".repeat(120)]
+    for (let i = 0; i < 5000; i++) {
+      let path = ""
+      const n = 1 + Math.floor(next() * 8)
+      for (let j = 0; j < n; j++) path += pieces[Math.floor(next() * pieces.length)]
+      expect([path, SafeName.pathProblem(path)]).toEqual([path, bySegment(path)])
+    }
+  })
+})
