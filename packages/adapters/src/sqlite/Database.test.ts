@@ -38,12 +38,18 @@ describe("Database", () => {
   // is locked". SQLite answers a switch to WAL at once with SQLITE_BUSY, without
   // its busy handler, while another connection holds a write lock (as a second
   // process creating the tables does); the open must wait for it instead.
-  test("opening waits for another connection's write lock instead of failing", async () => {
-    const file = path.join(temp, "locked.sqlite")
+  /** A connection to a new file `name`, holding a write lock (an open write transaction). */
+  const writeLocked = (name: string) => {
+    const file = path.join(temp, name)
     const other = new Connection(file)
     other.run("CREATE TABLE held (a)")
     other.run("BEGIN IMMEDIATE")
     other.run("INSERT INTO held VALUES (1)")
+    return { file, other }
+  }
+
+  test("opening waits for another connection's write lock instead of failing", async () => {
+    const { file, other } = writeLocked("locked.sqlite")
     // Let go only after the open has met the lock: it runs first, on this thread.
     const release = setTimeout(() => {
       other.run("COMMIT")
@@ -64,11 +70,7 @@ describe("Database", () => {
   })
 
   test("a write lock held past the busy timeout fails the open with a StorageError that says so", async () => {
-    const file = path.join(temp, "held.sqlite")
-    const other = new Connection(file)
-    other.run("CREATE TABLE held (a)")
-    other.run("BEGIN IMMEDIATE")
-    other.run("INSERT INTO held VALUES (1)")
+    const { file, other } = writeLocked("held.sqlite")
     try {
       const error = await Effect.runPromise(Effect.flip(Effect.scoped(Database.open(file, { busyTimeoutMs: 200 }))))
       expect(error._tag).toBe("StorageError")
