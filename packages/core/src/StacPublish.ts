@@ -21,7 +21,29 @@ const trimBase = (baseUrl: string): string => baseUrl.replace(/\/+$/, "")
  * URL that resolves back to exactly that object key.
  */
 export const canonicalUrl = (baseUrl: string, relPath: string): string =>
-  `${trimBase(baseUrl)}/${relPath.split("/").map(encodeURIComponent).join("/")}`
+  UNENCODED.test(relPath) ? `${trimBase(baseUrl)}/${relPath}` : `${trimBase(baseUrl)}/${relPath.split("/").map(encodeURIComponent).join("/")}`
+
+/**
+ * A path that percent-encoding its segments leaves as it is (encodeURIComponent's
+ * unreserved characters, and the separators). Why a fast path: a collection
+ * links each of 100,000 items, and splitting, mapping and joining each href was
+ * most of the 53 MB of garbage (RSS) that publishing such a collection made.
+ */
+const UNENCODED = /^[A-Za-z0-9\-_.!~*'()/]*$/
+
+/**
+ * `path` without its leading "./"s when what is left only goes down (no "." or
+ * ".." segment, no empty one), else undefined: resolving it is then appending
+ * it, without splitting (nearly every href of a catalog; see UNENCODED).
+ */
+const downward = (path: string): string | undefined => {
+  let rest = path
+  while (rest.startsWith("./")) rest = rest.slice(2)
+  if (rest === "" || rest.startsWith("/") || rest.endsWith("/")) return undefined
+  if (rest.includes("//") || rest === "." || rest === ".." || rest.startsWith("../") || rest.endsWith("/.") || rest.endsWith("/..")) return undefined
+  if (rest.includes("/./") || rest.includes("/../")) return undefined
+  return rest
+}
 
 /**
  * Resolves a percent-decoded relative path against the directory of `fromRelPath`,
@@ -29,6 +51,11 @@ export const canonicalUrl = (baseUrl: string, relPath: string): string =>
  * climb above it (which `readTree` already refuses; this is only a safety net).
  */
 export const resolveRel = (fromRelPath: string, path: string): string | undefined => {
+  const down = downward(path)
+  if (down !== undefined) {
+    const slash = fromRelPath.lastIndexOf("/")
+    return slash < 0 ? down : `${fromRelPath.slice(0, slash)}/${down}`
+  }
   const parts = fromRelPath.split("/").slice(0, -1)
   for (const seg of path.split("/")) {
     if (seg === "" || seg === ".") continue
