@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import * as JsonBytes from "./JsonBytes.ts"
+import * as Seeded from "./Seeded.fixture.ts"
 
 /** What the printer must match, byte for byte. */
 const viaString = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v, null, 2) + "\n")
@@ -22,12 +23,6 @@ const awkward = [
   "\udbff\udfff",
   "\udc00\ud800" // low before high: two lone ones
 ]
-
-/** A small deterministic generator, so a failure reproduces. */
-const random = (seed: number) => () => {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff
-  return seed / 0x7fffffff
-}
 
 const arbitrary = (next: () => number, depth: number): unknown => {
   const r = next()
@@ -80,7 +75,7 @@ describe("JsonBytes.pretty", () => {
   })
 
   test("matches JSON.stringify on 2,000 arbitrary values", () => {
-    const next = random(42)
+    const next = Seeded.seeded(42)
     for (let i = 0; i < 2000; i++) same(arbitrary(next, 0))
   })
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import * as SafeName from "./SafeName.ts"
+import * as Seeded from "./Seeded.fixture.ts"
 
 describe("SafeName.problem", () => {
   test.each(["pct%.tif", "bad%zz.tif", "a%2Fb.tif", "%41.tif", "caf\u00e9.tif", "cafe\u0301.tif", "\u{1F6F0}\uFE0F.tif", "with space.tif", "q?.tif", "h#.tif", "..a", "a..", "x".repeat(255)])(
@@ -57,14 +58,10 @@ describe("SafeName.pathProblem", () => {
   })
 
   test("answers as its segments do on 5,000 arbitrary paths", () => {
-    // A fixed-seed generator: the same paths each run.
-    let seed = 12345
-    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
+    const next = Seeded.seeded(12345)
     const pieces = ["a", "b", ".", "..", "/", "-", "_", "%2e", "%", " ", "\u00e9", "\u0000", "x".repeat(120)]
     for (let i = 0; i < 5000; i++) {
-      let path = ""
-      const n = 1 + Math.floor(next() * 8)
-      for (let j = 0; j < n; j++) path += pieces[Math.floor(next() * pieces.length)]
+      const path = Seeded.joined(next, pieces, 1, 8)
       expect([path, SafeName.pathProblem(path)]).toEqual([path, bySegment(path)])
     }
   })

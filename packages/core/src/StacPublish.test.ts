@@ -1,6 +1,7 @@
 import { BunContext } from "@effect/platform-bun"
 import { describe, expect, test } from "bun:test"
 import { posix } from "node:path"
+import * as Seeded from "./Seeded.fixture.ts"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -218,18 +219,10 @@ describe("StacPublish.resolveRel and canonicalUrl, against their general rule", 
   }
   const encodedBySegment = (base: string, rel: string) => `${base.replace(/\/+$/, "")}/${rel.split("/").map(encodeURIComponent).join("/")}`
 
-  // A fixed-seed generator: the same cases each run.
+  // The same cases each run.
   const generated = (pieces: ReadonlyArray<string>, count: number, maxPieces: number) => {
-    let seed = 987654
-    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
-    const out: Array<string> = []
-    for (let i = 0; i < count; i++) {
-      let s = ""
-      const n = Math.floor(next() * (maxPieces + 1))
-      for (let j = 0; j < n; j++) s += pieces[Math.floor(next() * pieces.length)]
-      out.push(s)
-    }
-    return out
+    const next = Seeded.seeded(987654)
+    return Array.from({ length: count }, () => Seeded.joined(next, pieces, 0, maxPieces))
   }
 
   test("resolveRel answers as path.posix resolves, on fixed and 5,000 generated paths", () => {
