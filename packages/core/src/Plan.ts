@@ -265,15 +265,14 @@ const nameProblems = (dir: string, files: ReadonlyArray<{ readonly relPath: stri
  * asked only for a problem: a catalog has hundreds of thousands of files.
  */
 const lengthProblems = (location: string, files: Iterable<{ readonly relPath: string; readonly absPath: string }>): Array<Problem> => {
+  const parsed = Location.parse(location)
+  if (Either.isLeft(parsed)) return Array.from(files, (f) => problemAt(f.absPath, parsed.left))
+  // Only an S3 key has a length limit.
+  if (parsed.right.scheme !== "s3") return []
+  const base = SafeName.byteLength(parsed.right.key)
   const problems: Array<Problem> = []
-  const base = Either.map(Location.parse(location), (loc) => (loc.scheme === "s3" ? SafeName.byteLength(loc.key) : undefined))
-  if (Either.isRight(base) && base.right === undefined) return problems
   for (const f of files) {
-    if (Either.isLeft(base)) {
-      problems.push(problemAt(f.absPath, base.left))
-      continue
-    }
-    const bytes = base.right! + (base.right! > 0 ? 1 : 0) + SafeName.byteLength(f.relPath)
+    const bytes = base + (base > 0 ? 1 : 0) + SafeName.byteLength(f.relPath)
     if (bytes + SafeName.BACKUP_OVERHEAD_BYTES > SafeName.MAX_S3_KEY_BYTES) {
       problems.push(problemAt(f.absPath, `its S3 key would be ${bytes} bytes; with its backup prefix that exceeds S3's ${SafeName.MAX_S3_KEY_BYTES}-byte limit: shorten the name or the location`))
     }

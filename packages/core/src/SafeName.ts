@@ -52,7 +52,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 /** Letters, digits, `.`, `_`, `-`: a name only the dot-segment rule can refuse. */
-const PLAIN = /^[A-Za-z0-9._-]+$/
+const PLAIN_NAME = "[A-Za-z0-9._-]+"
+const PLAIN = new RegExp(`^${PLAIN_NAME}$`)
 
 const describeChar = (c: string): string => {
   const named: Record<string, string> = { "\n": "a newline", "\r": "a carriage return", "\t": "a tab", "\u007f": "DEL" }
@@ -103,7 +104,7 @@ export const problem = (name: string): string | undefined => {
 }
 
 /** Plain names (see PLAIN) joined by "/", none empty. */
-const PLAIN_PATH = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/
+const PLAIN_PATH = new RegExp(`^${PLAIN_NAME}(?:/${PLAIN_NAME})*$`)
 
 /**
  * Whether every segment of `relPath` passes `problem` at its first test, found
