@@ -78,6 +78,32 @@ describe("NodeJobTree (core's JobTree port over node:fs)", () => {
     expect((await run(portable.readTexts(files, 50))).map((r) => r._tag === "Text" ? r.text : r.reason)).toEqual(["{\"id\":\"x\"}", "NotAFile", "NotAFile", "TooLarge", "Missing"])
   })
 
+  test("reads each file of a batch whole and as itself, whatever the sizes before it", async () => {
+    // Small files share one buffer: a longer file before a shorter one must not show through it,
+    // and a file larger than the buffer, or than any shared buffer, must come whole.
+    const dir = path.join(temp, "sizes")
+    fs.mkdirSync(dir)
+    // Large files are read another way; one of them not UTF-8 (its bytes are counted as read, not as decoded).
+    const notUtf8 = Buffer.concat([Buffer.from("a".repeat(2 << 20)), Buffer.from([0xff, 0xfe, 0x80])])
+    const contents = ["é".repeat(40_000), "short", "", "ü€".repeat(30_000), "x".repeat(3 << 20), "{}", "z".repeat(70_000), notUtf8, "end"]
+    const files = contents.map((c, i) => {
+      const file = path.join(dir, `${i}.json`)
+      fs.writeFileSync(file, c)
+      return file
+    })
+    const read = await run(node.readTexts(files, 4 << 20))
+    expect(read.map((r) => (r._tag === "Text" ? [r.text, r.bytes] : r.reason))).toEqual(
+      contents.map((c) => (typeof c === "string" ? [c, Buffer.byteLength(c)] : [c.toString("utf8"), c.length]))
+    )
+    // A file longer than its stat said (one growing as it is read) is read to its end: /proc's files
+    // all say 0 bytes, and this one is megabytes, longer than any buffer made ready for it.
+    const proc = "/proc/kallsyms"
+    expect(fs.statSync(proc).size).toBe(0)
+    const whole = fs.readFileSync(proc, "utf8")
+    expect(whole.length).toBeGreaterThan(2 << 20)
+    expect(await run(node.readTexts([proc], 64 << 20))).toMatchObject([{ _tag: "Text", text: whole, bytes: whole.length }])
+  })
+
   test("an index over it never enters a link out, and answers as the file system does", async () => {
     const listed: Array<string> = []
     const index = await run(TreeIndex.scan({ ...node, list: (dir) => (listed.push(dir), node.list(dir)) }, job))

@@ -72,6 +72,37 @@ const resolve = (file: string): JobTree.Resolved | undefined => {
   }
 }
 
+/**
+ * Where small files are read into, reused: planning reads every item of a
+ * catalog (100,000 of them at 2 KiB each), and a buffer per file was as many
+ * objects and native allocations of garbage, freed only when the collector
+ * came round to them.
+ */
+let scratch = Buffer.allocUnsafe(64 * 1024)
+/** A larger file gets a buffer of its own, let go with it, rather than a scratch buffer that stays that large. */
+const SCRATCH_MAX = 1 << 20
+
+/**
+ * The file's bytes, up to its end or just past `maxBytes`: `size` (from fstat)
+ * is a hint, since a file being rewritten may grow or shrink while it is read;
+ * one byte more than expected is asked for so that growth shows at once. Read
+ * from the start whatever was read of the descriptor before.
+ */
+const readAll = (fd: number, size: number, maxBytes: number): { readonly buffer: Buffer; readonly length: number } => {
+  let buffer = size + 1 <= SCRATCH_MAX ? (scratch.length >= size + 1 ? scratch : (scratch = Buffer.allocUnsafe(size + 1))) : Buffer.allocUnsafe(size + 1)
+  let length = 0
+  for (;;) {
+    if (length === buffer.length) {
+      const grown = Buffer.allocUnsafe(buffer.length * 2)
+      buffer.copy(grown, 0, 0, length)
+      buffer = grown
+    }
+    const n = fs.readSync(fd, buffer, length, buffer.length - length, length)
+    if (n === 0 || length + n > maxBytes) return { buffer, length: length + n }
+    length += n
+  }
+}
+
 const NO_FOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
 
 const readOne = (file: string, maxBytes: number): JobTree.TextRead => {
@@ -88,8 +119,17 @@ const readOne = (file: string, maxBytes: number): JobTree.TextRead => {
     const st = fs.fstatSync(fd)
     if (!st.isFile()) return { _tag: "Failed", reason: "NotAFile" }
     if (st.size > maxBytes) return { _tag: "Failed", reason: "TooLarge", size: st.size }
-    const content = fs.readFileSync(fd)
-    return { _tag: "Text", text: content.toString("utf8"), info: infoOf(st), bytes: content.length }
+    if (st.size >= SCRATCH_MAX) {
+      // Straight into a string: through a buffer of its own, a large document (a collection
+      // linking 100,000 items is 16 MB) was twice its size at once.
+      const text = fs.readFileSync(fd, "utf8")
+      const bytes = Buffer.byteLength(text, "utf8")
+      // Invalid UTF-8 decodes to U+FFFD, whose bytes differ from those read: counted again from the bytes then.
+      if (bytes === st.size) return { _tag: "Text", text, info: infoOf(st), bytes }
+    }
+    const { buffer, length } = readAll(fd, st.size, maxBytes)
+    if (length > maxBytes) return { _tag: "Failed", reason: "TooLarge", size: length }
+    return { _tag: "Text", text: buffer.toString("utf8", 0, length), info: infoOf(st), bytes: length }
   } catch {
     return { _tag: "Failed", reason: "Unreadable" }
   } finally {
