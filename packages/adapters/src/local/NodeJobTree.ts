@@ -82,6 +82,13 @@ let scratch = Buffer.allocUnsafe(64 * 1024)
 /** A larger file gets a buffer of its own, let go with it, rather than a scratch buffer that stays that large. */
 const SCRATCH_MAX = 1 << 20
 
+/** A buffer of at least `bytes`: the shared one (grown to fit) up to SCRATCH_MAX, else one of its own. */
+const bufferFor = (bytes: number): Buffer => {
+  if (bytes > SCRATCH_MAX) return Buffer.allocUnsafe(bytes)
+  if (scratch.length < bytes) scratch = Buffer.allocUnsafe(bytes)
+  return scratch
+}
+
 /**
  * The file's bytes, up to its end or just past `maxBytes`: `size` (from fstat)
  * is a hint, since a file being rewritten may grow or shrink while it is read;
@@ -89,7 +96,7 @@ const SCRATCH_MAX = 1 << 20
  * from the start whatever was read of the descriptor before.
  */
 const readAll = (fd: number, size: number, maxBytes: number): { readonly buffer: Buffer; readonly length: number } => {
-  let buffer = size + 1 <= SCRATCH_MAX ? (scratch.length >= size + 1 ? scratch : (scratch = Buffer.allocUnsafe(size + 1))) : Buffer.allocUnsafe(size + 1)
+  let buffer = bufferFor(size + 1)
   let length = 0
   for (;;) {
     if (length === buffer.length) {
