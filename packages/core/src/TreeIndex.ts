@@ -181,20 +181,24 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
     }
 
     const due = yield* EventLoop.pace
-    const pending: Array<{ readonly real: string; readonly dir: number }> = []
+    // A directory waiting to be listed keeps its parent's path and its name, not its own path:
+    // listing a directory of 100,000 item directories queued 100,000 paths (13 MB) at once.
+    // The root, and a directory reached by a link, have no parent here: `name` is their path.
+    const pending: Array<{ readonly parent: string | undefined; readonly name: string; readonly dir: number }> = []
     /** Symlink entries leading to a directory inside the root: where they lead is settled once all is listed. */
     const linked: Array<number> = []
-    if (rootNode !== undefined && rootNode.dir >= 0) pending.push({ real: root, dir: rootNode.dir })
+    if (rootNode !== undefined && rootNode.dir >= 0) pending.push({ parent: undefined, name: root, dir: rootNode.dir })
     while (pending.length > 0) {
       while (pending.length > 0) {
-        const { real, dir } = pending.pop()!
+        const { parent, name, dir } = pending.pop()!
+        const real = parent === undefined ? name : childOf(parent, name)
         if (due()) yield* EventLoop.turn
         const listed = yield* port.list(real)
         if (listed === undefined) {
           entries.unreadable(dir)
           continue
         }
-        entries.fill(dir, listed, (name, child) => pending.push({ real: childOf(real, name), dir: child }))
+        entries.fill(dir, listed, (name, child) => pending.push({ parent: real, name, dir: child }))
         for (const e of listed) {
           if (e.info.type !== "SymbolicLink") continue
           const own = childOf(real, e.name)
@@ -211,7 +215,7 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
         if (dir === undefined) {
           dir = entries.addDir()
           apart.set(target.real, dir)
-          pending.push({ real: target.real, dir })
+          pending.push({ parent: undefined, name: target.real, dir })
         }
         links.set(at, new Node(target.real, target.info, dir))
       }
