@@ -60,6 +60,57 @@ describe("TreeIndex reads", () => {
     expect(reads).toEqual([n - 100, 100])
   })
 
+  test("the files said to come are taken from the caller as the reads reach them, not all at once", async () => {
+    const B = TreeIndex.READ_BATCH
+    const n = B * 6
+    const { root, files, reads, counted } = setup(n)
+    let taken = 0
+    function* said() {
+      for (const f of files) {
+        taken++
+        yield f
+      }
+    }
+    const seen = await Effect.runPromise(
+      Effect.gen(function* () {
+        const index = yield* TreeIndex.scan(yield* counted, root)
+        yield* index.expect(said())
+        const takenBefore = taken
+        const out: Array<{ readonly i: number; readonly taken: number; readonly text: string }> = []
+        for (let i = 0; i < n; i++) out.push({ i, text: textOf(yield* index.readText(files[i]!, 1000)), taken })
+        return { takenBefore, out }
+      }).pipe(Effect.provide(BunContext.layer))
+    )
+    expect(seen.takenBefore).toBe(0)
+    for (const { i, text, taken } of seen.out) {
+      expect(text).toBe(JSON.stringify({ i }))
+      // Never more than the batch being read and one more taken ahead.
+      expect({ i, taken, ok: taken <= Math.min(n, (Math.floor(i / B) + 1) * B + 1) }).toEqual({ i, taken, ok: true })
+    }
+    expect(taken).toBe(n)
+    expect(reads).toEqual(Array.from({ length: 6 }, () => B))
+  })
+
+  test("files said to come but never read do not stop the batches after them", async () => {
+    const B = TreeIndex.READ_BATCH
+    const n = B * 4
+    const { root, files, reads, counted } = setup(n)
+    // Every third file is passed over, as a link the walk does not follow would be.
+    const wanted = files.filter((_, i) => i % 3 !== 0)
+    const texts = await Effect.runPromise(
+      Effect.gen(function* () {
+        const index = yield* TreeIndex.scan(yield* counted, root)
+        yield* index.expect(files)
+        const out: Array<string> = []
+        for (const f of wanted) out.push(textOf(yield* index.readText(f, 1000)))
+        return out
+      }).pipe(Effect.provide(BunContext.layer))
+    )
+    expect(texts).toEqual(files.map((_, i) => i).filter((i) => i % 3 !== 0).map((i) => JSON.stringify({ i })))
+    expect(reads.length).toBeLessThanOrEqual(5)
+    expect(reads.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(n)
+  })
+
   test("a file read again after its batch, or never said to come, is read from the port then", async () => {
     const { root, files, reads, counted } = setup(3)
     const texts = await Effect.runPromise(

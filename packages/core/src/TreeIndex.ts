@@ -125,8 +125,10 @@ export interface TreeIndex {
    * Says which files (absolute paths as named) will be read next, in order:
    * `readText` then reads them from the port in batches of READ_BATCH rather
    * than one by one. A path that is not a regular file of the index is left out.
+   * The paths are taken from `files` as the reads reach them, a batch or two
+   * ahead: a collection's 100,000 item paths need never be made all at once.
    */
-  readonly expect: (files: ReadonlyArray<string>) => Effect.Effect<void>
+  readonly expect: (files: Iterable<string>) => Effect.Effect<void>
   /** The text of a file (its real path), no-follow, at most `maxBytes`. */
   readonly readText: (real: string, maxBytes: number) => Effect.Effect<TextRead>
 }
@@ -264,12 +266,37 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
       return step(parent, abs.slice(slash + 1))
     }
 
-    // Batched reads: the files a caller said it will read, fetched READ_BATCH at a time.
-    // A place is emptied once its file is fetched: a collection expects all of its items at once (100,000
-    // real paths), and those already read need not be held until the next `expect`.
+    // Batched reads: the files a caller said it will read, fetched READ_BATCH at a time. Their paths are
+    // pulled from the caller's iterator only as far as the reads have come (a batch past the file read),
+    // and a place is emptied once its file is fetched.
+    let ahead: Iterator<string> | undefined
     let upcoming: Array<string | undefined> = []
-    let position = new Map<string, number>()
     const texts = new Map<string, { readonly text: TextRead; readonly maxBytes: number }>()
+    /** One more expected file into `upcoming` (its real path); false when there are no more. */
+    const pull = (): boolean => {
+      while (ahead !== undefined) {
+        const next = ahead.next()
+        if (next.done === true) {
+          ahead = undefined
+          return false
+        }
+        const named = next.value
+        const local = resolveLocal(named)
+        // The caller's string when it is the real path (no symlink on the way): one string per file, not two.
+        if (local !== Unknown && local !== undefined && local.info.type === "File") {
+          upcoming.push(local.real === named ? named : local.real)
+          return true
+        }
+      }
+      return false
+    }
+    /** Where `real` is in `upcoming`, pulling at most READ_BATCH more to find it; -1 when it is not. */
+    const find = (real: string): number => {
+      const at = upcoming.indexOf(real)
+      if (at >= 0) return at
+      for (let pulled = 0; pulled < READ_BATCH && pull(); pulled++) if (upcoming[upcoming.length - 1] === real) return upcoming.length - 1
+      return -1
+    }
 
     const index: TreeIndex = {
       release: () => {
@@ -280,8 +307,8 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
         parents.clear()
         last = Unknown
         texts.clear()
+        ahead = undefined
         upcoming = []
-        position = new Map()
       },
       root,
       port,
@@ -315,18 +342,9 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
         return at < 0 ? undefined : entries.info(at)
       },
       expect: (files) =>
-        Effect.gen(function* () {
-          const reals: Array<string> = []
-          for (let i = 0; i < files.length; i++) {
-            if (due()) yield* EventLoop.turn
-            const named = files[i]!
-            const local = resolveLocal(named)
-            // The caller's string when it is the real path (no symlink on the way): one string per
-            // file, not two (a collection's 100,000 items).
-            if (local !== Unknown && local !== undefined && local.info.type === "File") reals.push(local.real === named ? named : local.real)
-          }
-          upcoming = reals
-          position = new Map(reals.map((r, i) => [r, i]))
+        Effect.sync(() => {
+          ahead = files[Symbol.iterator]()
+          upcoming = []
         }),
       readText: (real, maxBytes) => {
         const cached = texts.get(real)
@@ -334,21 +352,20 @@ export const scan = (port: JobTreeShape, root: string): Effect.Effect<TreeIndex>
           texts.delete(real)
           return Effect.succeed(cached.text)
         }
-        const at = position.get(real)
-        if (at === undefined) return Effect.map(port.readTexts([real], maxBytes), (read) => read[0]!)
+        const at = find(real)
+        if (at < 0) return Effect.map(port.readTexts([real], maxBytes), (read) => read[0]!)
         // This file and the next ones expected, in one call; what is left of the batch is kept until read.
+        while (upcoming.length < at + READ_BATCH && pull()) continue
         const batch: Array<string> = []
         for (let i = at; i < Math.min(at + READ_BATCH, upcoming.length); i++) {
           const r = upcoming[i]
           if (r === undefined) continue
           upcoming[i] = undefined
-          position.delete(r)
           if (r === real || !texts.has(r)) batch.push(r)
         }
-        if (position.size === 0) {
-          upcoming = []
-          position = new Map()
-        }
+        // Files read go; so do those passed over a batch ago (a link that was never followed), so that
+        // what is kept stays a few batches long however the reads go.
+        upcoming = upcoming.slice(Math.max(0, at - READ_BATCH)).filter((r) => r !== undefined)
         return Effect.map(port.readTexts(batch, maxBytes), (read) => {
           batch.forEach((r, i) => {
             if (r !== real) texts.set(r, { text: read[i]!, maxBytes })
