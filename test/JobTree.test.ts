@@ -1,6 +1,6 @@
 import { BunContext } from "@effect/platform-bun"
 import { FileSystem } from "@effect/platform"
-import { JobTree, TreeIndex } from "@hysds-stac/core"
+import { EventLoop, JobTree, TreeIndex } from "@hysds-stac/core"
 import { afterAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
 import * as fs from "node:fs"
@@ -46,6 +46,32 @@ describe("NodeJobTree (core's JobTree port over node:fs)", () => {
       ["pipe", "FIFO", 0]
     ])
     expect(await run(node.list(path.join(job, "missing")))).toBeUndefined()
+  })
+
+  test("a large directory is listed whole, with turns of the event loop while it is (no turn for a small one)", async () => {
+    const big = path.join(temp, "big-dir")
+    fs.mkdirSync(big)
+    const n = 2000
+    for (let i = 0; i < n; i++) fs.writeFileSync(path.join(big, `f${i}`), "x".repeat(i % 7))
+    fs.symlinkSync("f1", path.join(big, "link"))
+    // A tick of the loop is counted only while a listing runs: it can come only from a turn given within it.
+    const ticksDuring = async (dir: string) => {
+      let ticks = 0
+      const timer = setInterval(() => ticks++, 0)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      const before = ticks
+      const listed = await run(Effect.provideService(node.list(dir), EventLoop.Interval, 0))
+      const during = ticks - before
+      clearInterval(timer)
+      return { listed, during }
+    }
+    const large = await ticksDuring(big)
+    expect(large.listed?.length).toBe(n + 1)
+    expect(await listing(node, big)).toEqual(await listing(portable, big))
+    expect(large.during).toBeGreaterThanOrEqual(2)
+    const small = await ticksDuring(path.join(job, "a"))
+    expect(small.listed?.length).toBe(4)
+    expect(small.during).toBe(0)
   })
 
   test("resolves real paths and identities as realpath and stat do; broken links and loops resolve to nothing", async () => {

@@ -14,7 +14,8 @@
  * when the heap has grown, and planning grows it all along: at 100,000 items,
  * turns every 50 ms cost the plan 10-25% more CPU (and 15-20% less peak RSS);
  * every 250 ms the cost is a few percent, and a probe waits at most that long
- * plus the longest single step (listing a directory of 100,000 entries, 0.5 s).
+ * plus the longest single step (a batch of reads; the node:fs port lists a
+ * directory of 100,000 entries in chunks, with a chance of a turn between them).
  */
 import { Context, Effect } from "effect"
 

@@ -7,15 +7,15 @@
  * threads spend their time on futexes: planning 10,000 items took 16 times a
  * plain walk, and ran 3 times faster pinned to one CPU. A synchronous lstat or
  * read of a cached small file takes microseconds; each call here answers a whole
- * directory or a batch of files, so the event loop is held for one directory or
- * one batch at a time, never for the whole walk.
+ * directory or a batch of files, so the event loop is held for one batch at a
+ * time (a large directory gives it turns as it is listed), never for the walk.
  *
  * What is read is opened no-follow (a symlink swapped in after the walk is not
  * followed) and non-blocking (a fifo swapped in does not hang the read), and
  * fstat'ed: only a regular file within the size limit is read, from that
  * descriptor.
  */
-import { JobTree, TreeIndex } from "@hysds-stac/core"
+import { EventLoop, JobTree, TreeIndex } from "@hysds-stac/core"
 import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
 
@@ -47,21 +47,41 @@ export const infoOf = (st: fs.Stats): JobTree.EntryInfo => ({
   mtimeMs: Math.trunc(st.mtimeMs)
 })
 
-const list = (dir: string): ReadonlyArray<JobTree.DirEntry> | undefined => {
-  let names: Array<string>
-  try {
-    names = fs.readdirSync(dir)
-  } catch {
-    return undefined
-  }
-  const entries: Array<JobTree.DirEntry> = []
-  for (const name of names) {
+/** The entries `names[from..to)` of `dir`, lstat'ed, appended to `entries`. */
+const lstatInto = (entries: Array<JobTree.DirEntry>, dir: string, names: ReadonlyArray<string>, from: number, to: number) => {
+  for (let i = from; i < to; i++) {
+    const name = names[i]!
     // An entry gone between readdir and lstat is not listed, as if readdir had not seen it.
     const st = fs.lstatSync(TreeIndex.childOf(dir, name), { throwIfNoEntry: false })
     if (st !== undefined) entries.push({ name, info: infoOf(st) })
   }
   return entries
 }
+
+/** Entries lstat'ed between two chances of a turn of the event loop. */
+const LIST_CHUNK = 512
+
+const list = (dir: string): Effect.Effect<ReadonlyArray<JobTree.DirEntry> | undefined> =>
+  Effect.suspend(() => {
+    let names: Array<string>
+    try {
+      names = fs.readdirSync(dir)
+    } catch {
+      return Effect.succeed(undefined)
+    }
+    if (names.length <= LIST_CHUNK) return Effect.succeed(lstatInto([], dir, names, 0, names.length))
+    // A directory of 100,000 entries is most of a second of lstats: the event loop gets its turns
+    // within it, as between any two steps of planning (signals, probes, the engine's memory valve).
+    return Effect.gen(function* () {
+      const due = yield* EventLoop.pace
+      const entries: Array<JobTree.DirEntry> = []
+      for (let at = 0; at < names.length; at += LIST_CHUNK) {
+        if (due()) yield* EventLoop.turn
+        lstatInto(entries, dir, names, at, Math.min(at + LIST_CHUNK, names.length))
+      }
+      return entries
+    })
+  })
 
 const resolve = (file: string): JobTree.Resolved | undefined => {
   try {
@@ -145,7 +165,7 @@ const readOne = (file: string, maxBytes: number): JobTree.TextRead => {
 }
 
 export const make = (): JobTree.JobTreeShape => ({
-  list: (dir) => Effect.sync(() => list(dir)),
+  list,
   resolve: (file) => Effect.sync(() => resolve(file)),
   readTexts: (files, maxBytes) => Effect.sync(() => files.map((file) => readOne(file, maxBytes)))
 })
