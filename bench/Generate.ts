@@ -13,10 +13,16 @@ export interface Shape {
   readonly tag: string
 }
 
+/** The ids a job generated with `tag` has (what it publishes, for those who remove it). */
+export const namesOf = (tag: string) => ({
+  catalogId: `stac_catalog_bench_${tag}`,
+  collection: `bench-${tag}`,
+  itemId: (i: number) => `bench-${tag}-item-${String(i).padStart(6, "0")}`
+})
+
 export const generate = (root: string, shape: Shape): { readonly jobDir: string; readonly datasets: string; readonly bytes: number } => {
   const jobDir = path.join(root, `job-${shape.tag}`)
-  const catalogId = `stac_catalog_bench_${shape.tag}`
-  const collection = `bench-${shape.tag}`
+  const { catalogId, collection, itemId } = namesOf(shape.tag)
   const base = path.join(jobDir, catalogId)
   fs.mkdirSync(path.join(base, collection, "items"), { recursive: true })
   fs.writeFileSync(path.join(jobDir, "_job.json"), JSON.stringify({ task_id: `bench-${shape.tag}`, job_info: { status: "job-completed", exit_code: 0 } }))
@@ -29,7 +35,7 @@ export const generate = (root: string, shape: Shape): { readonly jobDir: string;
   const itemLinks = []
   let bytes = 0
   for (let i = 0; i < shape.items; i++) {
-    const id = `${collection}-item-${String(i).padStart(6, "0")}`
+    const id = itemId(i)
     const dir = path.join(base, collection, "items", id)
     fs.mkdirSync(dir)
     const assets: Record<string, unknown> = {}

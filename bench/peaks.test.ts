@@ -5,6 +5,7 @@
  * bounded.
  */
 import { expect, test } from "bun:test"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Smoke from "./Smoke.ts"
 
@@ -20,5 +21,27 @@ test("the peaks bench runs each build in turn, reports each run and each build's
   const summary = out.split("\n").filter((l) => /: peak RSS min \d+, median \d+, max \d+ MiB in 4 runs$/.test(l))
   // Both arguments name the same CLI: one build, four runs.
   expect(summary).toHaveLength(1)
+  expect(left).toEqual([])
+}, 300_000)
+
+const SERVICES_ENV = path.join(ROOT, "test", "services", ".run", "services.env")
+const servicesUp = process.env.HYSDS_STAC_SERVICES !== "0" && fs.existsSync(SERVICES_ENV)
+
+/** The STAC API's collections named as the bench names them. */
+const benchCollections = async (): Promise<Array<string>> => {
+  const line = fs.readFileSync(SERVICES_ENV, "utf8").split("\n").find((l) => l.startsWith("STAC_API_URL="))!
+  const body = (await (await fetch(`${line.slice("STAC_API_URL=".length).replace(/\/+$/, "")}/collections?limit=1000`)).json()) as { collections: Array<{ id: string }> }
+  return body.collections.map((c) => c.id).filter((id) => id.startsWith("bench-"))
+}
+
+test.skipIf(!servicesUp)("with --services, each run is a full ingest of a fresh job into the test services, and what it published is removed", async () => {
+  const before = await benchCollections()
+  const { out, err, code, left } = await Smoke.run("peaks.ts", ["--services", "--items", "5", "--rounds", "2", CLI])
+  expect({ code, err }).toEqual({ code: 0, err: "" })
+  expect(out).toContain("ingests into the test services of 5 items")
+  const runs = out.split("\n").filter((l) => /^round [12]: .*: peak RSS \d+ MiB, plan [\d.]+ s, ingest [\d.]+ s$/.test(l))
+  expect(runs).toHaveLength(2)
+  // Two runs, two collections registered and deleted again; the job dirs are gone.
+  expect((await benchCollections()).filter((id) => !before.includes(id))).toEqual([])
   expect(left).toEqual([])
 }, 300_000)

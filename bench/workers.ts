@@ -16,12 +16,12 @@
  * bench published (objects, STAC collections and items, GRQ documents, the
  * journal's objects) is removed before it exits, as are its job dirs.
  */
-import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
 import { generate } from "./Generate.ts"
+import * as Services from "./Services.ts"
 
 const { values } = parseArgs({
   options: {
@@ -50,46 +50,21 @@ for (const [k, v] of Object.entries({ items: values.items, assets: values.assets
 const items = Number(values.items)
 const ROOT = path.resolve(import.meta.dir, "..")
 const BIN = path.join(ROOT, "packages/cli/src/bin.ts")
-const BUCKET = "hysds-stac-bench"
-
-const file = path.join(ROOT, "test", "services", ".run", "services.env")
-const svc = Object.fromEntries(
-  fs.readFileSync(file, "utf8").split("\n").filter((l) => l.includes("=") && !l.startsWith("#")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])
-)
-const base: Record<string, string> = {
-  ...(Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^(AWS_|S3_|GRQ_|STAC_|HYSDS_)/.test(k))) as Record<string, string>),
-  HYSDS_STAC_STORE: "s3",
-  S3_ENDPOINT: svc.S3_ENDPOINT!,
-  S3_ACCESS_KEY_ID: svc.S3_ACCESS_KEY_ID!,
-  S3_SECRET_ACCESS_KEY: svc.S3_SECRET_ACCESS_KEY!,
-  S3_REGION: svc.S3_REGION ?? "us-east-1",
-  GRQ_ES_ENGINE: "opensearch",
-  GRQ_ES_URL: svc.OPENSEARCH_URL!,
-  STAC_API_URL: svc.STAC_API_URL!,
-  BENCH_BUCKET: BUCKET
-}
-const s3 = new S3Client({
-  endpoint: base.S3_ENDPOINT,
-  region: base.S3_REGION!,
-  forcePathStyle: true,
-  credentials: { accessKeyId: base.S3_ACCESS_KEY_ID!, secretAccessKey: base.S3_SECRET_ACCESS_KEY! }
-})
-await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((e: { name?: string }) => {
-  if (e.name !== "BucketAlreadyOwnedByYou" && e.name !== "BucketAlreadyExists") throw e
-})
+const services = await Services.connect()
+const base = services.env
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hysds-stac-bench-workers-"))
 const run = Date.now().toString(36)
-const sharedJournal = `s3://${BUCKET}/journal-${run}`
+const sharedJournal = `s3://${Services.BUCKET}/journal-${run}`
 let jobs = 0
-/** What each job publishes, for the clean-up: its collection and its item ids (GRQ's document ids). */
-const published: Array<{ collection: string; ids: Array<string> }> = []
+/** What each job publishes, for the clean-up. */
+const published: Array<Services.Published> = []
 
 /** One worker: a CLI process with a state dir of its own; resolves with its wall time. */
 const worker = async (n: number, env: Record<string, string>) => {
   const tag = `${run}w${jobs++}`
   const job = generate(root, { items: n, assets: Number(values.assets), assetBytes: Number(values["asset-kb"]) * 1024, tag })
-  published.push({ collection: `bench-${tag}`, ids: Array.from({ length: n }, (_, i) => `bench-${tag}-item-${String(i).padStart(6, "0")}`) })
+  published.push({ tag, items: n })
   const state = fs.mkdtempSync(path.join(root, "state-"))
   const started = performance.now()
   const p = Bun.spawn(["bun", BIN, "ingest", job.jobDir, "--datasets", job.datasets, "--state-dir", state, "--json", "--concurrency", "16"], {
@@ -104,31 +79,11 @@ const worker = async (n: number, env: Record<string, string>) => {
 const load = () => `[load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}]`
 const say = (s: string) => console.log(`${s} ${load()}`)
 
-/** Removes every object under `prefix` of the bench bucket. */
-const removePrefix = async (prefix: string) => {
-  for (;;) {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))
-    const objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }))
-    if (objects.length === 0) return
-    await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: objects, Quiet: true } }))
-  }
-}
-/** Removes what the run published: STAC collections (pgstac deletes their items), GRQ documents, objects, the journal. */
+/** Removes what the run published, its journal's objects and its job dirs. */
 const cleanup = async () => {
-  const stac = base.STAC_API_URL!.replace(/\/+$/, "")
-  for (const p of published) await fetch(`${stac}/collections/${encodeURIComponent(p.collection)}`, { method: "DELETE" }).catch(() => undefined)
-  const ids = published.flatMap((p) => p.ids)
-  for (let i = 0; i < ids.length; i += 1000) {
-    const r = await fetch(`${base.GRQ_ES_URL!.replace(/\/+$/, "")}/grq_*/_delete_by_query?refresh=true&ignore_unavailable=true&allow_no_indices=true&conflicts=proceed`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query: { ids: { values: ids.slice(i, i + 1000) } } })
-    }).catch((e: unknown) => ({ ok: false, status: String(e), text: async () => "" }))
-    if (!r.ok) console.error(`could not delete GRQ documents: ${r.status} ${await r.text()}`)
-  }
-  await removePrefix(`catalogs/stac_catalog_bench_${run}`)
-  await removePrefix(`journal-${run}/`)
-  s3.destroy()
+  await services.remove(published)
+  await services.removePrefix(`journal-${run}/`)
+  services.close()
   fs.rmSync(root, { recursive: true, force: true })
 }
 
