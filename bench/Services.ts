@@ -29,12 +29,18 @@ export interface Services {
   readonly close: () => void
 }
 
+/** The services' endpoints as `services.sh start` wrote them; undefined when they were not started here. */
+export const endpoints = (): Record<string, string> | undefined =>
+  fs.existsSync(FILE)
+    ? Object.fromEntries(
+        fs.readFileSync(FILE, "utf8").split("\n").filter((l) => l.includes("=") && !l.startsWith("#")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])
+      )
+    : undefined
+
 /** Connects to the running test services and makes sure the bench bucket exists; fails with what to run when they are not up. */
 export const connect = async (): Promise<Services> => {
-  if (!fs.existsSync(FILE)) throw new Error(`${FILE} is missing: start the test services first (bash test/services/services.sh start)`)
-  const svc = Object.fromEntries(
-    fs.readFileSync(FILE, "utf8").split("\n").filter((l) => l.includes("=") && !l.startsWith("#")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])
-  )
+  const svc = endpoints()
+  if (svc === undefined) throw new Error(`${FILE} is missing: start the test services first (bash test/services/services.sh start)`)
   const env: Record<string, string> = {
     ...(Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^(AWS_|S3_|GRQ_|STAC_|HYSDS_)/.test(k))) as Record<string, string>),
     HYSDS_STAC_STORE: "s3",
@@ -69,7 +75,10 @@ export const connect = async (): Promise<Services> => {
   const remove = async (published: ReadonlyArray<Published>) => {
     const stac = env.STAC_API_URL!.replace(/\/+$/, "")
     for (const { tag } of published) await fetch(`${stac}/collections/${encodeURIComponent(namesOf(tag).collection)}`, { method: "DELETE" }).catch(() => undefined)
-    const ids = published.flatMap(({ tag, items }) => [namesOf(tag).catalogId, ...Array.from({ length: items }, (_, i) => namesOf(tag).itemId(i))])
+    const ids = published.flatMap(({ tag, items }) => {
+      const { catalogId, itemId } = namesOf(tag)
+      return [catalogId, ...Array.from({ length: items }, (_, i) => itemId(i))]
+    })
     for (let i = 0; i < ids.length; i += 1000) {
       const r = await fetch(`${env.GRQ_ES_URL!.replace(/\/+$/, "")}/grq_*/_delete_by_query?refresh=true&ignore_unavailable=true&allow_no_indices=true&conflicts=proceed`, {
         method: "POST",

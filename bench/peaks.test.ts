@@ -5,8 +5,8 @@
  * bounded.
  */
 import { expect, test } from "bun:test"
-import * as fs from "node:fs"
 import * as path from "node:path"
+import * as Services from "./Services.ts"
 import * as Smoke from "./Smoke.ts"
 
 const ROOT = path.join(import.meta.dir, "..")
@@ -24,17 +24,15 @@ test("the peaks bench runs each build in turn, reports each run and each build's
   expect(left).toEqual([])
 }, 300_000)
 
-const SERVICES_ENV = path.join(ROOT, "test", "services", ".run", "services.env")
-const servicesUp = process.env.HYSDS_STAC_SERVICES !== "0" && fs.existsSync(SERVICES_ENV)
+const endpoints = process.env.HYSDS_STAC_SERVICES === "0" ? undefined : Services.endpoints()
 
 /** The STAC API's collections named as the bench names them. */
 const benchCollections = async (): Promise<Array<string>> => {
-  const line = fs.readFileSync(SERVICES_ENV, "utf8").split("\n").find((l) => l.startsWith("STAC_API_URL="))!
-  const body = (await (await fetch(`${line.slice("STAC_API_URL=".length).replace(/\/+$/, "")}/collections?limit=1000`)).json()) as { collections: Array<{ id: string }> }
+  const body = (await (await fetch(`${endpoints!.STAC_API_URL!.replace(/\/+$/, "")}/collections?limit=1000`)).json()) as { collections: Array<{ id: string }> }
   return body.collections.map((c) => c.id).filter((id) => id.startsWith("bench-"))
 }
 
-test.skipIf(!servicesUp)("with --services, each run is a full ingest of a fresh job into the test services, and what it published is removed", async () => {
+test.skipIf(endpoints === undefined)("with --services, each run is a full ingest of a fresh job into the test services, and what it published is removed", async () => {
   const before = await benchCollections()
   const { out, err, code, left } = await Smoke.run("peaks.ts", ["--services", "--items", "5", "--rounds", "2", CLI])
   expect({ code, err }).toEqual({ code: 0, err: "" })
