@@ -7,7 +7,8 @@ import { FileSystem } from "@effect/platform"
 import { Effect, Predicate } from "effect"
 import * as Confine from "./Confine.ts"
 import type { Problem } from "./Errors.ts"
-import type { TreeIndex } from "./TreeIndex.ts"
+import type { Resolved } from "./JobTree.ts"
+import { type TreeIndex, Unknown } from "./TreeIndex.ts"
 
 /** Metadata documents larger than this are refused rather than parsed: a multi-GB
  * "JSON" file is a mistake (or an attack), and parsing it would exhaust memory. */
@@ -39,34 +40,50 @@ const tooLarge = (file: string, size: number) =>
 /**
  * The same checks, answered by the planning walk's index (TreeIndex): its
  * realpath and stat, then the text read no-follow through the JobTree port,
- * in batches when the caller said what it reads next.
+ * in batches when the caller said what it reads next. The index answers the
+ * paths of nearly every document without an Effect (`known`); one that it
+ * cannot is asked of the file system (`resolve`).
  */
-const readIndexed = (file: string, tree: TreeIndex, within: string | undefined, parser?: (text: string) => unknown): Effect.Effect<unknown, Problem> =>
-  Effect.gen(function* () {
-    const resolved = yield* tree.resolve(file)
-    if (within !== undefined) {
-      const root = (yield* tree.resolve(within))?.real ?? within
-      if (resolved === undefined) return yield* Effect.fail(problem(file, "file not found or unreadable"))
-      if (!Confine.isInside(root, resolved.real)) {
-        return yield* Effect.fail(problem(file, `is a symlink to ${resolved.real}, outside ${root}; metadata is read only from inside the job dir`))
-      }
-    }
-    if (resolved === undefined) return yield* Effect.fail(problem(file, "file not found or unreadable"))
-    if (resolved.info.type !== "File") return yield* Effect.fail(problem(file, "not a regular file"))
-    if (resolved.info.size > MAX_JSON_BYTES) return yield* Effect.fail(tooLarge(file, resolved.info.size))
-    const read = yield* tree.readText(resolved.real, MAX_JSON_BYTES)
-    if (read._tag === "Text") return yield* parse(file, read.text, parser)
+const readIndexed = (file: string, tree: TreeIndex, within: string | undefined, parser?: (text: string) => unknown): Effect.Effect<unknown, Problem> => {
+  const known = tree.known(file)
+  const root = within === undefined ? undefined : tree.known(within)
+  if (known === Unknown || root === Unknown) {
+    return Effect.flatMap(
+      Effect.all([tree.resolve(file), within === undefined ? Effect.succeed(undefined) : tree.resolve(within)]),
+      ([resolved, rootResolved]) => readResolved(file, tree, resolved, within === undefined ? undefined : (rootResolved?.real ?? within), parser)
+    )
+  }
+  return readResolved(file, tree, known, within === undefined ? undefined : (root?.real ?? within), parser)
+}
+
+/** `file`, resolved to `resolved`, checked to lie inside `root` (when given) and to be a regular file within the limit, then read and parsed. */
+const readResolved = (
+  file: string,
+  tree: TreeIndex,
+  resolved: Resolved | undefined,
+  root: string | undefined,
+  parser?: (text: string) => unknown
+): Effect.Effect<unknown, Problem> => {
+  if (resolved === undefined) return Effect.fail(problem(file, "file not found or unreadable"))
+  if (root !== undefined && !Confine.isInside(root, resolved.real)) {
+    return Effect.fail(problem(file, `is a symlink to ${resolved.real}, outside ${root}; metadata is read only from inside the job dir`))
+  }
+  if (resolved.info.type !== "File") return Effect.fail(problem(file, "not a regular file"))
+  if (resolved.info.size > MAX_JSON_BYTES) return Effect.fail(tooLarge(file, resolved.info.size))
+  return Effect.flatMap(tree.readText(resolved.real, MAX_JSON_BYTES), (read) => {
+    if (read._tag === "Text") return parseNow(file, read.text, parser)
     switch (read.reason) {
       case "Missing":
-        return yield* Effect.fail(problem(file, "file not found or unreadable"))
+        return Effect.fail(problem(file, "file not found or unreadable"))
       case "NotAFile":
-        return yield* Effect.fail(problem(file, "not a regular file"))
+        return Effect.fail(problem(file, "not a regular file"))
       case "TooLarge":
-        return yield* Effect.fail(tooLarge(file, read.size ?? resolved.info.size))
+        return Effect.fail(tooLarge(file, read.size ?? resolved.info.size))
       case "Unreadable":
-        return yield* Effect.fail(problem(file, "file unreadable"))
+        return Effect.fail(problem(file, "file unreadable"))
     }
   })
+}
 
 const readDirect = (file: string, within: string | undefined, parser?: (text: string) => unknown): Effect.Effect<unknown, Problem, FileSystem.FileSystem> =>
   Effect.gen(function* () {
@@ -90,10 +107,16 @@ const readDirect = (file: string, within: string | undefined, parser?: (text: st
 
 /** Parses JSON text, turning a syntax error into a Problem that keeps the parser's position. */
 export const parse = (file: string, text: string, parser: (text: string) => unknown = JSON.parse): Effect.Effect<unknown, Problem> =>
-  Effect.try({
-    try: () => parser(text),
-    catch: (e) => problem(file, `malformed JSON: ${e instanceof Error ? e.message : String(e)}`)
-  })
+  Effect.suspend(() => parseNow(file, text, parser))
+
+/** `parse`, parsed when called: for a caller already running (inside a flatMap), one Effect less per document. */
+const parseNow = (file: string, text: string, parser: (text: string) => unknown = JSON.parse): Effect.Effect<unknown, Problem> => {
+  try {
+    return Effect.succeed(parser(text))
+  } catch (e) {
+    return Effect.fail(problem(file, `malformed JSON: ${e instanceof Error ? e.message : String(e)}`))
+  }
+}
 
 /**
  * True for a plain JSON object (not an array, not null): Effect's

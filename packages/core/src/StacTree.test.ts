@@ -5,7 +5,9 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { Problem } from "./Errors.ts"
+import * as JobTree from "./JobTree.ts"
 import * as StacTree from "./StacTree.ts"
+import * as TreeIndex from "./TreeIndex.ts"
 
 // --- fixtures ---------------------------------------------------------------
 
@@ -474,5 +476,44 @@ describe("StacTree.readTree: invalid catalogs", () => {
     const d = tmp()
     const ps = await problemsOf(path.join(d, "catalog.json"))
     expectOnly(ps, path.join(d, "catalog.json"), "", "not found")
+  })
+})
+
+describe("StacTree.readTree: hrefs the planning index cannot answer", () => {
+  // The index answers nearly every href at once; a directory it could not list
+  // (as an unreadable one) leaves its paths to the file system. Either way the
+  // checks and their reports must be the same, in the same order.
+  const readWith = (file: string, unlisted: string | undefined) =>
+    Effect.runPromise(
+      Effect.gen(function* () {
+        const port = yield* JobTree.current
+        const dir = path.dirname(file)
+        const index = yield* TreeIndex.scan({ ...port, list: (d) => (d === unlisted ? Effect.succeed(undefined) : port.list(d)) }, dir)
+        return yield* StacTree.readTree(file, undefined, undefined, index)
+      }).pipe(Effect.either, Effect.provide(BunContext.layer))
+    )
+
+  test("an item and an asset under a directory the index could not list are read and checked through the file system, reports in asset order", async () => {
+    const d = validCatalog()
+    // Item a moves under deep/ (the directory the index is not given); its first asset
+    // lives there too, missing; its second is missing where the index does answer.
+    fs.mkdirSync(path.join(d, "deep"))
+    fs.renameSync(path.join(d, "items", "a"), path.join(d, "deep", "a"))
+    edit(d, "collection.json", (c) => (c.links.find((l: { href: string }) => l.href === "./items/a/a.json").href = "./deep/a/a.json"))
+    edit(d, "deep/a/a.json", (item) => {
+      item.links = item.links.map((l: { rel: string }) => ({ ...l, href: l.rel === "root" ? "../../catalog.json" : "../../collection.json" }))
+      item.assets = { first: { href: "./gone-1.tif" }, second: { href: "../../items/b/gone-2.tif" }, data: { href: "./data.tif" } }
+    })
+    const file = path.join(d, "catalog.json")
+    const problems = (r: Either.Either<StacTree.StacTree, { problems: ReadonlyArray<Problem> }>) => (Either.isLeft(r) ? r.left.problems : [])
+    const withIndex = await readWith(file, undefined)
+    const deepUnlisted = await readWith(file, path.join(d, "deep", "a"))
+    const item = path.join(d, "deep", "a", "a.json")
+    expect(problems(withIndex).map((p) => [p.file, p.path])).toEqual([
+      [item, "$.assets.first.href"],
+      [item, "$.assets.second.href"]
+    ])
+    expect(problems(withIndex)[0]!.message).toContain("names a missing file")
+    expect(problems(deepUnlisted)).toEqual(problems(withIndex))
   })
 })

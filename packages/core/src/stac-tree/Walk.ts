@@ -132,15 +132,17 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
           const link: unknown = links[index]
           if (!Predicate.isRecord(link) || typeof link["href"] !== "string") continue // schema reports it
           const relName = typeof link["rel"] === "string" ? link["rel"] : ""
-          const jsonPath = `$.links[${index}].href`
+          // Made for a report only: nearly every link passes.
+          const jsonPath = () => `$.links[${index}].href`
           const href = link["href"]
           // Remote `self` and non-tree links (license, via, ...) are metadata; tree links
           // to a foreign catalog cannot be followed, so its documents would go unchecked.
-          const target = yield* Hrefs.check(r, file, jsonPath, href, `${relName || "link"} href`, false, () =>
+          const checked = Hrefs.check(r, file, href, () => ({ jsonPath: jsonPath(), what: `${relName || "link"} href` }), false, () =>
             TREE_RELS.has(relName)
               ? `${relName} link points at a remote document (${href}); only a local catalog can be read, so it cannot be validated or published; make it a relative path inside the catalog`
               : undefined
           )
+          const target = Effect.isEffect(checked) ? yield* checked : checked
           if (target === undefined) continue
           if (FOLLOWED_RELS.has(relName)) {
             // Items are leaves: a child/item link on one is not part of the tree.
@@ -148,14 +150,14 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
             const cycleStart = here.indexOf(target.real)
             if (cycleStart >= 0) {
               const cycle = [...here.slice(cycleStart), target.real].map((k) => r.rel(visited.get(k)?.file ?? k))
-              r.report(file, jsonPath, `link cycle: ${cycle.join(" → ")}`)
+              r.report(file, jsonPath(), `link cycle: ${cycle.join(" → ")}`)
               continue
             }
             const seen = visited.get(target.real)
             if (seen !== undefined) {
               r.report(
                 file,
-                jsonPath,
+                jsonPath(),
                 `${r.rel(target.abs)} is reached twice through child/item links (already linked from ${seen.parent ? r.rel(seen.parent) : "the root"}); each document must have a single parent`
               )
               continue
@@ -174,7 +176,8 @@ export const walk = (r: Reading): Effect.Effect<Graph, never, FileSystem.FileSys
           }
         }
 
-        yield* Assets.check(r, file, json)
+        const assets = Assets.check(r, file, json)
+        if (assets !== undefined) yield* assets
       })
 
     yield* visit(r.rootAbs, rootKey, undefined, undefined, [])
