@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { Either, Schema } from "effect"
+import { Either, ParseResult, Schema } from "effect"
 import * as Stac from "./Stac.ts"
 
 const item = (over: Record<string, unknown> = {}, properties: Record<string, unknown> = {}) => ({
@@ -126,6 +126,44 @@ describe("Stac.classifyHref", () => {
   test("jsonPath uses brackets for odd keys", () => {
     expect(Stac.jsonPath(["links", 2, "href"])).toBe("$.links[2].href")
     expect(Stac.jsonPath(["assets", "a b", "href"])).toBe('$.assets["a b"].href')
+  })
+})
+
+describe("Stac.decode of a catalog or collection with many links", () => {
+  // Its links are checked apart from the schema when each is plainly valid: the verdict,
+  // the issues' places and the value must be the schema's over the whole document.
+  const options = { errors: "all", onExcessProperty: "preserve" } as const
+  const schemaOf = (json: Record<string, unknown>): Either.Either<unknown, ParseResult.ParseError> =>
+    json["type"] === "Catalog" ? Schema.decodeUnknownEither(Stac.Catalog, options)(json) : Schema.decodeUnknownEither(Stac.Collection, options)(json)
+  const schemaPaths = (json: Record<string, unknown>) => {
+    const r = schemaOf(json)
+    return Either.isLeft(r) ? ParseResult.ArrayFormatter.formatErrorSync(r.left).map((i) => Stac.jsonPath(i.path)) : []
+  }
+  const links = Array.from({ length: 5 }, (_, i) => ({ rel: "item", href: `./items/${i}.json`, type: "application/geo+json" }))
+  const catalog = { type: "Catalog", stac_version: "1.1.0", id: "cat", description: "a catalog", links }
+  const mutants: ReadonlyArray<Record<string, unknown>> = [
+    collection({ links }),
+    catalog,
+    collection({ links, description: undefined, license: 7 }),
+    collection({ links, id: "", stac_extensions: [1] }),
+    { ...catalog, description: 3 },
+    // Not plainly valid: the whole document is the schema's.
+    collection({ links: links.map((l, i) => (i === 2 ? { ...l, href: "" } : l)) }),
+    { ...catalog, links: [...links, { rel: "child", href: "./c.json", title: 5 }], description: undefined },
+    collection({ links: "none" })
+  ].map((j) => JSON.parse(JSON.stringify(j)) as Record<string, unknown>)
+
+  test("gives the schema's issues, at the schema's paths, and its value", () => {
+    let invalid = 0
+    for (const json of mutants) {
+      const decoded = Stac.decode(json)
+      const expected = schemaPaths(json)
+      expect({ json, paths: Either.isLeft(decoded) ? decoded.left.map((i) => i.path) : [] }).toEqual({ json, paths: expected })
+      if (expected.length > 0) invalid++
+      else expect(Either.getOrThrow(decoded) as unknown).toEqual(Either.getOrThrow(schemaOf(json)))
+    }
+    // Two valid, six invalid (three through a bad link): the test sees both verdicts.
+    expect(invalid).toBe(6)
   })
 })
 
