@@ -45,15 +45,17 @@ const tooLarge = (file: string, size: number) =>
  * cannot is asked of the file system (`resolve`).
  */
 const readIndexed = (file: string, tree: TreeIndex, within: string | undefined, parser?: (text: string) => unknown): Effect.Effect<unknown, Problem> => {
+  /** The directory `file` must lie inside: `within`'s real path, or `within` as given when it has none. */
+  const rootOf = (resolved: Resolved | undefined) => (within === undefined ? undefined : (resolved?.real ?? within))
   const known = tree.known(file)
   const root = within === undefined ? undefined : tree.known(within)
   if (known === Unknown || root === Unknown) {
     return Effect.flatMap(
       Effect.all([tree.resolve(file), within === undefined ? Effect.succeed(undefined) : tree.resolve(within)]),
-      ([resolved, rootResolved]) => readResolved(file, tree, resolved, within === undefined ? undefined : (rootResolved?.real ?? within), parser)
+      ([resolved, rootResolved]) => readResolved(file, tree, resolved, rootOf(rootResolved), parser)
     )
   }
-  return readResolved(file, tree, known, within === undefined ? undefined : (root?.real ?? within), parser)
+  return readResolved(file, tree, known, rootOf(root), parser)
 }
 
 /** `file`, resolved to `resolved`, checked to lie inside `root` (when given) and to be a regular file within the limit, then read and parsed. */
